@@ -1,0 +1,47 @@
+package io.github.usergrpc.user.v1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * buf runs offline on the .proto files vendored in third_party/proto; protoc and the Java runtime use the
+ * copies inside the dependency jars. Both must be the same bytes, or buf would check a different contract
+ * than the one we ship (for example after a protovalidate upgrade).
+ */
+class VendoredProtosTest {
+
+  @Test
+  void everyVendoredProto_equalsTheCopyInItsJar() throws IOException {
+    Path thirdParty = repositoryRoot().resolve("third_party/proto");
+    List<Path> vendored;
+    try (Stream<Path> files = Files.walk(thirdParty)) {
+      vendored = files.filter(p -> p.toString().endsWith(".proto")).toList();
+    }
+
+    assertThat(vendored).isNotEmpty();
+    for (Path file : vendored) {
+      String resource = thirdParty.relativize(file).toString().replace('\\', '/');
+      try (InputStream inJar = getClass().getClassLoader().getResourceAsStream(resource)) {
+        assertThat(inJar).as("%s on the classpath", resource).isNotNull();
+        assertThat(Files.readAllBytes(file)).as(resource).isEqualTo(inJar.readAllBytes());
+      }
+    }
+  }
+
+  private static Path repositoryRoot() {
+    String configured = System.getProperty("repo.root");
+    Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
+    while (dir != null && !Files.isDirectory(dir.resolve("third_party/proto"))) {
+      dir = dir.getParent();
+    }
+    assertThat(dir).as("repository root with third_party/proto").isNotNull();
+    return dir;
+  }
+}
