@@ -1,0 +1,144 @@
+package io.github.usergrpc.user.server;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
+import io.github.usergrpc.user.server.store.EtagMismatchException;
+import io.github.usergrpc.user.server.store.RequestIdReusedException;
+import io.github.usergrpc.user.server.store.ResumePointExpiredException;
+import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.server.store.UserNotFoundException;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Turns every failure of the service into the status a client sees, in one place: the code, a message that
+ * is safe to show, and a {@code google.rpc.ErrorInfo} (AIP-193). Unexpected failures become INTERNAL with a
+ * generic message and are logged here with their cause; nothing internal reaches the client.
+ */
+final class ErrorMapper {
+
+  private static final Logger logger = Logger.getLogger(ErrorMapper.class.getName());
+
+  /** The trailer in which {@link StatusProto} carries a {@code google.rpc.Status}. */
+  private static final Metadata.Key<byte[]> STATUS_DETAILS_KEY =
+      Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
+
+  private ErrorMapper() {}
+
+  /**
+   * Returns the exception to close a call with for {@code failure}.
+   *
+   * @param failure what went wrong
+   * @return a status exception whose trailers carry the {@code google.rpc.Status} with its details
+   */
+  static StatusRuntimeException toStatusException(Throwable failure) {
+    requireNonNull(failure, "failure");
+    if (failure instanceof StatusRuntimeException e) {
+      return withErrorInfo(e.getStatus(), e.getTrailers());
+    }
+    if (failure instanceof StatusException e) {
+      return withErrorInfo(e.getStatus(), e.getTrailers());
+    }
+    if (failure instanceof UserNotFoundException e) {
+      return error(ErrorReason.USER_NOT_FOUND, e.getMessage(), Map.of("user_id", e.userId()));
+    }
+    if (failure instanceof EmailAlreadyExistsException e) {
+      return error(ErrorReason.EMAIL_ALREADY_EXISTS, e.getMessage(), Map.of());
+    }
+    if (failure instanceof EtagMismatchException e) {
+      return error(ErrorReason.ETAG_MISMATCH, e.getMessage(), Map.of("user_id", e.userId()));
+    }
+    if (failure instanceof RequestIdReusedException e) {
+      return error(ErrorReason.REQUEST_ID_REUSED, e.getMessage(), Map.of("request_id", e.requestId()));
+    }
+    if (failure instanceof ResumePointExpiredException e) {
+      return error(ErrorReason.RESUME_POINT_EXPIRED, e.getMessage(),
+          Map.of("oldest_retained", Long.toString(e.oldestRetained())));
+    }
+    if (failure instanceof StoreUnavailableException e) {
+      logger.log(Level.WARNING, "user store unavailable", e.getCause());
+      return error(ErrorReason.STORE_UNAVAILABLE, e.getMessage(), Map.of());
+    }
+    logger.log(Level.SEVERE, "unexpected failure", failure);
+    return error(ErrorReason.INTERNAL_ERROR, "internal error", Map.of());
+  }
+
+  /**
+   * Returns a status exception with {@code reason}'s code and an {@code ErrorInfo} for it.
+   *
+   * @param reason the reason
+   * @param message the status message; must not contain internal details
+   * @param metadata the {@code ErrorInfo.metadata}: every dynamic value of the message
+   * @return the exception
+   */
+  static StatusRuntimeException error(ErrorReason reason, String message, Map<String, String> metadata) {
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(reason.code().value())
+        .setMessage(message)
+        .addDetails(Any.pack(errorInfo(reason.name(), metadata)))
+        .build());
+  }
+
+  /**
+   * Returns the INVALID_ARGUMENT exception for broken validation rules: an {@code ErrorInfo} with reason
+   * INVALID_FIELDS and a {@code BadRequest} with one field violation per broken rule.
+   *
+   * @param badRequest the violations
+   * @return the exception
+   */
+  static StatusRuntimeException invalidFields(BadRequest badRequest) {
+    StringBuilder message = new StringBuilder("invalid request: ");
+    for (int i = 0; i < badRequest.getFieldViolationsCount(); i++) {
+      BadRequest.FieldViolation violation = badRequest.getFieldViolations(i);
+      if (i > 0) {
+        message.append("; ");
+      }
+      message.append(violation.getField().isEmpty() ? "request" : violation.getField())
+          .append(' ').append(violation.getDescription());
+    }
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(Status.Code.INVALID_ARGUMENT.value())
+        .setMessage(message.toString())
+        .addDetails(Any.pack(errorInfo(ErrorReason.INVALID_FIELDS.name(), Map.of())))
+        .addDetails(Any.pack(badRequest))
+        .build());
+  }
+
+  /**
+   * Returns {@code status} with an {@code ErrorInfo} in its trailers, unless they already carry details.
+   * Statuses that gRPC itself produces (CANCELLED, DEADLINE_EXCEEDED, ...) get the code's name as reason.
+   */
+  static StatusRuntimeException withErrorInfo(Status status, Metadata trailers) {
+    if (status.isOk() || (trailers != null && trailers.containsKey(STATUS_DETAILS_KEY))) {
+      return status.asRuntimeException(trailers);
+    }
+    com.google.rpc.Status details = com.google.rpc.Status.newBuilder()
+        .setCode(status.getCode().value())
+        .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription())
+        .addDetails(Any.pack(errorInfo(status.getCode().name(), Map.of())))
+        .build();
+    Metadata merged = new Metadata();
+    if (trailers != null) {
+      merged.merge(trailers);
+    }
+    return StatusProto.toStatusRuntimeException(details, merged);
+  }
+
+  private static ErrorInfo errorInfo(String reason, Map<String, String> metadata) {
+    return ErrorInfo.newBuilder()
+        .setReason(reason)
+        .setDomain(ErrorReason.DOMAIN)
+        .putAllMetadata(metadata)
+        .build();
+  }
+}

@@ -1,0 +1,351 @@
+package io.github.usergrpc.user.server;
+
+import static java.util.Objects.requireNonNull;
+
+import build.buf.protovalidate.Validator;
+import build.buf.protovalidate.ValidatorFactory;
+import build.buf.protovalidate.exceptions.CompilationException;
+import io.github.usergrpc.user.server.store.StoreException;
+import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.v1.UserProto;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The reference UserService server: the service with its validation and error mapping, the standard
+ * health service (SERVING only while the store is reachable) and server reflection, on the transport the
+ * caller chooses.
+ *
+ * <pre>{@code
+ * UserServer server = UserServer.newBuilder(Grpc.newServerBuilderForPort(50051, InsecureServerCredentials.create()))
+ *     .setStore(new InMemoryUserStore())
+ *     .build()
+ *     .start();
+ * ...
+ * server.close();
+ * }</pre>
+ *
+ * <p>The server does not own the store: close the store after the server.
+ */
+public final class UserServer implements AutoCloseable {
+
+  private static final Logger logger = Logger.getLogger(UserServer.class.getName());
+
+  private final Server server;
+  private final UserStore store;
+  private final ActivityFeed feed;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ScheduledExecutorService healthChecker;
+  private final Duration healthCheckInterval;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private UserServer(Builder builder) {
+    this.store = builder.store;
+    this.healthCheckInterval = builder.healthCheckInterval;
+    this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
+        builder.watchPollInterval, builder.maxPendingEventsPerWatch);
+    this.healthChecker = Executors.newSingleThreadScheduledExecutor(daemon("user-store-health"));
+    UserService service = new UserService(store, builder.clock, builder.idGenerator, feed);
+    this.server = builder.transport
+        .addService(definition(service, builder.validator(), builder.interceptors))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build();
+  }
+
+  /**
+   * Returns the full stack of one UserService: parsing, error details, the given interceptors, validation,
+   * then the handlers.
+   */
+  private static ServerServiceDefinition definition(UserService service, Validator validator,
+      List<ServerInterceptor> interceptors) {
+    // ServerInterceptors.intercept runs the last interceptor of the list first.
+    List<ServerInterceptor> chain = new ArrayList<>();
+    chain.add(new ValidationInterceptor(validator));
+    List<ServerInterceptor> inOrderAdded = new ArrayList<>(interceptors);
+    Collections.reverse(inOrderAdded);
+    chain.addAll(inOrderAdded);
+    chain.add(new ErrorDetailsInterceptor());
+    return RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+  }
+
+  /**
+   * Returns a new builder.
+   *
+   * @param transport the server builder to add the services to: Netty for a real port, in-process for
+   *     tests. It is configured (port, executor, limits, TLS) by the caller.
+   * @return the builder
+   */
+  public static Builder newBuilder(ServerBuilder<?> transport) {
+    return new Builder(transport);
+  }
+
+  /**
+   * Starts serving and checking the store's health.
+   *
+   * @return this
+   * @throws IOException if the port cannot be bound
+   */
+  public UserServer start() throws IOException {
+    feed.start();
+    checkHealth();
+    long nanos = healthCheckInterval.toNanos();
+    healthChecker.scheduleWithFixedDelay(this::checkHealth, nanos, nanos, TimeUnit.NANOSECONDS);
+    server.start();
+    return this;
+  }
+
+  /** Returns the port the server listens on, or -1 for a transport without ports (in-process). */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Returns the number of open WatchUserActivity streams. */
+  public int activeWatches() {
+    return feed.activeWatches();
+  }
+
+  /**
+   * Starts an orderly shutdown: health turns NOT_SERVING for good, watch streams end with UNAVAILABLE
+   * (SERVER_SHUTTING_DOWN) so that watchers reconnect elsewhere, new calls are refused, and calls in flight
+   * finish. Does not wait; see {@link #awaitTermination}.
+   */
+  public void shutdown() {
+    health.enterTerminalState();
+    feed.close();
+    healthChecker.shutdownNow();
+    server.shutdown();
+  }
+
+  /** Cancels the calls still in flight after {@link #shutdown()}. */
+  public void shutdownNow() {
+    shutdown();
+    server.shutdownNow();
+  }
+
+  /**
+   * Waits for the calls in flight to finish after {@link #shutdown()}.
+   *
+   * @param timeout the most to wait
+   * @param unit the unit of {@code timeout}
+   * @return true if the server terminated
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    return server.awaitTermination(timeout, unit);
+  }
+
+  /**
+   * Waits until the server has terminated.
+   *
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /**
+   * Shuts down, waits up to 30 seconds for calls in flight, then cancels what is left. Idempotent. The
+   * store stays open.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    shutdown();
+    try {
+      if (!server.awaitTermination(30, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void checkHealth() {
+    ServingStatus status;
+    try {
+      store.ping();
+      status = ServingStatus.SERVING;
+    } catch (StoreException e) {
+      status = ServingStatus.NOT_SERVING;
+    } catch (RuntimeException e) {
+      logger.log(Level.WARNING, "store health check failed unexpectedly", e);
+      status = ServingStatus.NOT_SERVING;
+    }
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+    health.setStatus(UserServiceGrpc.SERVICE_NAME, status);
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /** Configures a {@link UserServer}. Not thread-safe. */
+  public static final class Builder {
+
+    /** The default of {@link #setWatchPollInterval}. */
+    public static final Duration DEFAULT_WATCH_POLL_INTERVAL = Duration.ofMillis(100);
+    /** The default of {@link #setMaxPendingEventsPerWatch}. */
+    public static final int DEFAULT_MAX_PENDING_EVENTS_PER_WATCH = 1000;
+    /** The default of {@link #setHealthCheckInterval}. */
+    public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
+
+    private final ServerBuilder<?> transport;
+    private UserStore store;
+    private Clock clock = Clock.systemUTC();
+    private Supplier<String> idGenerator = () -> UUID.randomUUID().toString();
+    private Duration watchPollInterval = DEFAULT_WATCH_POLL_INTERVAL;
+    private int maxPendingEventsPerWatch = DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
+    private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+    private final List<ServerInterceptor> interceptors = new ArrayList<>();
+
+    private Builder(ServerBuilder<?> transport) {
+      this.transport = requireNonNull(transport, "transport");
+    }
+
+    /**
+     * Sets the store. Required. The server does not close it.
+     *
+     * @param store the store
+     * @return this
+     */
+    public Builder setStore(UserStore store) {
+      this.store = requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * Sets the clock that stamps created_at, updated_at and event times. If not called, defaults to
+     * {@link Clock#systemUTC()}.
+     *
+     * @param clock the clock
+     * @return this
+     */
+    public Builder setClock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets what chooses the id of each new user; it must never repeat an id. If not called, defaults to
+     * random UUIDs.
+     *
+     * @param idGenerator the generator, called once per create
+     * @return this
+     */
+    public Builder setIdGenerator(Supplier<String> idGenerator) {
+      this.idGenerator = requireNonNull(idGenerator, "idGenerator");
+      return this;
+    }
+
+    /**
+     * Sets how often the server looks for activity that other server processes wrote to a shared database.
+     * Local writes reach watchers at once regardless. If not called, defaults to 100 ms.
+     *
+     * @param interval the poll interval, positive
+     * @return this
+     */
+    public Builder setWatchPollInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
+      }
+      this.watchPollInterval = interval;
+      return this;
+    }
+
+    /**
+     * Sets how many events may wait for one watcher that does not keep up before its stream is ended with
+     * RESOURCE_EXHAUSTED (WATCH_TOO_SLOW). Bounds the memory a slow watcher can hold. If not called,
+     * defaults to 1000.
+     *
+     * @param maxPending at least 2
+     * @return this
+     */
+    public Builder setMaxPendingEventsPerWatch(int maxPending) {
+      if (maxPending < 2) {
+        throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 2)");
+      }
+      this.maxPendingEventsPerWatch = maxPending;
+      return this;
+    }
+
+    /**
+     * Sets how often the store is pinged to keep the health service's status current. If not called,
+     * defaults to 1 second.
+     *
+     * @param interval the interval, positive
+     * @return this
+     */
+    public Builder setHealthCheckInterval(Duration interval) {
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
+      }
+      this.healthCheckInterval = interval;
+      return this;
+    }
+
+    /**
+     * Adds an interceptor to UserService calls. Interceptors see every call with its parsed request, in the
+     * order added, before validation; an error they close a call with still gets an {@code ErrorInfo}.
+     *
+     * @param interceptor the interceptor
+     * @return this
+     */
+    public Builder addInterceptor(ServerInterceptor interceptor) {
+      interceptors.add(requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /**
+     * Builds the server; {@link UserServer#start()} starts it.
+     *
+     * @return the server
+     * @throws IllegalStateException if no store was set
+     */
+    public UserServer build() {
+      if (store == null) {
+        throw new IllegalStateException("setStore() was not called");
+      }
+      return new UserServer(this);
+    }
+
+    private Validator validator() {
+      try {
+        // Compiling the rules of every request up front keeps the first calls fast.
+        return ValidatorFactory.newBuilder().buildWithDescriptors(
+            UserProto.getDescriptor().getMessageTypes(), false);
+      } catch (CompilationException e) {
+        throw new IllegalStateException("the validation rules of user.proto do not compile", e);
+      }
+    }
+  }
+}

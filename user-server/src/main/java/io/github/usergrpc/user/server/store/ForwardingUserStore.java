@@ -1,0 +1,126 @@
+package io.github.usergrpc.user.server.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A {@link UserStore} that forwards every call to another, after {@link #beforeCall(String)}: the base for
+ * decorators such as a store that fails on demand (the testkit's "store unavailable" fault) or one that
+ * counts calls.
+ */
+public abstract class ForwardingUserStore implements UserStore {
+
+  private final UserStore delegate;
+
+  /**
+   * Creates the decorator.
+   *
+   * @param delegate the store that does the work
+   */
+  protected ForwardingUserStore(UserStore delegate) {
+    this.delegate = requireNonNull(delegate, "delegate");
+  }
+
+  /** Returns the store that does the work. */
+  protected final UserStore delegate() {
+    return delegate;
+  }
+
+  /**
+   * Runs before every data call (not before {@code addCommitListener}, {@code secretKey}, {@code close});
+   * throwing here makes that call fail. Does nothing by default.
+   *
+   * @param method the name of the {@link UserStore} method about to run
+   */
+  protected void beforeCall(String method) {}
+
+  @Override
+  public User create(NewUser user, Optional<String> requestId) {
+    beforeCall("create");
+    return delegate.create(user, requestId);
+  }
+
+  @Override
+  public Optional<User> find(String id) {
+    beforeCall("find");
+    return delegate.find(id);
+  }
+
+  @Override
+  public User update(String id, UserChanges changes, Optional<String> expectedEtag, long nowMillis) {
+    beforeCall("update");
+    return delegate.update(id, changes, expectedEtag, nowMillis);
+  }
+
+  @Override
+  public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
+    beforeCall("delete");
+    delegate.delete(id, expectedEtag, nowMillis);
+  }
+
+  @Override
+  public long count(Optional<String> role) {
+    beforeCall("count");
+    return delegate.count(role);
+  }
+
+  @Override
+  public List<User> listByOffset(Optional<String> role, long offset, int limit) {
+    beforeCall("listByOffset");
+    return delegate.listByOffset(role, offset, limit);
+  }
+
+  @Override
+  public List<User> listAfter(Optional<String> role, Optional<PageCursor> after, int limit) {
+    beforeCall("listAfter");
+    return delegate.listAfter(role, after, limit);
+  }
+
+  @Override
+  public ActivityRecord recordActivity(String userId, String action, String details, long nowMillis,
+      Optional<String> requestId) {
+    beforeCall("recordActivity");
+    return delegate.recordActivity(userId, action, details, nowMillis, requestId);
+  }
+
+  @Override
+  public List<ActivityRecord> activityAfter(long afterSequence, int max) {
+    beforeCall("activityAfter");
+    return delegate.activityAfter(afterSequence, max);
+  }
+
+  @Override
+  public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
+    beforeCall("userActivityAfter");
+    return delegate.userActivityAfter(userId, afterSequence, max);
+  }
+
+  @Override
+  public long lastSequence() {
+    beforeCall("lastSequence");
+    return delegate.lastSequence();
+  }
+
+  @Override
+  public byte[] secretKey() {
+    return delegate.secretKey();
+  }
+
+  @Override
+  public void ping() {
+    beforeCall("ping");
+    delegate.ping();
+  }
+
+  @Override
+  public void addCommitListener(Runnable listener) {
+    delegate.addCommitListener(listener);
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}

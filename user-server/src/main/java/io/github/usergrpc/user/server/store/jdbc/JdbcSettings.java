@@ -1,0 +1,208 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * Where a {@link JdbcUserStore} finds its database and how large its connection pool is: an immutable
+ * value. Create one with {@link #newBuilder()}, change one with {@link #toBuilder()}.
+ *
+ * <pre>{@code
+ * JdbcSettings settings = JdbcSettings.newBuilder()
+ *     .setJdbcUrl("jdbc:postgresql://db:5432/users")
+ *     .setUser("users")
+ *     .setPassword(password)
+ *     .build();
+ * }</pre>
+ *
+ * <p>{@link #toString()} never shows the password.
+ */
+public final class JdbcSettings {
+
+  /** The JDBC URL used when none is set: an embedded H2 database in {@code ./data/users}. */
+  public static final String DEFAULT_JDBC_URL = "jdbc:h2:file:./data/users";
+  /** The user name used when none is set: H2's conventional administrator. */
+  public static final String DEFAULT_USER = "sa";
+  /** The password used when none is set: empty. */
+  public static final String DEFAULT_PASSWORD = "";
+  /** The most connections the pool opens when not set. */
+  public static final int DEFAULT_MAXIMUM_POOL_SIZE = 10;
+  /** How long a call waits for a connection when not set: short, so that a dead database fails fast. */
+  public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
+  /** The shortest connection timeout HikariCP accepts. */
+  public static final Duration MINIMUM_CONNECTION_TIMEOUT = Duration.ofMillis(250);
+
+  private static final String H2_PREFIX = "jdbc:h2:";
+  private static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
+
+  private final String jdbcUrl;
+  private final String user;
+  private final String password;
+  private final int maximumPoolSize;
+  private final Duration connectionTimeout;
+
+  private JdbcSettings(Builder builder) {
+    this.jdbcUrl = builder.jdbcUrl;
+    this.user = builder.user;
+    this.password = builder.password;
+    this.maximumPoolSize = builder.maximumPoolSize;
+    this.connectionTimeout = builder.connectionTimeout;
+  }
+
+  /** Returns a builder with every setting at its default. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** Returns a builder that starts from these settings. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Returns the JDBC URL: {@code jdbc:h2:...} or {@code jdbc:postgresql:...}. Defaults to
+   * {@value #DEFAULT_JDBC_URL}.
+   */
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
+  /** Returns the database user. Defaults to {@value #DEFAULT_USER}. */
+  public String user() {
+    return user;
+  }
+
+  /** Returns the database password. Defaults to empty. */
+  public String password() {
+    return password;
+  }
+
+  /** Returns the most connections the pool opens. Defaults to {@value #DEFAULT_MAXIMUM_POOL_SIZE}. */
+  public int maximumPoolSize() {
+    return maximumPoolSize;
+  }
+
+  /**
+   * Returns how long a call waits for a pooled connection before it fails with
+   * {@link io.github.usergrpc.user.server.store.StoreUnavailableException}. Defaults to 3 seconds.
+   */
+  public Duration connectionTimeout() {
+    return connectionTimeout;
+  }
+
+  /** Tells whether the URL names an H2 database (embedded file or in-memory). */
+  boolean isH2() {
+    return jdbcUrl.startsWith(H2_PREFIX);
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcSettings{jdbcUrl=" + jdbcUrl + ", user=" + user + ", maximumPoolSize=" + maximumPoolSize
+        + ", connectionTimeout=" + connectionTimeout + "}";
+  }
+
+  /** Builds {@link JdbcSettings}. Not thread-safe. */
+  public static final class Builder {
+
+    private String jdbcUrl = DEFAULT_JDBC_URL;
+    private String user = DEFAULT_USER;
+    private String password = DEFAULT_PASSWORD;
+    private int maximumPoolSize = DEFAULT_MAXIMUM_POOL_SIZE;
+    private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+
+    private Builder() {}
+
+    private Builder(JdbcSettings settings) {
+      this.jdbcUrl = settings.jdbcUrl;
+      this.user = settings.user;
+      this.password = settings.password;
+      this.maximumPoolSize = settings.maximumPoolSize;
+      this.connectionTimeout = settings.connectionTimeout;
+    }
+
+    /**
+     * Sets the JDBC URL. Supported: {@code jdbc:postgresql://host:port/database}, an embedded
+     * {@code jdbc:h2:file:<path>} and an in-memory {@code jdbc:h2:mem:<name>}. The store adds to an H2 URL
+     * the settings it relies on, unless the URL sets them itself: {@code MODE=PostgreSQL},
+     * {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged
+     * change survives a killed process), {@code DB_CLOSE_ON_EXIT=FALSE} (the store, not a JVM hook, closes
+     * the database) and {@code LOCK_TIMEOUT=10000}. If not called, defaults to {@value #DEFAULT_JDBC_URL}.
+     *
+     * @param jdbcUrl the URL
+     * @return this
+     * @throws IllegalArgumentException if the URL names neither H2 nor PostgreSQL
+     */
+    public Builder setJdbcUrl(String jdbcUrl) {
+      requireNonNull(jdbcUrl, "jdbcUrl");
+      if (!jdbcUrl.startsWith(H2_PREFIX) && !jdbcUrl.startsWith(POSTGRESQL_PREFIX)) {
+        throw new IllegalArgumentException(
+            "jdbcUrl: " + jdbcUrl + " (expected: " + H2_PREFIX + "... or " + POSTGRESQL_PREFIX + "...)");
+      }
+      this.jdbcUrl = jdbcUrl;
+      return this;
+    }
+
+    /**
+     * Sets the database user. If not called, defaults to {@value #DEFAULT_USER}.
+     *
+     * @param user the user name
+     * @return this
+     */
+    public Builder setUser(String user) {
+      this.user = requireNonNull(user, "user");
+      return this;
+    }
+
+    /**
+     * Sets the database password. If not called, defaults to empty.
+     *
+     * @param password the password
+     * @return this
+     */
+    public Builder setPassword(String password) {
+      this.password = requireNonNull(password, "password");
+      return this;
+    }
+
+    /**
+     * Sets the most connections the pool opens; the pool keeps that many open. If not called, defaults to
+     * {@value #DEFAULT_MAXIMUM_POOL_SIZE}.
+     *
+     * @param maximumPoolSize the pool size, at least 1
+     * @return this
+     * @throws IllegalArgumentException if {@code maximumPoolSize} is less than 1
+     */
+    public Builder setMaximumPoolSize(int maximumPoolSize) {
+      if (maximumPoolSize < 1) {
+        throw new IllegalArgumentException("maximumPoolSize: " + maximumPoolSize + " (expected: >= 1)");
+      }
+      this.maximumPoolSize = maximumPoolSize;
+      return this;
+    }
+
+    /**
+     * Sets how long a call waits for a pooled connection before it fails with
+     * {@link io.github.usergrpc.user.server.store.StoreUnavailableException}: while the database is down,
+     * every call takes this long to fail. If not called, defaults to 3 seconds.
+     *
+     * @param connectionTimeout the timeout, at least 250 ms
+     * @return this
+     * @throws IllegalArgumentException if {@code connectionTimeout} is shorter than 250 ms
+     */
+    public Builder setConnectionTimeout(Duration connectionTimeout) {
+      requireNonNull(connectionTimeout, "connectionTimeout");
+      if (connectionTimeout.compareTo(MINIMUM_CONNECTION_TIMEOUT) < 0) {
+        throw new IllegalArgumentException(
+            "connectionTimeout: " + connectionTimeout + " (expected: >= " + MINIMUM_CONNECTION_TIMEOUT + ")");
+      }
+      this.connectionTimeout = connectionTimeout;
+      return this;
+    }
+
+    /** Returns the settings. */
+    public JdbcSettings build() {
+      return new JdbcSettings(this);
+    }
+  }
+}

@@ -1,0 +1,778 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import static java.util.Objects.requireNonNull;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
+import io.github.usergrpc.user.server.store.EtagMismatchException;
+import io.github.usergrpc.user.server.store.NewUser;
+import io.github.usergrpc.user.server.store.PageCursor;
+import io.github.usergrpc.user.server.store.RequestIdReusedException;
+import io.github.usergrpc.user.server.store.ResumePointExpiredException;
+import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.server.store.User;
+import io.github.usergrpc.user.server.store.UserChanges;
+import io.github.usergrpc.user.server.store.UserNotFoundException;
+import io.github.usergrpc.user.server.store.UserStore;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.annotation.Nullable;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+
+/**
+ * A {@link UserStore} in a relational database: PostgreSQL, or H2 embedded in the server (a file, or
+ * memory for tests). Several servers may share one PostgreSQL database; they see each other's users and
+ * activity, and share one {@link #secretKey()}.
+ *
+ * <pre>{@code
+ * try (JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder()
+ *     .setJdbcUrl("jdbc:postgresql://db:5432/users")
+ *     .setUser("users")
+ *     .setPassword(password)
+ *     .build())) {
+ *   UserServer server = UserServer.newBuilder(transport).setStore(store).build();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>{@link #open} migrates the schema with Flyway (scripts in {@code db/migration}, one set for both
+ * databases) and fills a connection pool (HikariCP, named {@value #POOL_NAME}). Every mutation and its
+ * activity event are written in one transaction; uniqueness of emails and request ids is enforced by the
+ * database, so it holds across servers.
+ *
+ * <p>Retention: the activity log and the request ids of creates and recorded events are kept forever;
+ * nothing is pruned, so {@link #userActivityAfter} never throws {@link ResumePointExpiredException}.
+ *
+ * <p>Errors: when the database cannot be reached, calls wait at most the
+ * {@linkplain JdbcSettings#connectionTimeout() connection timeout} and throw
+ * {@link StoreUnavailableException}; so do calls on a closed store. Any other database failure is a bug
+ * and is thrown as an {@link IllegalStateException} whose message holds no SQL.
+ *
+ * <p>Thread-safe.
+ */
+public final class JdbcUserStore implements UserStore {
+
+  /** The name of the connection pool, as it appears in HikariCP's log lines and metrics. */
+  public static final String POOL_NAME = "user-store";
+
+  private static final Logger logger = Logger.getLogger(JdbcUserStore.class.getName());
+
+  /** The settings the store adds to an H2 URL that does not set them; see JdbcSettings.setJdbcUrl. */
+  private static final Map<String, String> H2_SETTINGS = Map.of(
+      "MODE", "PostgreSQL",
+      "WRITE_DELAY", "0",
+      "DB_CLOSE_ON_EXIT", "FALSE",
+      "LOCK_TIMEOUT", "10000");
+  private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
+  private static final int PING_TIMEOUT_SECONDS = 1;
+  private static final int SECRET_BYTES = 32;
+
+  private static final String USER_COLUMNS =
+      "id, email, name, role, created_at_ms, updated_at_ms, version";
+  /** The columns of create_requests that hold the user as created, in the order of USER_COLUMNS. */
+  private static final String CREATED_USER_COLUMNS =
+      "user_id, email, name, role, created_at_ms, updated_at_ms, version";
+  private static final String EVENT_COLUMNS = "sequence, user_id, action, details, occurred_at_ms";
+  /** The newest-first order of users; PageCursor and InMemoryUserStore order the same way. */
+  private static final String NEWEST_FIRST = " ORDER BY created_at_ms DESC, id DESC";
+  /**
+   * The same order among users of one role. Naming the role first changes nothing in the result, but
+   * lets H2 read users_role_newest_first_ix in order instead of sorting every user of the role.
+   */
+  private static final String ROLE_NEWEST_FIRST = " ORDER BY role, created_at_ms DESC, id DESC";
+  /** The unique index on email_key: a violation of it is a duplicate email. */
+  private static final String EMAIL_KEY_INDEX = "users_email_key_uq";
+
+  private final HikariDataSource dataSource;
+  /** Holds an H2 in-memory database open: H2 drops it when its last connection closes. */
+  @Nullable private final Connection keepAlive;
+  private final byte[] secretKey;
+  private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private JdbcUserStore(HikariDataSource dataSource, @Nullable Connection keepAlive, byte[] secretKey) {
+    this.dataSource = dataSource;
+    this.keepAlive = keepAlive;
+    this.secretKey = secretKey;
+  }
+
+  /**
+   * Opens a store: fills the connection pool, migrates the schema to the newest version and, on a new
+   * database, generates the secret key. The caller owns the store and must close it.
+   *
+   * @param settings where the database is
+   * @return the open store
+   * @throws StoreUnavailableException if the database cannot be reached
+   * @throws IllegalStateException if the schema cannot be migrated
+   */
+  public static JdbcUserStore open(JdbcSettings settings) {
+    requireNonNull(settings, "settings");
+    String url = settings.isH2() ? withH2Settings(settings.jdbcUrl()) : settings.jdbcUrl();
+    HikariDataSource dataSource;
+    try {
+      dataSource = new HikariDataSource(poolConfig(settings, url));
+    } catch (RuntimeException e) {
+      // HikariPool.PoolInitializationException: the first connection failed.
+      throw openFailure(e);
+    }
+    Connection keepAlive = null;
+    try {
+      if (url.startsWith("jdbc:h2:mem:")) {
+        keepAlive = DriverManager.getConnection(url, settings.user(), settings.password());
+      }
+      migrate(dataSource, settings);
+      byte[] secretKey = loadOrCreateSecret(dataSource);
+      logger.log(Level.FINE, "{0} - opened the user store", POOL_NAME);
+      return new JdbcUserStore(dataSource, keepAlive, secretKey);
+    } catch (SQLException | RuntimeException e) {
+      dataSource.close();
+      closeQuietly(keepAlive);
+      throw openFailure(e);
+    }
+  }
+
+  @Override
+  public User create(NewUser newUser, Optional<String> requestId) {
+    requireNonNull(newUser, "newUser");
+    requireNonNull(requestId, "requestId");
+    if (requestId.isPresent()) {
+      Optional<User> earlier = transact(tx -> findCreateRequest(tx, requestId.get()));
+      if (earlier.isPresent()) {
+        return replay(newUser, earlier.get(), requestId.get());
+      }
+    }
+    User created = newUser.toUser();
+    try {
+      return transact(tx -> {
+        insertUser(tx, created);
+        if (requestId.isPresent()) {
+          insertCreateRequest(tx, requestId.get(), created);
+        }
+        appendEvent(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
+            created.createdAtMillis(), Optional.empty());
+        return created;
+      });
+    } catch (DuplicateKeyException e) {
+      // With a request id, the violation may come from a concurrent create with the same id that
+      // committed first (on email_key or on the request id): answer as that one did.
+      if (requestId.isPresent()) {
+        Optional<User> earlier = transact(tx -> findCreateRequest(tx, requestId.get()));
+        if (earlier.isPresent()) {
+          return replay(newUser, earlier.get(), requestId.get());
+        }
+      }
+      if (e.violates(EMAIL_KEY_INDEX)) {
+        throw new EmailAlreadyExistsException();
+      }
+      throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
+    }
+  }
+
+  @Override
+  public Optional<User> find(String id) {
+    requireNonNull(id, "id");
+    return transact(tx -> {
+      try (PreparedStatement select = tx.connection.prepareStatement(
+          "SELECT " + USER_COLUMNS + " FROM users WHERE id = ?")) {
+        select.setString(1, id);
+        return readUsers(select).stream().findFirst();
+      }
+    });
+  }
+
+  @Override
+  public User update(String id, UserChanges changes, Optional<String> expectedEtag, long nowMillis) {
+    requireNonNull(id, "id");
+    requireNonNull(changes, "changes");
+    requireNonNull(expectedEtag, "expectedEtag");
+    try {
+      return transact(tx -> {
+        User current = lockForChange(tx, id, expectedEtag);
+        User updated = changes.applyTo(current, nowMillis);
+        if (updated == current) {
+          return current;
+        }
+        try (PreparedStatement update = tx.connection.prepareStatement("UPDATE users SET email = ?,"
+            + " email_key = ?, name = ?, role = ?, updated_at_ms = ?, version = ? WHERE id = ?")) {
+          update.setString(1, updated.email());
+          update.setString(2, updated.emailKey());
+          update.setString(3, updated.name());
+          update.setString(4, updated.role());
+          update.setLong(5, updated.updatedAtMillis());
+          update.setLong(6, updated.version());
+          update.setString(7, id);
+          update.executeUpdate();
+        }
+        appendEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
+            nowMillis, Optional.empty());
+        return updated;
+      });
+    } catch (DuplicateKeyException e) {
+      if (e.violates(EMAIL_KEY_INDEX)) {
+        throw new EmailAlreadyExistsException();
+      }
+      throw new IllegalStateException("cannot update user " + id + ": duplicate key", e);
+    }
+  }
+
+  @Override
+  public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
+    requireNonNull(id, "id");
+    requireNonNull(expectedEtag, "expectedEtag");
+    transact(tx -> {
+      lockForChange(tx, id, expectedEtag);
+      try (PreparedStatement delete = tx.connection.prepareStatement("DELETE FROM users WHERE id = ?")) {
+        delete.setString(1, id);
+        delete.executeUpdate();
+      }
+      return appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis, Optional.empty());
+    });
+  }
+
+  @Override
+  public long count(Optional<String> role) {
+    requireNonNull(role, "role");
+    return transact(tx -> {
+      try (PreparedStatement select = tx.connection.prepareStatement(
+          "SELECT COUNT(*) FROM users" + (role.isPresent() ? " WHERE role = ?" : ""))) {
+        if (role.isPresent()) {
+          select.setString(1, role.get());
+        }
+        try (ResultSet rows = select.executeQuery()) {
+          rows.next();
+          return rows.getLong(1);
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<User> listByOffset(Optional<String> role, long offset, int limit) {
+    requireNonNull(role, "role");
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset: " + offset + " (expected: >= 0)");
+    }
+    checkMax("limit", limit);
+    return transact(tx -> {
+      try (PreparedStatement select = tx.connection.prepareStatement("SELECT " + USER_COLUMNS
+          + " FROM users" + (role.isPresent() ? " WHERE role = ?" + ROLE_NEWEST_FIRST : NEWEST_FIRST)
+          + " LIMIT ? OFFSET ?")) {
+        int index = 1;
+        if (role.isPresent()) {
+          select.setString(index++, role.get());
+        }
+        select.setInt(index++, limit);
+        select.setLong(index, offset);
+        return readUsers(select);
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The cursor condition is {@code created_at_ms < ? OR (created_at_ms = ? AND id < ?)}, written with
+   * a redundant {@code created_at_ms <= ?} in front: that is a range both databases start an index scan
+   * at, so a deep page reads the index from the cursor on. Without it, PostgreSQL and H2 both walk the
+   * index from the newest user and filter out every user before the cursor (250,000 rows for a page
+   * 250,000 deep, against 3 with it).
+   */
+  @Override
+  public List<User> listAfter(Optional<String> role, Optional<PageCursor> after, int limit) {
+    requireNonNull(role, "role");
+    requireNonNull(after, "after");
+    checkMax("limit", limit);
+    List<String> conditions = new ArrayList<>(2);
+    role.ifPresent(r -> conditions.add("role = ?"));
+    after.ifPresent(c -> conditions.add("created_at_ms <= ? AND (created_at_ms < ? OR id < ?)"));
+    String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+    String order = role.isPresent() ? ROLE_NEWEST_FIRST : NEWEST_FIRST;
+    return transact(tx -> {
+      try (PreparedStatement select = tx.connection.prepareStatement(
+          "SELECT " + USER_COLUMNS + " FROM users" + where + order + " LIMIT ?")) {
+        int index = 1;
+        if (role.isPresent()) {
+          select.setString(index++, role.get());
+        }
+        if (after.isPresent()) {
+          select.setLong(index++, after.get().createdAtMillis());
+          select.setLong(index++, after.get().createdAtMillis());
+          select.setString(index++, after.get().id());
+        }
+        select.setInt(index, limit);
+        return readUsers(select);
+      }
+    });
+  }
+
+  @Override
+  public ActivityRecord recordActivity(String userId, String action, String details, long nowMillis,
+      Optional<String> requestId) {
+    requireNonNull(userId, "userId");
+    requireNonNull(action, "action");
+    requireNonNull(details, "details");
+    requireNonNull(requestId, "requestId");
+    if (requestId.isPresent()) {
+      Optional<ActivityRecord> earlier = transact(tx -> findRecordedEvent(tx, requestId.get()));
+      if (earlier.isPresent()) {
+        return replay(earlier.get(), userId, action, details, requestId.get());
+      }
+    }
+    try {
+      return transact(tx -> {
+        // The lock keeps a concurrent delete from slipping in between: no event after user.deleted.
+        if (lockUser(tx, userId).isEmpty()) {
+          throw new UserNotFoundException(userId);
+        }
+        return appendEvent(tx, userId, action, details, nowMillis, requestId);
+      });
+    } catch (DuplicateKeyException e) {
+      // A concurrent call with the same request id committed first.
+      Optional<ActivityRecord> earlier = requestId.isPresent()
+          ? transact(tx -> findRecordedEvent(tx, requestId.get()))
+          : Optional.empty();
+      if (earlier.isEmpty()) {
+        throw new IllegalStateException("cannot record activity of user " + userId + ": duplicate key", e);
+      }
+      return replay(earlier.get(), userId, action, details, requestId.get());
+    }
+  }
+
+  @Override
+  public List<ActivityRecord> activityAfter(long afterSequence, int max) {
+    return eventsAfter(Optional.empty(), afterSequence, max);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>This store keeps every event, so it never throws {@link ResumePointExpiredException}.
+   */
+  @Override
+  public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
+    requireNonNull(userId, "userId");
+    return eventsAfter(Optional.of(userId), afterSequence, max);
+  }
+
+  @Override
+  public long lastSequence() {
+    return transact(tx -> {
+      try (Statement select = tx.connection.createStatement();
+          ResultSet rows = select.executeQuery("SELECT last_sequence FROM activity_counter WHERE id = 1")) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    });
+  }
+
+  @Override
+  public byte[] secretKey() {
+    return secretKey.clone();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection. Getting the connection
+   * waits at most the connection timeout (3 seconds by default) while the database is down.
+   */
+  @Override
+  public void ping() {
+    checkOpen();
+    try (Connection connection = dataSource.getConnection();
+        Statement select = connection.createStatement()) {
+      select.setQueryTimeout(PING_TIMEOUT_SECONDS);
+      select.execute("SELECT 1");
+      connection.rollback();
+    } catch (SQLException e) {
+      throw new StoreUnavailableException(e);
+    }
+  }
+
+  @Override
+  public void addCommitListener(Runnable listener) {
+    commitListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /** Closes the connection pool; calls made afterwards throw {@link StoreUnavailableException}. */
+  @Override
+  public void close() {
+    if (closed.getAndSet(true)) {
+      return;
+    }
+    dataSource.close();
+    closeQuietly(keepAlive);
+    logger.log(Level.FINE, "{0} - closed the user store", POOL_NAME);
+  }
+
+  /**
+   * Returns an H2 URL with the settings the store relies on added, unless the URL sets them itself.
+   *
+   * @param url a {@code jdbc:h2:} URL
+   * @return the URL to connect with
+   */
+  static String withH2Settings(String url) {
+    StringBuilder withSettings = new StringBuilder(url);
+    String upperCase = url.toUpperCase(Locale.ROOT);
+    H2_SETTINGS.entrySet().stream()
+        .filter(setting -> !upperCase.contains(";" + setting.getKey() + "="))
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(setting -> withSettings.append(';').append(setting.getKey()).append('=')
+            .append(setting.getValue()));
+    return withSettings.toString();
+  }
+
+  private static HikariConfig poolConfig(JdbcSettings settings, String url) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(POOL_NAME);
+    config.setJdbcUrl(url);
+    config.setUsername(settings.user());
+    config.setPassword(settings.password());
+    config.setMaximumPoolSize(settings.maximumPoolSize());
+    config.setConnectionTimeout(settings.connectionTimeout().toMillis());
+    // HikariCP requires validationTimeout < connectionTimeout, and would quietly change it otherwise.
+    Duration validationTimeout = settings.connectionTimeout().compareTo(VALIDATION_TIMEOUT) > 0
+        ? VALIDATION_TIMEOUT
+        : JdbcSettings.MINIMUM_CONNECTION_TIMEOUT;
+    config.setValidationTimeout(validationTimeout.toMillis());
+    config.setAutoCommit(false);
+    config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+    return config;
+  }
+
+  private static void migrate(DataSource dataSource, JdbcSettings settings) {
+    Flyway.configure(JdbcUserStore.class.getClassLoader())
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .failOnMissingLocations(true)
+        .placeholders(Map.of("id_collation", settings.isH2() ? "" : "COLLATE \"C\""))
+        .load()
+        .migrate();
+  }
+
+  private static byte[] loadOrCreateSecret(DataSource dataSource) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      Optional<byte[]> secret = readSecret(connection);
+      if (secret.isEmpty()) {
+        byte[] generated = new byte[SECRET_BYTES];
+        new SecureRandom().nextBytes(generated);
+        try (PreparedStatement insert = connection.prepareStatement(
+            "INSERT INTO store_secret (id, secret_hex) VALUES (1, ?)")) {
+          insert.setString(1, HexFormat.of().formatHex(generated));
+          insert.executeUpdate();
+          connection.commit();
+        } catch (SQLException e) {
+          connection.rollback();
+          if (!SqlFailures.isUniqueViolation(e)) {
+            throw e;
+          }
+          // Another server opening the same new database stored its secret first: use that one.
+        }
+        secret = readSecret(connection);
+      }
+      connection.rollback();
+      return secret.orElseThrow(() -> new IllegalStateException("store_secret has no row"));
+    }
+  }
+
+  private static Optional<byte[]> readSecret(Connection connection) throws SQLException {
+    try (Statement select = connection.createStatement();
+        ResultSet rows = select.executeQuery("SELECT secret_hex FROM store_secret WHERE id = 1")) {
+      return rows.next() ? Optional.of(HexFormat.of().parseHex(rows.getString(1))) : Optional.empty();
+    }
+  }
+
+  private static RuntimeException openFailure(Exception e) {
+    Optional<SQLException> sqlCause = SqlFailures.sqlCause(e);
+    if (sqlCause.isPresent() && SqlFailures.isUnavailable(sqlCause.get())) {
+      return new StoreUnavailableException(e);
+    }
+    return new IllegalStateException("cannot open the user store", e);
+  }
+
+  private static void checkMax(String name, int max) {
+    if (max < 0) {
+      throw new IllegalArgumentException(name + ": " + max + " (expected: >= 0)");
+    }
+  }
+
+  private static User replay(NewUser newUser, User earlier, String requestId) {
+    if (!newUser.sameRequestAs(earlier)) {
+      throw new RequestIdReusedException(requestId);
+    }
+    return earlier;
+  }
+
+  private static ActivityRecord replay(ActivityRecord earlier, String userId, String action,
+      String details, String requestId) {
+    if (!earlier.userId().equals(userId) || !earlier.action().equals(action)
+        || !earlier.details().equals(details)) {
+      throw new RequestIdReusedException(requestId);
+    }
+    return earlier;
+  }
+
+  /**
+   * Runs {@code work} in one transaction on a pooled connection and commits it; rolls back when it
+   * throws. Commit listeners run after a commit that appended an event.
+   */
+  private <T> T transact(Work<T> work) {
+    checkOpen();
+    Transaction tx;
+    T result;
+    try (Connection connection = dataSource.getConnection()) {
+      tx = new Transaction(connection);
+      try {
+        result = work.run(tx);
+        connection.commit();
+      } catch (SQLException | RuntimeException e) {
+        rollback(connection, e);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+    if (tx.appendedEvent) {
+      notifyCommit();
+    }
+    return result;
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new StoreUnavailableException(new IllegalStateException("the user store is closed"));
+    }
+  }
+
+  private RuntimeException translate(SQLException e) {
+    if (SqlFailures.isUniqueViolation(e)) {
+      return new DuplicateKeyException(e);
+    }
+    if (SqlFailures.isUnavailable(e) || closed.get()) {
+      return new StoreUnavailableException(e);
+    }
+    return new IllegalStateException("user store query failed with SQLState " + e.getSQLState(), e);
+  }
+
+  private void notifyCommit() {
+    for (Runnable listener : commitListeners) {
+      try {
+        listener.run();
+      } catch (RuntimeException e) {
+        // The change is committed: a failing listener must not make it look failed.
+        logger.log(Level.WARNING, "a commit listener failed", e);
+      }
+    }
+  }
+
+  /**
+   * Appends an event as the last write of the transaction.
+   *
+   * <p>Why a counter row and not a SEQUENCE: a SEQUENCE hands out numbers when a transaction asks, not
+   * when it commits. T1 takes 5, T2 takes 6, T2 commits; a reader tailing {@link #activityAfter} sees 6
+   * and moves past 5; then T1 commits 5, which that reader never sees. Here every writer increments the
+   * one row of {@code activity_counter} as its last statement before commit. The row lock that takes is
+   * held until the commit, so the next writer gets its number only after this one has committed: numbers
+   * are handed out in commit order, and event {@code n} is visible before {@code n + 1} exists. The price:
+   * writers are serialized for the short tail of their transactions (this increment, the insert of the
+   * event and the commit); everything before runs concurrently. A writer that rolls back rolls its
+   * increment back too, so the log has no gaps.
+   */
+  private static ActivityRecord appendEvent(Transaction tx, String userId, String action, String details,
+      long nowMillis, Optional<String> requestId) throws SQLException {
+    long sequence;
+    try (Statement counter = tx.connection.createStatement()) {
+      counter.executeUpdate("UPDATE activity_counter SET last_sequence = last_sequence + 1 WHERE id = 1");
+      try (ResultSet rows = counter.executeQuery("SELECT last_sequence FROM activity_counter WHERE id = 1")) {
+        rows.next();
+        sequence = rows.getLong(1);
+      }
+    }
+    try (PreparedStatement insert = tx.connection.prepareStatement("INSERT INTO activity (" + EVENT_COLUMNS
+        + ", request_id) VALUES (?, ?, ?, ?, ?, ?)")) {
+      insert.setLong(1, sequence);
+      insert.setString(2, userId);
+      insert.setString(3, action);
+      insert.setString(4, details);
+      insert.setLong(5, nowMillis);
+      insert.setString(6, requestId.orElse(null));
+      insert.executeUpdate();
+    }
+    tx.appendedEvent = true;
+    return new ActivityRecord(sequence, userId, action, details, nowMillis);
+  }
+
+  /** Returns the events after {@code afterSequence}, of one user if {@code userId} is present. */
+  private List<ActivityRecord> eventsAfter(Optional<String> userId, long afterSequence, int max) {
+    checkMax("max", max);
+    return transact(tx -> {
+      try (PreparedStatement select = tx.connection.prepareStatement("SELECT " + EVENT_COLUMNS
+          + " FROM activity WHERE " + (userId.isPresent() ? "user_id = ? AND " : "")
+          + "sequence > ? ORDER BY sequence LIMIT ?")) {
+        int index = 1;
+        if (userId.isPresent()) {
+          select.setString(index++, userId.get());
+        }
+        select.setLong(index++, afterSequence);
+        select.setInt(index, max);
+        return readEvents(select);
+      }
+    });
+  }
+
+  private static User lockForChange(Transaction tx, String id, Optional<String> expectedEtag)
+      throws SQLException {
+    User current = lockUser(tx, id).orElseThrow(() -> new UserNotFoundException(id));
+    if (expectedEtag.isPresent() && !expectedEtag.get().equals(current.etag())) {
+      throw new EtagMismatchException(id);
+    }
+    return current;
+  }
+
+  private static Optional<User> lockUser(Transaction tx, String id) throws SQLException {
+    try (PreparedStatement select = tx.connection.prepareStatement(
+        "SELECT " + USER_COLUMNS + " FROM users WHERE id = ? FOR UPDATE")) {
+      select.setString(1, id);
+      return readUsers(select).stream().findFirst();
+    }
+  }
+
+  private static void insertUser(Transaction tx, User user) throws SQLException {
+    try (PreparedStatement insert = tx.connection.prepareStatement("INSERT INTO users (" + USER_COLUMNS
+        + ", email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      setUser(insert, 1, user);
+      insert.setString(8, user.emailKey());
+      insert.executeUpdate();
+    }
+  }
+
+  private static void insertCreateRequest(Transaction tx, String requestId, User user) throws SQLException {
+    try (PreparedStatement insert = tx.connection.prepareStatement("INSERT INTO create_requests"
+        + " (request_id, " + CREATED_USER_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      insert.setString(1, requestId);
+      setUser(insert, 2, user);
+      insert.executeUpdate();
+    }
+  }
+
+  private static Optional<User> findCreateRequest(Transaction tx, String requestId) throws SQLException {
+    try (PreparedStatement select = tx.connection.prepareStatement("SELECT "
+        + CREATED_USER_COLUMNS + " FROM create_requests WHERE request_id = ?")) {
+      select.setString(1, requestId);
+      return readUsers(select).stream().findFirst();
+    }
+  }
+
+  private static Optional<ActivityRecord> findRecordedEvent(Transaction tx, String requestId)
+      throws SQLException {
+    try (PreparedStatement select = tx.connection.prepareStatement(
+        "SELECT " + EVENT_COLUMNS + " FROM activity WHERE request_id = ?")) {
+      select.setString(1, requestId);
+      return readEvents(select).stream().findFirst();
+    }
+  }
+
+  /** Sets the seven {@link #USER_COLUMNS} from {@code first} on. */
+  private static void setUser(PreparedStatement statement, int first, User user) throws SQLException {
+    statement.setString(first, user.id());
+    statement.setString(first + 1, user.email());
+    statement.setString(first + 2, user.name());
+    statement.setString(first + 3, user.role());
+    statement.setLong(first + 4, user.createdAtMillis());
+    statement.setLong(first + 5, user.updatedAtMillis());
+    statement.setLong(first + 6, user.version());
+  }
+
+  /** Reads rows of the seven {@link #USER_COLUMNS}, in that order. */
+  private static List<User> readUsers(PreparedStatement select) throws SQLException {
+    List<User> users = new ArrayList<>();
+    try (ResultSet rows = select.executeQuery()) {
+      while (rows.next()) {
+        users.add(new User(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4),
+            rows.getLong(5), rows.getLong(6), rows.getLong(7)));
+      }
+    }
+    return users;
+  }
+
+  /** Reads rows of the five {@link #EVENT_COLUMNS}, in that order. */
+  private static List<ActivityRecord> readEvents(PreparedStatement select) throws SQLException {
+    List<ActivityRecord> events = new ArrayList<>();
+    try (ResultSet rows = select.executeQuery()) {
+      while (rows.next()) {
+        events.add(new ActivityRecord(rows.getLong(1), rows.getString(2), rows.getString(3),
+            rows.getString(4), rows.getLong(5)));
+      }
+    }
+    return events;
+  }
+
+  private static void rollback(Connection connection, Exception failure) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private static void closeQuietly(@Nullable Connection connection) {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      logger.log(Level.FINE, "cannot close a connection", e);
+    }
+  }
+
+  /** Work done in a transaction. */
+  @FunctionalInterface
+  private interface Work<T> {
+    T run(Transaction tx) throws SQLException;
+  }
+
+  /** The connection of one transaction, and whether the transaction appended an event. */
+  private static final class Transaction {
+    final Connection connection;
+    boolean appendedEvent;
+
+    Transaction(Connection connection) {
+      this.connection = connection;
+    }
+  }
+
+  /** A unique index or primary key rejected a write; callers tell which from the index name. */
+  private static final class DuplicateKeyException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    DuplicateKeyException(SQLException cause) {
+      super("duplicate key", cause);
+    }
+
+    /** Tells whether the violated index is {@code indexName}; H2 and PostgreSQL both name it in the message. */
+    boolean violates(String indexName) {
+      String message = getCause().getMessage();
+      return message != null && message.toLowerCase(Locale.ROOT).contains(indexName);
+    }
+  }
+}

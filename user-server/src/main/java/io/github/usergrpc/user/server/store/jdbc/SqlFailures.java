@@ -1,0 +1,63 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientConnectionException;
+import java.util.Optional;
+import java.util.Set;
+
+/** Sorts the {@link SQLException}s of H2 and PostgreSQL into what the store does with them. */
+final class SqlFailures {
+
+  /** {@code unique_violation} on both databases. */
+  private static final String UNIQUE_VIOLATION = "23505";
+
+  /**
+   * SQLStates, beyond class 08 (connection exception), after which the database may well answer a retry:
+   * PostgreSQL shutting down or starting ({@code 57P01}-{@code 57P03}), out of connections or other
+   * resources (class {@code 53}), a statement or lock timeout ({@code 57014}, {@code 55P03}); H2's broken
+   * connection ({@code 90067}), closed database ({@code 90098}, {@code 90121}) and lock timeout
+   * ({@code HYT00}).
+   */
+  private static final Set<String> TRANSIENT_STATES =
+      Set.of("57P01", "57P02", "57P03", "57014", "55P03", "90067", "90098", "90121", "HYT00");
+
+  private SqlFailures() {}
+
+  /** Tells whether a unique index or primary key rejected a write. */
+  static boolean isUniqueViolation(SQLException e) {
+    return UNIQUE_VIOLATION.equals(e.getSQLState());
+  }
+
+  /**
+   * Tells whether {@code e} means the database cannot be reached or cannot serve right now, rather than
+   * that a statement is wrong: HikariCP's timeout when no connection can be had, a lost or refused
+   * connection, a shutdown, a timeout.
+   */
+  static boolean isUnavailable(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
+          || t instanceof SQLTimeoutException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (state.startsWith("08") || state.startsWith("53") || TRANSIENT_STATES.contains(state)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Returns the first {@link SQLException} in the causal chain of {@code e}. */
+  static Optional<SQLException> sqlCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql) {
+        return Optional.of(sql);
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,113 @@
+package io.github.usergrpc.user.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class H2UserStoreTest extends JdbcUserStoreContractTest {
+
+  @Override
+  JdbcSettings freshDatabase() {
+    return JdbcSettings.newBuilder().setJdbcUrl("jdbc:h2:mem:users-" + UUID.randomUUID()).build();
+  }
+
+  @Test
+  void open_fileDatabaseClosedAndReopened_keepsUsersEventsAndSecret(@TempDir Path directory) {
+    JdbcSettings file = JdbcSettings.newBuilder()
+        .setJdbcUrl("jdbc:h2:file:" + directory.resolve("users"))
+        .build();
+    User created;
+    byte[] secretKey;
+    try (JdbcUserStore first = JdbcUserStore.open(file)) {
+      created = first.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.of("req-1"));
+      secretKey = first.secretKey();
+    }
+
+    try (JdbcUserStore reopened = JdbcUserStore.open(file)) {
+      assertThat(reopened.find("u1")).contains(created);
+      assertThat(reopened.secretKey()).isEqualTo(secretKey);
+      assertThat(reopened.lastSequence()).isEqualTo(1);
+      assertThat(reopened.create(new NewUser("u2", "a@example.com", "A", "viewer", 2), Optional.of("req-1")))
+          .isEqualTo(created);
+    }
+  }
+
+  @Test
+  void open_inMemoryDatabase_isGoneWhenItsLastStoreCloses() {
+    JdbcSettings memory = freshDatabase();
+    try (JdbcUserStore first = JdbcUserStore.open(memory)) {
+      first.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.empty());
+    }
+
+    try (JdbcUserStore second = JdbcUserStore.open(memory)) {
+      assertThat(second.count(Optional.empty())).isZero();
+    }
+  }
+
+  /**
+   * With H2's default WRITE_DELAY of 500 ms instead of the store's 0, this fails: the users acknowledged in
+   * the last half second before the kill are gone.
+   */
+  @Test
+  @Timeout(60)
+  void create_processKilledRightAfterwards_keepsEveryAcknowledgedUser(@TempDir Path directory) throws Exception {
+    String url = "jdbc:h2:file:" + directory.resolve("users");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process writer = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1",
+        "-cp", System.getProperty("java.class.path"), KilledWriter.class.getName(), url)
+        .redirectError(directory.resolve("writer.log").toFile())
+        .start();
+    List<String> acknowledged = new ArrayList<>();
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while (acknowledged.size() < 100 && (line = out.readLine()) != null) {
+        acknowledged.add(line);
+      }
+    } finally {
+      writer.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close.
+    }
+    assertThat(writer.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(acknowledged).as(() -> "writer's stderr: " + readQuietly(directory.resolve("writer.log")))
+        .hasSize(100);
+
+    try (JdbcUserStore reopened = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(url).build())) {
+      assertThat(acknowledged).allSatisfy(id -> assertThat(reopened.find(id)).isPresent());
+    }
+  }
+
+  private static String readQuietly(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  /** Creates users until killed, printing the id of each once {@code create} has returned. */
+  static final class KilledWriter {
+    public static void main(String[] args) {
+      JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(args[0]).build());
+      for (int i = 0; ; i++) {
+        store.create(new NewUser("u" + i, i + "@example.com", "N", "viewer", i), Optional.empty());
+        System.out.println("u" + i);
+        System.out.flush();
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.github.usergrpc.user.server.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@link UserStoreContractTest} for {@link JdbcUserStore}, plus what only a database store does: share
+ * its data and secret with every store open on the same database, keep every event, and report a closed
+ * store as unavailable.
+ */
+abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
+
+  private static final long T0 = 1_700_000_000_000L;
+
+  /** Returns the settings of a fresh, empty database; called once per test, before {@link #newStore()}. */
+  abstract JdbcSettings freshDatabase();
+
+  private JdbcSettings settings;
+
+  @Override
+  protected final UserStore newStore() {
+    settings = freshDatabase();
+    return JdbcUserStore.open(settings);
+  }
+
+  /** Returns the settings of this test's database. */
+  JdbcSettings settings() {
+    return settings;
+  }
+
+  @Test
+  void open_secondStoreOnSameDatabase_sharesUsersEventsAndSecret() {
+    store.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+
+    try (JdbcUserStore other = JdbcUserStore.open(settings)) {
+      assertThat(other.find("u1")).isEqualTo(store.find("u1"));
+      assertThat(other.secretKey()).isEqualTo(store.secretKey());
+      other.recordActivity("u1", "page_view", "/", T0 + 1, Optional.empty());
+      assertThatThrownBy(() -> other.create(new NewUser("u2", "A@example.com", "B", "viewer", T0), Optional.empty()))
+          .isInstanceOf(EmailAlreadyExistsException.class);
+    }
+    assertThat(store.activityAfter(0, 10)).extracting(ActivityRecord::action)
+        .containsExactly(ActivityRecord.USER_CREATED, "page_view");
+    assertThat(store.lastSequence()).isEqualTo(2);
+  }
+
+  @Test
+  void userActivityAfter_fromTheFirstEvent_neverExpires() {
+    store.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+    for (int i = 0; i < 50; i++) {
+      store.recordActivity("u1", "page_view", "/" + i, T0 + i, Optional.empty());
+    }
+
+    assertThat(store.userActivityAfter("u1", 0, 100)).hasSize(51);
+    assertThat(store.userActivityAfter("u1", -1, 100)).hasSize(51);
+  }
+
+  @Test
+  void close_thenAnyCall_throwsStoreUnavailable() {
+    JdbcUserStore other = JdbcUserStore.open(settings);
+    other.close();
+    other.close();
+
+    assertThatThrownBy(() -> other.find("u1")).isInstanceOf(StoreUnavailableException.class)
+        .hasMessage("the user store is unavailable");
+    assertThatThrownBy(other::ping).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> other.create(new NewUser("u1", "a@example.com", "A", "viewer", T0),
+        Optional.empty())).isInstanceOf(StoreUnavailableException.class);
+    // The database itself is still there for the other store.
+    store.ping();
+  }
+}

@@ -1,0 +1,37 @@
+package io.github.usergrpc.user.testkit;
+
+import io.github.usergrpc.user.server.store.PostgresTestDatabase;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.grpc.Channel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The contract suite against the reference server on a real port, PostgreSQL store (a fresh schema for the
+ * class). Skipped without a reachable database unless REQUIRE_POSTGRES=true.
+ */
+class PostgresServerContractTest extends UserServiceContractTest {
+
+  @RegisterExtension
+  static final PostgresTestDatabase postgres = new PostgresTestDatabase();
+
+  private static RealServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new RealServer(JdbcUserStore.open(postgres.settings().toBuilder().setMaximumPoolSize(10).build()));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Override
+  protected Channel channel() {
+    return server.channel();
+  }
+}
