@@ -77,12 +77,13 @@ public final class UserServer implements AutoCloseable {
 
   /**
    * Returns the full stack of one UserService: parsing, error details, the given interceptors, validation,
-   * then the handlers.
+   * the watch headers, then the handlers.
    */
   private static ServerServiceDefinition definition(UserService service, Validator validator,
       List<ServerInterceptor> interceptors) {
     // ServerInterceptors.intercept runs the last interceptor of the list first.
     List<ServerInterceptor> chain = new ArrayList<>();
+    chain.add(new WatchHeaders());
     chain.add(new ValidationInterceptor(validator));
     List<ServerInterceptor> inOrderAdded = new ArrayList<>(interceptors);
     Collections.reverse(inOrderAdded);

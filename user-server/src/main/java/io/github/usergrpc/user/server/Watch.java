@@ -191,6 +191,7 @@ final class Watch {
       pending.removeIf(event -> event.sequence() <= lastCommitted);
       lastQueued = Math.max(lastQueued, lastCommitted);
       started = true;
+      WatchHeaders.sendStart(lastQueued);
     }
     return true;
   }

@@ -1,0 +1,117 @@
+package io.github.usergrpc.user.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usergrpc.user.server.UserServer;
+import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.v1.ActivityEvent;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The client over real TCP, where connections break: server restarts and unreachable servers. */
+class UserClientNettyTest {
+
+  @Test
+  void watchActivity_serverRestarts_resumesWithoutLosingOrRepeatingEvents() throws Exception {
+    InMemoryUserStore store = new InMemoryUserStore();
+    int port = freePort();
+    UserServer server = start(store, port);
+    List<ActivityEvent> seen = new CopyOnWriteArrayList<>();
+    try (UserClient client = UserClient.newBuilder().setTarget("127.0.0.1:" + port).usePlaintext()
+        .setWatchBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build()) {
+      UserResponse user = client.createUser("restart@example.com", "R", "").join();
+      WatchHandle watch = client.watchActivity(user.getId(), seen::add);
+      awaitWatches(server, 1);
+      for (int i = 0; i < 5; i++) {
+        client.recordActivity(user.getId(), "before", "" + i).join();
+      }
+      awaitSize(seen, 5);
+
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+      // Written while no server runs: the watch must replay them after it reconnects.
+      for (int i = 0; i < 3; i++) {
+        store.recordActivity(user.getId(), "while_down", "" + i, System.currentTimeMillis(),
+            Optional.empty());
+      }
+      server = start(store, port);
+      awaitWatches(server, 1);
+      for (int i = 0; i < 5; i++) {
+        client.recordActivity(user.getId(), "after", "" + i).join();
+      }
+      awaitSize(seen, 13);
+
+      assertThat(seen).extracting(ActivityEvent::getAction).containsExactly(
+          "before", "before", "before", "before", "before", "while_down", "while_down", "while_down",
+          "after", "after", "after", "after", "after");
+      List<Long> sequences = new ArrayList<>();
+      seen.forEach(e -> sequences.add(e.getSequence()));
+      assertThat(sequences).isSorted().doesNotHaveDuplicates();
+      assertThat(watch.reconnects()).isPositive();
+      assertThat(watch.isActive()).isTrue();
+    } finally {
+      server.close();
+    }
+  }
+
+  @Test
+  void unaryCall_noServer_failsUnavailableWithinItsDeadline() throws Exception {
+    int port = freePort();
+    try (UserClient client = UserClient.newBuilder().setTarget("127.0.0.1:" + port).usePlaintext()
+        .setTimeout(Duration.ofSeconds(2)).build()) {
+      long start = System.nanoTime();
+      Throwable failure = null;
+      try {
+        client.getUser("anyone").join();
+      } catch (CompletionException e) {
+        failure = e.getCause();
+      }
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+      assertThat(failure).isInstanceOfAny(UnavailableException.class, DeadlineExceededException.class);
+      assertThat(millis).as("retries stay within the 2 s deadline").isLessThan(2_500);
+    }
+  }
+
+  private static UserServer start(InMemoryUserStore store, int port) throws IOException {
+    return UserServer.newBuilder(Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create()))
+        .setStore(store).build().start();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static void awaitSize(List<?> list, int size) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (list.size() < size) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("expected " + size + " events, have " + list);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static void awaitWatches(UserServer server, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (server.activeWatches() != count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("expected " + count + " watches, have " + server.activeWatches());
+      }
+      Thread.sleep(5);
+    }
+  }
+}
