@@ -8,6 +8,7 @@ import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.client.UserServiceException;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
+import io.github.usergrpc.user.server.store.TcpProxy;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Grpc;
@@ -47,7 +48,7 @@ class DatabaseOutageTest {
   @Test
   void postgresStopsUnderLoad_callsAreUnavailable_andServerRecoversWithoutRestart() throws Exception {
     URI database = URI.create(postgres.jdbcUrl().substring("jdbc:".length()));
-    try (DatabaseProxy proxy = new DatabaseProxy(database.getHost(), database.getPort())) {
+    try (TcpProxy proxy = TcpProxy.start(database.getHost(), database.getPort())) {
       String viaProxy = postgres.jdbcUrl().replace(database.getHost() + ":" + database.getPort(),
           "127.0.0.1:" + proxy.port());
       JdbcUserStore store = JdbcUserStore.open(postgres.settings().toBuilder().setJdbcUrl(viaProxy)

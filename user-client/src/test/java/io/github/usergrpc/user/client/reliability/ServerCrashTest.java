@@ -3,6 +3,7 @@ package io.github.usergrpc.user.client.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.client.UserClient;
+import io.github.usergrpc.user.server.ServerProcess;
 import io.github.usergrpc.user.v1.UserResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
