@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import io.github.usergrpc.user.server.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.server.store.EtagMismatchException;
@@ -395,6 +396,30 @@ public final class JdbcUserStore implements UserStore {
    * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection. Getting the connection
    * waits at most the connection timeout (3 seconds by default) while the database is down.
    */
+  /**
+   * Returns the connection pool's current state, for metrics.
+   *
+   * @return active, idle and total connections, and threads waiting for one
+   */
+  public PoolStats poolStats() {
+    HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+    if (pool == null) {
+      return new PoolStats(0, 0, 0, 0);
+    }
+    return new PoolStats(pool.getActiveConnections(), pool.getIdleConnections(), pool.getTotalConnections(),
+        pool.getThreadsAwaitingConnection());
+  }
+
+  /**
+   * The state of the connection pool.
+   *
+   * @param active connections in use
+   * @param idle connections ready for use
+   * @param total all connections
+   * @param awaiting threads waiting for a connection
+   */
+  public record PoolStats(int active, int idle, int total, int awaiting) {}
+
   @Override
   public void ping() {
     checkOpen();
