@@ -83,6 +83,7 @@ public final class ServerProcess implements AutoCloseable {
       return true;
     }
     process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
     return false;
   }
 

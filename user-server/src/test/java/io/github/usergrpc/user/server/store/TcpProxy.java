@@ -80,8 +80,16 @@ public final class TcpProxy implements AutoCloseable {
             client.close();
             continue;
           }
-          sockets.add(client);
-          sockets.add(target);
+          synchronized (this) {
+            // down() may have run between accept() and here: a connection it did not see must not live on.
+            if (current.isClosed()) {
+              client.close();
+              target.close();
+              continue;
+            }
+            sockets.add(client);
+            sockets.add(target);
+          }
           daemon("db-proxy-up", () -> pump(client, target));
           daemon("db-proxy-down", () -> pump(target, client));
         }
