@@ -28,6 +28,11 @@ public final class BenchMain {
     Args options = new Args(args, 1);
     switch (args[0]) {
       case "load" -> LoadBench.run(options);
+      case "serialization" -> SerializationBench.run(options);
+      case "pagination" -> PaginationBench.run(options);
+      case "watch" -> WatchBench.run(options);
+      case "client" -> ClientBench.run(options);
+      case "fake-start" -> ClientBench.fakeStart(options);
       case "bare-server" -> BareServer.main(Arrays.copyOfRange(args, 1, args.length));
       default -> {
         System.err.println("unknown command: " + args[0]);

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Client: UserClient.getUser facade vs the raw async stub against the same user-server.jar (core 0) under the
+# same closed-loop load (bench JVM on core 1); and fake start plus first call, cold and warm. Writes the
+# "client" section of BENCHMARKS.md. About 3 minutes.
+# Options: --rounds 3 --connections 4 --concurrency 16 --warmup 5 --duration 10 --iterations 100
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_build
+bench_java 1 client --command "scripts/bench/client.sh $*" "$@"

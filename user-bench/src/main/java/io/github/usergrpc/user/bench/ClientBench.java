@@ -1,0 +1,160 @@
+package io.github.usergrpc.user.bench;
+
+import io.github.usergrpc.user.client.UserClient;
+import io.github.usergrpc.user.server.UserServer;
+import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The client side.
+ *
+ * <ol>
+ *   <li>Facade overhead: GetUser through {@link UserClient#getUser} against GetUser through the raw async
+ *       stub, same server (user-server.jar, memory store, core 0), same load (closed loop, same connections
+ *       and calls in flight, this JVM on core 1), alternating facade and stub runs so that drift hits both.
+ *   <li>Fake start plus first call: a fresh in-process server on a fresh in-memory store, a client on it,
+ *       and the first call, timed end to end; cold (the first in a fresh JVM) and warm (the following ones).
+ * </ol>
+ */
+final class ClientBench {
+
+  private static final Pattern FAKE = Pattern.compile("cold ([0-9.]+) warm-p50 ([0-9.]+) warm-p99 ([0-9.]+)");
+
+  private ClientBench() {}
+
+  static void run(Args args) throws Exception {
+    String loadBefore = Machine.loadAverage();
+    Path root = BenchmarksFile.repositoryRoot();
+    int rounds = args.integer("rounds", 3);
+    int connections = args.integer("connections", 4);
+    int concurrency = args.integer("concurrency", 16);
+    Duration warmup = args.seconds("warmup", 5);
+    Duration duration = args.seconds("duration", 10);
+    List<Double> stub = new ArrayList<>();
+    List<Double> facade = new ArrayList<>();
+    List<Double> stubP99 = new ArrayList<>();
+    List<Double> facadeP99 = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    int port = ServerProcess.freePort();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    try (ServerProcess server = ServerProcess.start("client-server", "0", List.of(java, "-jar",
+        root.resolve("user-server/target/user-server.jar").toString(), "--port", Integer.toString(port),
+        "--store", "memory"), port, root.resolve("user-bench/target/client"));
+        Calls raw = new Calls(port, connections, false, "client-bench-" + System.nanoTime());
+        Calls viaFacade = new Calls(port, connections, true, "client-bench-f-" + System.nanoTime())) {
+      UserResponse user = raw.seedUsers(100);
+      for (int round = 1; round <= rounds; round++) {
+        boolean stubFirst = round % 2 == 1;
+        LoadGenerator.Result a = null;
+        LoadGenerator.Result b = null;
+        for (int i = 0; i < 2; i++) {
+          boolean runStub = (i == 0) == stubFirst;
+          LoadGenerator.Result result = LoadGenerator.closedLoop(
+              (runStub ? raw : viaFacade).getUser(user.getId()), concurrency, warmup, duration);
+          System.out.printf("round %d %-6s %8.0f calls/s p50 %.2f ms p99 %.2f ms errors %d%n", round,
+              runStub ? "stub" : "facade", result.throughput(), result.millis(50), result.millis(99), result.errors());
+          if (result.errors() > 0) {
+            throw new IllegalStateException("errors during the run");
+          }
+          if (runStub) {
+            a = result;
+          } else {
+            b = result;
+          }
+        }
+        stub.add(a.throughput());
+        facade.add(b.throughput());
+        stubP99.add(a.millis(99));
+        facadeP99.add(b.millis(99));
+        ratios.add(100 * (1 - b.throughput() / a.throughput()));
+      }
+    }
+    // Fake start plus first call, each round in a fresh JVM.
+    List<Double> cold = new ArrayList<>();
+    List<Double> warmP50 = new ArrayList<>();
+    List<Double> warmP99 = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      String output = ServerProcess.run(List.of("taskset", "-c", args.string("client-cpu", "1"), java, "-cp",
+          System.getProperty("java.class.path"), BenchMain.class.getName(), "fake-start", "--iterations",
+          Integer.toString(args.integer("iterations", 100))), 600);
+      Matcher m = FAKE.matcher(output);
+      if (!m.find()) {
+        throw new IllegalStateException("fake-start printed no result:\n" + output);
+      }
+      cold.add(Double.parseDouble(m.group(1)));
+      warmP50.add(Double.parseDouble(m.group(2)));
+      warmP99.add(Double.parseDouble(m.group(3)));
+      System.out.println("round " + round + " fake start: " + m.group());
+    }
+    StringBuilder md = new StringBuilder("## Client: facade overhead, and fake start plus first call\n\n");
+    md.append(Machine.header(args.string("command", "scripts/bench/client.sh"), loadBefore));
+    md.append("- Facade overhead: one `user-server.jar --store memory` on core 0; in the bench JVM on core 1, GetUser"
+        + " of one user in a closed loop with ").append(concurrency).append(" calls in flight over ")
+        .append(connections).append(" connections, either through `UserClient.getUser` (one client per connection,"
+            + " built with `setChannelBuilder`, defaults otherwise: request validation, deadline, retry policy)"
+            + " or through the generated async stub on the same kind of channels. Each run ")
+        .append(warmup.toSeconds()).append(" s warm-up, ").append(duration.toSeconds())
+        .append(" s measured; stub and facade alternate, ").append(rounds).append(" pairs. The load tool is"
+            + " CPU-bound on its core, so the client's cost per call shows in the throughput.\n"
+            + "- Fake start plus first call: a new `InMemoryUserStore`, a `UserServer` on"
+            + " `InProcessServerBuilder` (direct executor), a `UserClient` on the in-process channel, and its first"
+            + " `createUser`, timed from nothing to the answer, then everything closed. Cold: the first in a fresh"
+            + " JVM; warm: the next ").append(args.integer("iterations", 100)).append(" in the same JVM. The"
+            + " testkit's `FakeUserService` was not on main when this was written (issue 6 in progress), so this"
+            + " times the same parts it is built from: the real service on the in-memory store, in process.\n\n");
+    md.append("| measurement | median (min–max, n) |\n|---|---|\n");
+    md.append("| raw async stub, GetUser calls/s | ").append(Stats.spread(stub, "%.0f")).append(" |\n");
+    md.append("| `UserClient.getUser`, GetUser calls/s | ").append(Stats.spread(facade, "%.0f")).append(" |\n");
+    md.append("| raw async stub p99 (ms) | ").append(Stats.spread(stubP99, "%.2f")).append(" |\n");
+    md.append("| `UserClient.getUser` p99 (ms) | ").append(Stats.spread(facadeP99, "%.2f")).append(" |\n");
+    md.append("| fake start plus first call, cold (ms) | ").append(Stats.spread(cold, "%.1f")).append(" |\n");
+    md.append("| fake start plus first call, warm p50 (ms) | ").append(Stats.spread(warmP50, "%.1f")).append(" |\n");
+    md.append("| fake start plus first call, warm p99 (ms) | ").append(Stats.spread(warmP99, "%.1f")).append(" |\n");
+    md.append("\nTargets:\n\n| target | measured | met? |\n|---|---|---|\n");
+    md.append("| facade throughput loss < 5% (1 − facade/stub, per pair) | ").append(Stats.spread(ratios, "%.1f%%"))
+        .append(" | ").append(Stats.median(ratios) < 5 ? "yes" : "**no**").append(" |\n");
+    md.append("| fake start plus first call < 50 ms warm (p50) | ").append(Stats.spread(warmP50, "%.1f ms"))
+        .append(" | ").append(Stats.median(warmP50) < 50 ? "yes" : "**no**").append(" |\n");
+    BenchmarksFile.writeSection("client", md.toString());
+    System.out.println(md);
+  }
+
+  /** Child JVM: times fake start plus first call, once cold, then {@code iterations} times warm. */
+  static void fakeStart(Args args) throws Exception {
+    int iterations = args.integer("iterations", 100);
+    double cold = fakeStartOnce(0);
+    List<Double> warm = new ArrayList<>();
+    for (int i = 1; i <= iterations; i++) {
+      warm.add(fakeStartOnce(i));
+    }
+    List<Double> sorted = new ArrayList<>(warm);
+    java.util.Collections.sort(sorted);
+    double p99 = sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1));
+    System.out.printf(java.util.Locale.ROOT, "cold %.2f warm-p50 %.2f warm-p99 %.2f%n", cold, Stats.median(warm), p99);
+  }
+
+  private static double fakeStartOnce(int i) throws Exception {
+    long start = System.nanoTime();
+    String name = InProcessServerBuilder.generateName();
+    InMemoryUserStore store = new InMemoryUserStore();
+    UserServer server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+        .setStore(store).build().start();
+    try (UserClient client = UserClient.newBuilder()
+        .setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor()).build()) {
+      client.createUser("fake-" + i + "@example.com", "Fake User", "viewer").join();
+      double millis = (System.nanoTime() - start) / 1e6;
+      return millis;
+    } finally {
+      server.close();
+      store.close();
+    }
+  }
+}
