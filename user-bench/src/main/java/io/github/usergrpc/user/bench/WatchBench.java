@@ -110,7 +110,12 @@ final class WatchBench {
       System.out.printf("round %d: %,d watchers p50 %.2f p99 %.2f ms; fan-out p50 %.2f p99 %.2f ms%n", round,
           latencyWatchers, spread.getValueAtPercentile(50) / 1e6, spread.getValueAtPercentile(99) / 1e6,
           fanOut.getValueAtPercentile(50) / 1e6, fanOut.getValueAtPercentile(99) / 1e6);
-      return new Round(baseline, watching, spread, fanOut, all.errors.get() + fan.errors.get());
+      long errors = all.errors.get() + fan.errors.get() + all.undelivered.get() + fan.undelivered.get();
+      if (errors > 0) {
+        System.out.printf("round %d: streams ended by the server: %s %s; events not delivered: %d%n", round,
+            all.closeCodes, fan.closeCodes, all.undelivered.get() + fan.undelivered.get());
+      }
+      return new Round(baseline, watching, spread, fanOut, errors);
     } finally {
       connections.forEach(ManagedChannel::shutdownNow);
     }
@@ -217,11 +222,13 @@ final class WatchBench {
   private static final class Watchers {
     final List<ClientCall<WatchRequest, ActivityEvent>> calls = new ArrayList<>();
     final AtomicLong errors = new AtomicLong();
+    final AtomicLong undelivered = new AtomicLong();
+    final Map<String, AtomicLong> closeCodes = new ConcurrentHashMap<>();
+    final java.util.Set<ClientCall<?, ?>> cancelled = ConcurrentHashMap.newKeySet();
     final AtomicLong startedCount = new AtomicLong();
     final AtomicLong delivered = new AtomicLong();
     final Map<String, Long> sentAt = new ConcurrentHashMap<>();
     volatile Histogram latency;
-    volatile boolean cancelling;
 
     void open(ManagedChannel channel, String userId) {
       ClientCall<WatchRequest, ActivityEvent> call = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
@@ -249,8 +256,9 @@ final class WatchBench {
 
         @Override
         public void onClose(Status status, Metadata trailers) {
-          if (!cancelling && !status.isOk()) {
+          if (!cancelled.contains(call)) {
             errors.incrementAndGet();
+            closeCodes.computeIfAbsent(status.getCode().name(), k -> new AtomicLong()).incrementAndGet();
           }
         }
       }, new Metadata());
@@ -291,18 +299,17 @@ final class WatchBench {
         Thread.sleep(20);
       }
       if (delivered.get() < expected) {
-        errors.addAndGet(expected - delivered.get());
+        undelivered.addAndGet(expected - delivered.get());
       }
     }
 
     /** Cancels the streams from {@code index} on. */
     void cancelFrom(int index) {
-      cancelling = true;
       for (int i = index; i < calls.size(); i++) {
+        cancelled.add(calls.get(i));
         calls.get(i).cancel("benchmark phase over", null);
       }
       calls.subList(index, calls.size()).clear();
-      cancelling = false;
     }
   }
 
