@@ -33,6 +33,8 @@ public final class BenchMain {
       case "watch" -> WatchBench.run(options);
       case "client" -> ClientBench.run(options);
       case "fake-start" -> ClientBench.fakeStart(options);
+      case "jfr-top" -> JfrTop.run(options);
+      case "frame" -> LoadBench.frame(options);
       case "bare-server" -> BareServer.main(Arrays.copyOfRange(args, 1, args.length));
       default -> {
         System.err.println("unknown command: " + args[0]);

@@ -203,13 +203,24 @@ final class LoadBench {
 
   /** Writes the gRPC frame of the request: flag 0 (uncompressed), 4-byte big-endian length, protobuf bytes. */
   private Path writeFrame(String method, String userId) throws IOException {
+    return writeFrame(method, userId, work.resolve(method + "-" + userId + ".grpc"));
+  }
+
+  static Path writeFrame(String method, String userId, Path file) throws IOException {
     byte[] message = method.equals("GetUser")
         ? GetUserRequest.newBuilder().setId(userId).build().toByteArray()
         : Calls.LIST_PAGE.toByteArray();
     byte[] frame = ByteBuffer.allocate(5 + message.length).put((byte) 0).putInt(message.length).put(message).array();
-    Path file = work.resolve(method + "-" + userId + ".grpc");
     Files.write(file, frame);
     return file;
+  }
+
+  /** {@code BenchMain frame --port P --method GetUser --out file}: creates 100 users, writes a request frame. */
+  static void frame(Args args) throws IOException {
+    try (Calls calls = new Calls(args.integer("port", 50051), 1, false, "frame-" + System.nanoTime())) {
+      UserResponse user = calls.seedUsers(100);
+      writeFrame(args.string("method", "GetUser"), user.getId(), Path.of(args.string("out", "request.grpc")));
+    }
   }
 
   /**

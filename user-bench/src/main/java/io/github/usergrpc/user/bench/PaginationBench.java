@@ -47,8 +47,8 @@ final class PaginationBench {
     int depth = users - 20;
     StringBuilder md = new StringBuilder("## Pagination at depth: 1,000,000 users\n\n");
     md.append(Machine.header(args.string("command", "scripts/bench/pagination.sh"), "%LOAD%"));
-    md.append("- Data: ").append(String.format("%,d", users)).append(" users loaded with one `INSERT ... SELECT` (PostgreSQL"
-        + " `generate_series`, H2 `SYSTEM_RANGE`) into the schema of the store's Flyway migration, with their"
+    md.append("- Data: ").append(String.format("%,d", users)).append(" users loaded (PostgreSQL: one `INSERT ... SELECT"
+        + " FROM generate_series`; H2: JDBC batches of 10,000) into the schema of the store's Flyway migration, with their"
         + " `user.created` events in `activity` and `activity_counter` set to the last sequence; three users"
         + " share each creation millisecond, so the keyset's id tie-break is exercised. PostgreSQL: database"
         + " `userbench_pages` on 127.0.0.1:5432, `VACUUM ANALYZE` after loading. H2: a file database in"
@@ -203,6 +203,41 @@ final class PaginationBench {
     }
   }
 
+  /**
+   * H2: JDBC batches of 10,000 rows, committed every 100,000 (one INSERT ... SELECT of a million rows makes
+   * H2 hold the whole transaction and crawl). Users i = 1..n are created in order, so event i is user i's.
+   */
+  private static void loadWithBatches(Connection connection, int users) throws SQLException {
+    try (java.sql.PreparedStatement user = connection.prepareStatement("INSERT INTO users (id, email, email_key,"
+        + " name, role, created_at_ms, updated_at_ms, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)");
+        java.sql.PreparedStatement event = connection.prepareStatement("INSERT INTO activity (sequence, user_id,"
+            + " action, details, occurred_at_ms) VALUES (?, ?, 'user.created', 'email,name,role', ?)")) {
+      for (int i = 1; i <= users; i++) {
+        String id = java.util.UUID.randomUUID().toString();
+        long created = EPOCH_MS + (i / 3) * 100L;
+        user.setString(1, id);
+        user.setString(2, "user" + i + "@example.com");
+        user.setString(3, "user" + i + "@example.com");
+        user.setString(4, "Bench User " + i);
+        user.setString(5, i % 5 == 0 ? "admin" : "viewer");
+        user.setLong(6, created);
+        user.setLong(7, created);
+        user.addBatch();
+        event.setLong(1, i);
+        event.setString(2, id);
+        event.setLong(3, created);
+        event.addBatch();
+        if (i % 10_000 == 0 || i == users) {
+          user.executeBatch();
+          event.executeBatch();
+        }
+        if (i % 100_000 == 0 || i == users) {
+          connection.commit();
+        }
+      }
+    }
+  }
+
   private static void load(Connection connection, String db, int users, boolean reload) throws SQLException {
     try (Statement statement = connection.createStatement()) {
       long count;
@@ -220,16 +255,18 @@ final class PaginationBench {
         statement.execute("TRUNCATE TABLE " + table);
       }
       boolean h2 = db.equals("h2");
-      String i = h2 ? "X" : "i";
-      String created = EPOCH_MS + " + (" + i + " / 3) * 100";
-      statement.executeUpdate("INSERT INTO users (id, email, email_key, name, role, created_at_ms, updated_at_ms,"
-          + " version) SELECT " + (h2 ? "CAST(RANDOM_UUID() AS VARCHAR)" : "gen_random_uuid()::text") + ", 'user' || "
-          + i + " || '@example.com', 'user' || " + i + " || '@example.com', 'Bench User ' || " + i + ", CASE WHEN MOD("
-          + i + ", 5) = 0 THEN 'admin' ELSE 'viewer' END, " + created + ", " + created + ", 1 FROM "
-          + (h2 ? "SYSTEM_RANGE(1, " + users + ")" : "generate_series(1, " + users + ") AS s(i)"));
-      statement.executeUpdate("INSERT INTO activity (sequence, user_id, action, details, occurred_at_ms)"
-          + " SELECT ROW_NUMBER() OVER (ORDER BY created_at_ms, id), id, 'user.created', 'email,name,role',"
-          + " created_at_ms FROM users");
+      if (h2) {
+        loadWithBatches(connection, users);
+      } else {
+        String created = EPOCH_MS + " + (i / 3) * 100";
+        statement.executeUpdate("INSERT INTO users (id, email, email_key, name, role, created_at_ms, updated_at_ms,"
+            + " version) SELECT gen_random_uuid()::text, 'user' || i || '@example.com', 'user' || i || '@example.com',"
+            + " 'Bench User ' || i, CASE WHEN MOD(i, 5) = 0 THEN 'admin' ELSE 'viewer' END, " + created + ", "
+            + created + ", 1 FROM generate_series(1, " + users + ") AS s(i)");
+        statement.executeUpdate("INSERT INTO activity (sequence, user_id, action, details, occurred_at_ms)"
+            + " SELECT ROW_NUMBER() OVER (ORDER BY created_at_ms, id), id, 'user.created', 'email,name,role',"
+            + " created_at_ms FROM users");
+      }
       statement.executeUpdate("UPDATE activity_counter SET last_sequence = (SELECT COUNT(*) FROM activity) WHERE id = 1");
       connection.commit();
       connection.setAutoCommit(true);
