@@ -430,7 +430,13 @@ public final class JdbcUserStore implements UserStore {
     try (Connection connection = dataSource.getConnection();
         Statement select = connection.createStatement()) {
       select.setQueryTimeout(PING_TIMEOUT_SECONDS);
-      select.execute("SELECT 1");
+      try {
+        select.execute("SELECT 1");
+      } finally {
+        // H2 applies a statement's query timeout to its whole session, i.e. to the pooled connection: left
+        // set, it would cancel every later query on that connection after one second (STORE_UNAVAILABLE).
+        select.setQueryTimeout(0);
+      }
       connection.rollback();
     } catch (SQLException e) {
       throw new StoreUnavailableException(e);
