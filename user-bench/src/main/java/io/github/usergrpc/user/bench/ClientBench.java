@@ -43,6 +43,8 @@ final class ClientBench {
     List<Double> stubP99 = new ArrayList<>();
     List<Double> facadeP99 = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
+    List<Double> stubCpu = new ArrayList<>();
+    List<Double> facadeCpu = new ArrayList<>();
     int port = ServerProcess.freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     try (ServerProcess server = ServerProcess.start("client-server", "0", List.of(java, "-jar",
@@ -51,6 +53,9 @@ final class ClientBench {
         Calls raw = new Calls(port, connections, false, "client-bench-" + System.nanoTime());
         Calls viaFacade = new Calls(port, connections, true, "client-bench-f-" + System.nanoTime())) {
       UserResponse user = raw.seedUsers(100);
+      // Warm this JVM's JIT for both paths first: the first run in a JVM is slower whichever it is.
+      LoadGenerator.closedLoop(raw.getUser(user.getId()), concurrency, warmup, warmup);
+      LoadGenerator.closedLoop(viaFacade.getUser(user.getId()), concurrency, warmup, warmup);
       for (int round = 1; round <= rounds; round++) {
         boolean stubFirst = round % 2 == 1;
         LoadGenerator.Result a = null;
@@ -59,8 +64,9 @@ final class ClientBench {
           boolean runStub = (i == 0) == stubFirst;
           LoadGenerator.Result result = LoadGenerator.closedLoop(
               (runStub ? raw : viaFacade).getUser(user.getId()), concurrency, warmup, duration);
-          System.out.printf("round %d %-6s %8.0f calls/s p50 %.2f ms p99 %.2f ms errors %d%n", round,
-              runStub ? "stub" : "facade", result.throughput(), result.millis(50), result.millis(99), result.errors());
+          System.out.printf("round %d %-6s %8.0f calls/s p50 %.2f ms p99 %.2f ms, %.1f us client CPU per call,"
+              + " errors %d%n", round, runStub ? "stub" : "facade", result.throughput(), result.millis(50),
+              result.millis(99), result.cpuMicrosPerCall(), result.errors());
           if (result.errors() > 0) {
             throw new IllegalStateException("errors during the run");
           }
@@ -73,6 +79,8 @@ final class ClientBench {
         stub.add(a.throughput());
         facade.add(b.throughput());
         stubP99.add(a.millis(99));
+        stubCpu.add(a.cpuMicrosPerCall());
+        facadeCpu.add(b.cpuMicrosPerCall());
         facadeP99.add(b.millis(99));
         ratios.add(100 * (1 - b.throughput() / a.throughput()));
       }
@@ -102,8 +110,10 @@ final class ClientBench {
             + " built with `setChannelBuilder`, defaults otherwise: request validation, deadline, retry policy)"
             + " or through the generated async stub on the same kind of channels. Each run ")
         .append(warmup.toSeconds()).append(" s warm-up, ").append(duration.toSeconds())
-        .append(" s measured; stub and facade alternate, ").append(rounds).append(" pairs. The load tool is"
-            + " CPU-bound on its core, so the client's cost per call shows in the throughput.\n"
+        .append(" s measured, after one unmeasured run of each to warm the JIT; stub and facade alternate, ").append(rounds).append(" pairs. Throughput is what the"
+            + " same server gives each client under the same load; the client's own cost is shown apart as the CPU"
+            + " time of the bench JVM per call, because on these machines the one-core server, not the client, may"
+            + " be the bottleneck and then hides it.\n"
             + "- Fake start plus first call: a new `InMemoryUserStore`, a `UserServer` on"
             + " `InProcessServerBuilder` (direct executor), a `UserClient` on the in-process channel, and its first"
             + " `createUser`, timed from nothing to the answer, then everything closed. Cold: the first in a fresh"
@@ -113,6 +123,10 @@ final class ClientBench {
     md.append("| measurement | median (min–max, n) |\n|---|---|\n");
     md.append("| raw async stub, GetUser calls/s | ").append(Stats.spread(stub, "%.0f")).append(" |\n");
     md.append("| `UserClient.getUser`, GetUser calls/s | ").append(Stats.spread(facade, "%.0f")).append(" |\n");
+    md.append("| raw async stub, client CPU per call (µs, whole bench JVM) | ").append(Stats.spread(stubCpu, "%.1f"))
+        .append(" |\n");
+    md.append("| `UserClient.getUser`, client CPU per call (µs, whole bench JVM) | ")
+        .append(Stats.spread(facadeCpu, "%.1f")).append(" |\n");
     md.append("| raw async stub p99 (ms) | ").append(Stats.spread(stubP99, "%.2f")).append(" |\n");
     md.append("| `UserClient.getUser` p99 (ms) | ").append(Stats.spread(facadeP99, "%.2f")).append(" |\n");
     md.append("| fake start plus first call, cold (ms) | ").append(Stats.spread(cold, "%.1f")).append(" |\n");

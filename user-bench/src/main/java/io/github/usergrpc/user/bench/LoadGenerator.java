@@ -39,10 +39,21 @@ final class LoadGenerator {
    * @param errors failed calls in the window
    * @param latency latency of the calls in the window, in nanoseconds
    */
-  record Result(double throughput, long ok, long errors, Histogram latency) {
+  record Result(double throughput, long ok, long errors, Histogram latency, long cpuNanos) {
     double millis(double percentile) {
       return latency.getValueAtPercentile(percentile) / 1e6;
     }
+
+    /** Returns the CPU time this whole process spent per successful call in the window, in microseconds. */
+    double cpuMicrosPerCall() {
+      return ok == 0 ? Double.NaN : cpuNanos / 1e3 / ok;
+    }
+  }
+
+  /** Returns the CPU time used by this process so far (all threads), in nanoseconds. */
+  static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
   }
 
   private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
@@ -89,15 +100,17 @@ final class LoadGenerator {
     recorder.reset();
     ok.set(0);
     errors.set(0);
+    long cpuFrom = processCpuNanos();
     measuring.set(true);
     long from = System.nanoTime();
     Thread.sleep(duration.toMillis());
     measuring.set(false);
     long to = System.nanoTime();
+    long cpu = processCpuNanos() - cpuFrom;
     Histogram histogram = recorder.getIntervalHistogram();
     stopping.set(true);
     drained.await(30, TimeUnit.SECONDS);
-    return new Result(ok.get() / ((to - from) / 1e9), ok.get(), errors.get(), histogram);
+    return new Result(ok.get() / ((to - from) / 1e9), ok.get(), errors.get(), histogram, cpu);
   }
 
   /**
@@ -154,6 +167,6 @@ final class LoadGenerator {
       Thread.sleep(10);
     }
     Histogram histogram = recorder.getIntervalHistogram();
-    return new Result(ok.get() / (duration.toNanos() / 1e9), ok.get(), errors.get(), histogram);
+    return new Result(ok.get() / (duration.toNanos() / 1e9), ok.get(), errors.get(), histogram, 0);
   }
 }
