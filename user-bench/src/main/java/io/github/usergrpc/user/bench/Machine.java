@@ -62,7 +62,7 @@ final class Machine {
     return "- Machine: " + processors() + " cores (`nproc`), " + cpuModel() + ", "
         + Math.round(Runtime.getRuntime().maxMemory() / 1024.0 / 1024.0) + " MiB max heap of the bench JVM\n"
         + "- JDK: " + jdk() + "; Node.js and tools as found on the PATH\n"
-        + "- Command: `" + command + "`\n"
+        + "- Command: `" + command.strip() + "`\n"
         + "- Date: " + now() + "\n"
         + "- Load average (1/5/15 min) before: " + loadBefore + "; after: " + loadAverage() + "\n";
   }

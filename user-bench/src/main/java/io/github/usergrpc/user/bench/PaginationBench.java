@@ -53,7 +53,7 @@ final class PaginationBench {
     int rounds = args.integer("rounds", 3);
     int depth = users - 20;
     StringBuilder md = new StringBuilder("## Pagination at depth: 1,000,000 users\n\n");
-    md.append(Machine.header(args.string("command", "scripts/bench/pagination.sh"), "%LOAD%"));
+    md.append("%HEADER%");
     md.append("- Data: ").append(String.format("%,d", users)).append(" users loaded (PostgreSQL: one `INSERT ... SELECT"
         + " FROM generate_series`; H2: JDBC batches of 10,000) into the schema of the store's Flyway migration, with their"
         + " `user.created` events in `activity` and `activity_counter` set to the last sequence; three users"
@@ -91,7 +91,8 @@ final class PaginationBench {
     }
     md.append("\nTargets (ratios of the same round; median with min–max):\n\n| target | measured | met? |\n|---|---|---|\n")
         .append(targets);
-    String markdown = md.toString().replace("%LOAD%", loadBefore);
+    String markdown = md.toString().replace("%HEADER%",
+        Machine.header(args.string("command", "scripts/bench/pagination.sh"), loadBefore));
     BenchmarksFile.writeSection("pagination", markdown);
     System.out.println(markdown);
   }
