@@ -63,7 +63,7 @@ final class LatencyChart {
     int height = 560;
     int left = 80;
     int right = 30;
-    int top = 70;
+    int top = 86;
     int bottom = 70;
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
@@ -85,7 +85,19 @@ final class LatencyChart {
     g.drawString(title, left, 30);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
     g.setColor(Color.DARK_GRAY);
-    g.drawString(subtitle, left, 52);
+    // Wrap the subtitle at the plot's width, on at most two lines.
+    FontMetrics subtitleMetrics = g.getFontMetrics();
+    StringBuilder line = new StringBuilder();
+    int lineY = 50;
+    for (String word : subtitle.split(" ")) {
+      if (line.length() > 0 && subtitleMetrics.stringWidth(line + " " + word) > width - left - right) {
+        g.drawString(line.toString(), left, lineY);
+        line.setLength(0);
+        lineY += 16;
+      }
+      line.append(line.length() > 0 ? " " : "").append(word);
+    }
+    g.drawString(line.toString(), left, lineY);
     // Grid and axes.
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     FontMetrics metrics = g.getFontMetrics();

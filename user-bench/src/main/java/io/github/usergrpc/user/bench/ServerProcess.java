@@ -78,7 +78,15 @@ final class ServerProcess implements AutoCloseable {
 
   /** Runs a command to its end and returns its output (stdout and stderr). */
   static String run(List<String> command, long timeoutSeconds) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    return run(command, timeoutSeconds, java.util.Map.of());
+  }
+
+  /** Runs a command with extra environment variables to its end and returns its output. */
+  static String run(List<String> command, long timeoutSeconds, java.util.Map<String, String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process process = builder.start();
     byte[] output = process.getInputStream().readAllBytes();
     if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
