@@ -1,11 +1,8 @@
 package io.github.usergrpc.user.bench;
 
 import io.github.usergrpc.user.client.UserClient;
-import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.UserResponse;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
+import io.github.usergrpc.user.testkit.FakeUserService;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,8 +17,8 @@ import java.util.regex.Pattern;
  *   <li>Facade overhead: GetUser through {@link UserClient#getUser} against GetUser through the raw async
  *       stub, same server (user-server.jar, memory store, core 0), same load (closed loop, same connections
  *       and calls in flight, this JVM on core 1), alternating facade and stub runs so that drift hits both.
- *   <li>Fake start plus first call: a fresh in-process server on a fresh in-memory store, a client on it,
- *       and the first call, timed end to end; cold (the first in a fresh JVM) and warm (the following ones).
+ *   <li>Fake start plus first call: a fresh {@link FakeUserService} (user-testkit), its client, and the
+ *       first call, timed end to end; cold (the first in a fresh JVM) and warm (the following ones).
  * </ol>
  */
 final class ClientBench {
@@ -114,12 +111,10 @@ final class ClientBench {
             + " same server gives each client under the same load; the client's own cost is shown apart as the CPU"
             + " time of the bench JVM per call, because on these machines the one-core server, not the client, may"
             + " be the bottleneck and then hides it.\n"
-            + "- Fake start plus first call: a new `InMemoryUserStore`, a `UserServer` on"
-            + " `InProcessServerBuilder` (direct executor), a `UserClient` on the in-process channel, and its first"
-            + " `createUser`, timed from nothing to the answer, then everything closed. Cold: the first in a fresh"
-            + " JVM; warm: the next ").append(args.integer("iterations", 100)).append(" in the same JVM. The"
-            + " testkit's `FakeUserService` was not on main when this was written (issue 6 in progress), so this"
-            + " times the same parts it is built from: the real service on the in-memory store, in process.\n\n");
+            + "- Fake start plus first call: `FakeUserService.newBuilder().build().start()` (user-testkit: the real"
+            + " service on an in-memory store, in process), then `fake.client().createUser(...).join()`, timed from"
+            + " nothing to the answer, then the fake closed. Cold: the first in a fresh JVM; warm: the next ")
+        .append(args.integer("iterations", 100)).append(" in the same JVM.\n\n");
     md.append("| measurement | median (min–max, n) |\n|---|---|\n");
     md.append("| raw async stub, GetUser calls/s | ").append(Stats.spread(stub, "%.0f")).append(" |\n");
     md.append("| `UserClient.getUser`, GetUser calls/s | ").append(Stats.spread(facade, "%.0f")).append(" |\n");
@@ -155,20 +150,11 @@ final class ClientBench {
     System.out.printf(java.util.Locale.ROOT, "cold %.2f warm-p50 %.2f warm-p99 %.2f%n", cold, Stats.median(warm), p99);
   }
 
-  private static double fakeStartOnce(int i) throws Exception {
+  private static double fakeStartOnce(int i) {
     long start = System.nanoTime();
-    String name = InProcessServerBuilder.generateName();
-    InMemoryUserStore store = new InMemoryUserStore();
-    UserServer server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
-        .setStore(store).build().start();
-    try (UserClient client = UserClient.newBuilder()
-        .setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor()).build()) {
-      client.createUser("fake-" + i + "@example.com", "Fake User", "viewer").join();
-      double millis = (System.nanoTime() - start) / 1e6;
-      return millis;
-    } finally {
-      server.close();
-      store.close();
+    try (FakeUserService fake = FakeUserService.newBuilder().build().start()) {
+      fake.client().createUser("fake-" + i + "@example.com", "Fake User", "viewer").join();
+      return (System.nanoTime() - start) / 1e6;
     }
   }
 }
