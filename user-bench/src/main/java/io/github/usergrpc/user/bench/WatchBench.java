@@ -42,6 +42,8 @@ import org.HdrHistogram.Histogram;
 final class WatchBench {
 
   private static final Pattern USED = Pattern.compile("used (\\d+)K");
+  /** Numbers every update, so that no update repeats a name: an update that changes nothing emits no event. */
+  private static final AtomicLong UPDATES = new AtomicLong();
 
   private final Path root = BenchmarksFile.repositoryRoot();
   private final int watchers;
@@ -179,7 +181,8 @@ final class WatchBench {
       UserResponse user = users.get(i % users.size());
       watchers.sent(user.getId());
       UserServiceGrpc.newStub(connections.get(i % connections.size())).updateUser(UpdateUserRequest.newBuilder()
-          .setId(user.getId()).setName("Watched User " + user.getId().substring(0, 8) + " v" + i).build(),
+          .setId(user.getId()).setName("Watched User " + user.getId().substring(0, 8) + " v" + UPDATES.incrementAndGet())
+          .build(),
           new StreamObserver<>() {
             @Override
             public void onNext(UserResponse value) {}
