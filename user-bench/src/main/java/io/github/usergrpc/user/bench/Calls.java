@@ -33,16 +33,27 @@ final class Calls implements AutoCloseable {
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicLong created = new AtomicLong();
   private final String emailPrefix;
+  private final boolean stubDeadline;
 
   /**
    * Opens {@code connections} connections (one channel each), for stubs or, with {@code facade}, for one
    * {@link UserClient} each.
    */
   Calls(int port, int connections, boolean facade, String emailPrefix) {
+    this(port, connections, facade, emailPrefix, builder -> builder, false);
+  }
+
+  /**
+   * As above, with the facade's builder customized, or (for stubs) a 5-second deadline set on every call as
+   * the facade does.
+   */
+  Calls(int port, int connections, boolean facade, String emailPrefix,
+      java.util.function.UnaryOperator<UserClient.Builder> customizer, boolean stubDeadline) {
     this.emailPrefix = emailPrefix;
+    this.stubDeadline = stubDeadline;
     for (int i = 0; i < connections; i++) {
       if (facade) {
-        clients.add(UserClient.newBuilder().setChannelBuilder(channelBuilder(port)).build());
+        clients.add(customizer.apply(UserClient.newBuilder().setChannelBuilder(channelBuilder(port))).build());
       } else {
         ManagedChannel channel = channelBuilder(port).build();
         channels.add(channel);
@@ -69,6 +80,9 @@ final class Calls implements AutoCloseable {
     GetUserRequest request = GetUserRequest.newBuilder().setId(id).build();
     if (!clients.isEmpty()) {
       return done -> clients.get(index()).getUser(request).whenComplete((r, e) -> done.done(e == null));
+    }
+    if (stubDeadline) {
+      return done -> stubs.get(index()).withDeadlineAfter(5, TimeUnit.SECONDS).getUser(request, observer(done));
     }
     return done -> stubs.get(index()).getUser(request, observer(done));
   }

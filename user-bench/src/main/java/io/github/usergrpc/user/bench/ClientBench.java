@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -81,6 +82,9 @@ final class ClientBench {
         facadeP99.add(b.millis(99));
         ratios.add(100 * (1 - b.throughput() / a.throughput()));
       }
+      if (args.flag("attribution")) {
+        attribution(port, user.getId(), rounds, concurrency, connections, warmup, duration);
+      }
     }
     // Fake start plus first call, each round in a fresh JVM.
     List<Double> cold = new ArrayList<>();
@@ -134,6 +138,41 @@ final class ClientBench {
         .append(" | ").append(Stats.median(warmP50) < 50 ? "yes" : "**no**").append(" |\n");
     BenchmarksFile.writeSection("client", md.toString());
     System.out.println(md);
+  }
+
+  /**
+   * With {@code --attribution}: the stub with a per-call deadline and the facade without request validation
+   * beside the two plain runs, to tell what the facade's CPU per call goes to. Printed only.
+   */
+  private static void attribution(int port, String userId, int rounds, int concurrency, int connections,
+      Duration warmup, Duration duration) throws InterruptedException {
+    String prefix = "attribution-" + System.nanoTime();
+    try (Calls stub = new Calls(port, connections, false, prefix);
+        Calls stubDeadline = new Calls(port, connections, false, prefix, b -> b, true);
+        Calls facade = new Calls(port, connections, true, prefix);
+        Calls facadeNoValidation = new Calls(port, connections, true, prefix, b -> b.setValidateRequests(false),
+            false)) {
+      Map<String, Calls> variants = new java.util.LinkedHashMap<>();
+      variants.put("stub", stub);
+      variants.put("stub + per-call deadline", stubDeadline);
+      variants.put("facade, validation off", facadeNoValidation);
+      variants.put("facade", facade);
+      for (Calls calls : variants.values()) {
+        LoadGenerator.closedLoop(calls.getUser(userId), concurrency, warmup, warmup);
+      }
+      Map<String, List<Double>> cpu = new java.util.LinkedHashMap<>();
+      for (int round = 1; round <= rounds; round++) {
+        for (Map.Entry<String, Calls> variant : variants.entrySet()) {
+          LoadGenerator.Result result = LoadGenerator.closedLoop(variant.getValue().getUser(userId), concurrency,
+              warmup, duration);
+          cpu.computeIfAbsent(variant.getKey(), k -> new ArrayList<>()).add(result.cpuMicrosPerCall());
+          System.out.printf("attribution round %d %-26s %8.0f calls/s, %.1f us client CPU per call%n", round,
+              variant.getKey(), result.throughput(), result.cpuMicrosPerCall());
+        }
+      }
+      cpu.forEach((name, values) -> System.out.printf("attribution %-26s client CPU per call: %s us%n", name,
+          Stats.spread(values, "%.1f")));
+    }
   }
 
   /** Child JVM: times fake start plus first call, once cold, then {@code iterations} times warm. */
