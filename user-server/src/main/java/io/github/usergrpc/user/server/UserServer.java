@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * The reference UserService server: the service with its validation and error mapping, the standard
@@ -69,18 +70,18 @@ public final class UserServer implements AutoCloseable {
     this.healthChecker = Executors.newSingleThreadScheduledExecutor(daemon("user-store-health"));
     UserService service = new UserService(store, builder.clock, builder.idGenerator, feed);
     this.server = builder.transport
-        .addService(definition(service, builder.validator(), builder.interceptors))
+        .addService(definition(service, builder.validator(), builder.interceptors, builder.accessTokens))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
   }
 
   /**
-   * Returns the full stack of one UserService: parsing, error details, the given interceptors, validation,
-   * the watch headers, then the handlers.
+   * Returns the full stack of one UserService: authentication (on the headers, before any parsing),
+   * parsing, error details, the given interceptors, validation, the watch headers, then the handlers.
    */
   private static ServerServiceDefinition definition(UserService service, Validator validator,
-      List<ServerInterceptor> interceptors) {
+      List<ServerInterceptor> interceptors, @Nullable AccessTokens accessTokens) {
     // ServerInterceptors.intercept runs the last interceptor of the list first.
     List<ServerInterceptor> chain = new ArrayList<>();
     chain.add(new WatchHeaders());
@@ -89,7 +90,12 @@ public final class UserServer implements AutoCloseable {
     Collections.reverse(inOrderAdded);
     chain.addAll(inOrderAdded);
     chain.add(new ErrorDetailsInterceptor());
-    return RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+    ServerServiceDefinition parsed = RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+    List<ServerInterceptor> outer = new ArrayList<>();
+    if (accessTokens != null) {
+      outer.add(new AuthInterceptor(accessTokens));
+    }
+    return ServerInterceptors.intercept(parsed, outer);
   }
 
   /**
@@ -227,6 +233,7 @@ public final class UserServer implements AutoCloseable {
     private Duration watchPollInterval = DEFAULT_WATCH_POLL_INTERVAL;
     private int maxPendingEventsPerWatch = DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+    @Nullable private AccessTokens accessTokens;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -315,8 +322,25 @@ public final class UserServer implements AutoCloseable {
     }
 
     /**
+     * Requires a bearer token on every UserService call: {@code authorization: Bearer <token>} with one of
+     * {@code tokens}, granting {@value AccessTokens#READ_SCOPE} for GetUser, ListUsers and WatchUserActivity
+     * and {@value AccessTokens#WRITE_SCOPE} for the other methods. Calls without a known token fail with
+     * UNAUTHENTICATED, calls whose token lacks the scope with PERMISSION_DENIED; admitted calls run with
+     * their {@link Principal} in the context. Health and reflection stay open. If not called, no token is
+     * required (for local use and tests).
+     *
+     * @param tokens the accepted tokens
+     * @return this
+     */
+    public Builder setAccessTokens(AccessTokens tokens) {
+      this.accessTokens = requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /**
      * Adds an interceptor to UserService calls. Interceptors see every call with its parsed request, in the
-     * order added, before validation; an error they close a call with still gets an {@code ErrorInfo}.
+     * order added, after authentication (so {@link Principal#current()} is set when tokens are required)
+     * and before validation; an error they close a call with still gets an {@code ErrorInfo}.
      *
      * @param interceptor the interceptor
      * @return this

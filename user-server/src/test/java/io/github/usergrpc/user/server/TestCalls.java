@@ -1,0 +1,146 @@
+package io.github.usergrpc.user.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.rpc.ErrorInfo;
+import io.github.usergrpc.user.v1.CreateUserRequest;
+import io.github.usergrpc.user.v1.DeleteUserRequest;
+import io.github.usergrpc.user.v1.GetUserRequest;
+import io.github.usergrpc.user.v1.ListUsersRequest;
+import io.github.usergrpc.user.v1.RecordActivityRequest;
+import io.github.usergrpc.user.v1.UpdateUserRequest;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.github.usergrpc.user.v1.WatchRequest;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Calls any UserService method and reports how the server closed the call; for tests of every method. */
+final class TestCalls {
+
+  /** Sends and receives raw bytes: what any method receives when a client sends garbage. */
+  static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  };
+
+  private TestCalls() {}
+
+  /** How a call ended. */
+  record Closed(Status status, Metadata trailers) {
+
+    Status.Code code() {
+      return status.getCode();
+    }
+
+    /** Returns the {@code ErrorInfo.reason}, or empty when the status carries none. */
+    String reason() {
+      return errorInfo().getReason();
+    }
+
+    ErrorInfo errorInfo() {
+      com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
+      try {
+        for (com.google.protobuf.Any detail : details.getDetailsList()) {
+          if (detail.is(ErrorInfo.class)) {
+            return detail.unpack(ErrorInfo.class);
+          }
+        }
+      } catch (InvalidProtocolBufferException e) {
+        throw new AssertionError(e);
+      }
+      return ErrorInfo.getDefaultInstance();
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + reason();
+    }
+  }
+
+  /**
+   * Returns a valid request for every method of the UserService, in the order of the service, each naming
+   * {@code userId} where it names a user.
+   */
+  static Map<MethodDescriptor<? extends Message, ?>, Message> validRequests(String userId) {
+    Map<MethodDescriptor<? extends Message, ?>, Message> requests = new LinkedHashMap<>();
+    requests.put(UserServiceGrpc.getGetUserMethod(), GetUserRequest.newBuilder().setId(userId).build());
+    requests.put(UserServiceGrpc.getCreateUserMethod(),
+        CreateUserRequest.newBuilder().setEmail("new-" + userId + "@example.com").setName("New").build());
+    requests.put(UserServiceGrpc.getListUsersMethod(), ListUsersRequest.getDefaultInstance());
+    requests.put(UserServiceGrpc.getUpdateUserMethod(),
+        UpdateUserRequest.newBuilder().setId(userId).setName("Renamed").build());
+    requests.put(UserServiceGrpc.getDeleteUserMethod(), DeleteUserRequest.newBuilder().setId(userId).build());
+    requests.put(UserServiceGrpc.getWatchUserActivityMethod(), WatchRequest.newBuilder().setUserId(userId).build());
+    requests.put(UserServiceGrpc.getRecordActivityMethod(),
+        RecordActivityRequest.newBuilder().setUserId(userId).setAction("page_view").build());
+    return requests;
+  }
+
+  /** Returns {@code method} sending and receiving raw bytes. */
+  static MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<?, ?> method) {
+    return method.toBuilder(BYTES, BYTES).build();
+  }
+
+  /**
+   * Sends {@code request} as the only message of a call to {@code method} and waits for the call to end;
+   * a stream that stays open past {@code timeout} ends with the client's DEADLINE_EXCEEDED.
+   */
+  @SuppressWarnings("unchecked")
+  static <ReqT, RespT> Closed call(Channel channel, MethodDescriptor<ReqT, RespT> method, Object request,
+      Metadata headers, Duration timeout) {
+    ClientCall<ReqT, RespT> call = channel.newCall(method,
+        CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS));
+    CompletableFuture<Closed> closed = new CompletableFuture<>();
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(new Closed(status, trailers));
+      }
+    }, headers);
+    call.request(Integer.MAX_VALUE);
+    call.sendMessage((ReqT) request);
+    call.halfClose();
+    try {
+      return closed.get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new AssertionError("the call to " + method.getFullMethodName() + " never ended", e);
+    }
+  }
+
+  /** Returns headers carrying {@code authorization: Bearer <token>}. */
+  static Metadata bearer(String token) {
+    Metadata headers = new Metadata();
+    headers.put(AuthInterceptor.AUTHORIZATION, "Bearer " + token);
+    return headers;
+  }
+}
