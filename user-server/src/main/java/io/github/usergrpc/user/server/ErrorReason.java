@@ -29,6 +29,8 @@ public enum ErrorReason {
   MISSING_SCOPE(Status.Code.PERMISSION_DENIED),
   /** A watcher fell too far behind and its stream was ended. */
   WATCH_TOO_SLOW(Status.Code.RESOURCE_EXHAUSTED),
+  /** The server's limit of open watch streams, in all or for one user, is reached; retry later. */
+  TOO_MANY_WATCHES(Status.Code.RESOURCE_EXHAUSTED),
   /** A watch asked to resume from before the events the server still keeps. */
   RESUME_POINT_EXPIRED(Status.Code.OUT_OF_RANGE),
   /** The server is shutting down; a watch may reconnect, to another replica, with resume_after. */
