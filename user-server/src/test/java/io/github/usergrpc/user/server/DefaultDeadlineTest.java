@@ -103,7 +103,7 @@ class DefaultDeadlineTest {
         });
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-    assertThat(millis).isBetween(250L, 5_000L);
+    assertThat(millis).as("well before the stuck handler's 10 s").isBetween(250L, 9_000L);
     assertThat(handlerDeadline.get()).isPresent();
     assertThat(handlerDeadline.get().get().timeRemaining(TimeUnit.MILLISECONDS)).isLessThanOrEqualTo(300);
     // The stuck handler finishing later changes nothing, and the server goes on serving.

@@ -108,15 +108,23 @@ final class TestCalls {
     return method.toBuilder(BYTES, BYTES).build();
   }
 
+  /** A call that has been sent and may still be open. */
+  record Started(ClientCall<?, ?> call, CompletableFuture<Closed> closed) {
+
+    /** Cancels the call, as a client that goes away does. */
+    void cancel() {
+      call.cancel("the test cancels the call", null);
+    }
+  }
+
   /**
-   * Sends {@code request} as the only message of a call to {@code method} and waits for the call to end;
-   * a stream that stays open past {@code timeout} ends with the client's DEADLINE_EXCEEDED.
+   * Sends {@code request} as the only message of a call to {@code method}, asking for every response;
+   * returns at once.
    */
   @SuppressWarnings("unchecked")
-  static <ReqT, RespT> Closed call(Channel channel, MethodDescriptor<ReqT, RespT> method, Object request,
-      Metadata headers, Duration timeout) {
-    ClientCall<ReqT, RespT> call = channel.newCall(method,
-        CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS));
+  static <ReqT, RespT> Started start(Channel channel, MethodDescriptor<ReqT, RespT> method, Object request,
+      Metadata headers, CallOptions options) {
+    ClientCall<ReqT, RespT> call = channel.newCall(method, options);
     CompletableFuture<Closed> closed = new CompletableFuture<>();
     call.start(new ClientCall.Listener<>() {
       @Override
@@ -127,14 +135,31 @@ final class TestCalls {
     call.request(Integer.MAX_VALUE);
     call.sendMessage((ReqT) request);
     call.halfClose();
+    return new Started(call, closed);
+  }
+
+  /**
+   * Sends {@code request} as the only message of a call to {@code method} and waits for the call to end;
+   * a stream that stays open past {@code timeout} ends with the client's DEADLINE_EXCEEDED.
+   */
+  static <ReqT, RespT> Closed call(Channel channel, MethodDescriptor<ReqT, RespT> method, Object request,
+      Metadata headers, Duration timeout) {
+    Started started = start(channel, method, request, headers,
+        CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS));
     try {
-      return closed.get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+      return started.closed().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     } catch (ExecutionException | TimeoutException e) {
       throw new AssertionError("the call to " + method.getFullMethodName() + " never ended", e);
     }
+  }
+
+  /** Opens a watch of {@code userId} without deadline; see {@link #start}. */
+  static Started watch(Channel channel, String userId) {
+    return start(channel, UserServiceGrpc.getWatchUserActivityMethod(),
+        WatchRequest.newBuilder().setUserId(userId).build(), new Metadata(), CallOptions.DEFAULT);
   }
 
   /** Returns headers carrying {@code authorization: Bearer <token>}. */

@@ -6,13 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.NewUser;
-import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
-import io.github.usergrpc.user.v1.UserServiceGrpc;
-import io.github.usergrpc.user.v1.WatchRequest;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.util.ArrayList;
@@ -28,12 +22,12 @@ import org.junit.jupiter.api.Test;
 class WatchLimitsTest {
 
   private final InMemoryUserStore store = new InMemoryUserStore();
-  private final List<ClientCall<?, ?>> calls = new ArrayList<>();
+  private final List<TestCalls.Started> calls = new ArrayList<>();
   private InProcessServer server;
 
   @AfterEach
   void close() throws Exception {
-    calls.forEach(call -> call.cancel("test done", null));
+    calls.forEach(TestCalls.Started::cancel);
     if (server != null) {
       server.close();
     }
@@ -64,7 +58,7 @@ class WatchLimitsTest {
     watch("b");
     awaitWatches(3);
 
-    calls.get(0).cancel("done with it", null);
+    calls.get(0).cancel();
     assertThat(first.get(5, TimeUnit.SECONDS).code()).isEqualTo(Status.Code.CANCELLED);
     awaitWatches(2);
     CompletableFuture<Closed> again = watch("a");
@@ -119,20 +113,9 @@ class WatchLimitsTest {
 
   /** Opens a watch of {@code userId}; the future completes when the server ends it. */
   private CompletableFuture<Closed> watch(String userId) {
-    ClientCall<WatchRequest, ActivityEvent> call = server.channel()
-        .newCall(UserServiceGrpc.getWatchUserActivityMethod(), CallOptions.DEFAULT);
-    CompletableFuture<Closed> closed = new CompletableFuture<>();
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(new Closed(status, trailers));
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    call.sendMessage(WatchRequest.newBuilder().setUserId(userId).build());
-    call.halfClose();
-    calls.add(call);
-    return closed;
+    TestCalls.Started started = TestCalls.watch(server.channel(), userId);
+    calls.add(started);
+    return started.closed();
   }
 
   private void awaitWatches(int count) throws InterruptedException {
