@@ -100,10 +100,10 @@ class TransportLimitsTest {
     start("--max-watches", "2", "--max-watches-per-user", "1");
 
     TestCalls.Started first = watch("u1");
-    awaitWatches(1);
+    TestCalls.awaitWatches(server, 1);
     Closed secondOnU1 = watch("u1").closed().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     watch("u2");
-    awaitWatches(2);
+    TestCalls.awaitWatches(server, 2);
     Closed third = watch("u3").closed().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
     assertThat(secondOnU1.code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
@@ -176,13 +176,4 @@ class TransportLimitsTest {
     }
   }
 
-  private void awaitWatches(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (server.activeWatches() != count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("expected " + count + " watches, have " + server.activeWatches());
-      }
-      Thread.sleep(5);
-    }
-  }
 }

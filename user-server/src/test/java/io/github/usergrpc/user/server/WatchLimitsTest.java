@@ -45,7 +45,7 @@ class WatchLimitsTest {
     start(b -> b.setMaxWatchesPerUser(2));
     CompletableFuture<Closed> first = watch("a");
     watch("a");
-    awaitWatches(2);
+    TestCalls.awaitWatches(server.server(), 2);
 
     Closed third = watch("a").get(5, TimeUnit.SECONDS);
 
@@ -56,13 +56,13 @@ class WatchLimitsTest {
     assertThat(server.server().activeWatches()).isEqualTo(2);
     // Other users are not affected.
     watch("b");
-    awaitWatches(3);
+    TestCalls.awaitWatches(server.server(), 3);
 
     calls.get(0).cancel();
     assertThat(first.get(5, TimeUnit.SECONDS).code()).isEqualTo(Status.Code.CANCELLED);
-    awaitWatches(2);
+    TestCalls.awaitWatches(server.server(), 2);
     CompletableFuture<Closed> again = watch("a");
-    awaitWatches(3);
+    TestCalls.awaitWatches(server.server(), 3);
     assertThat(again).isNotDone();
   }
 
@@ -72,7 +72,7 @@ class WatchLimitsTest {
     CompletableFuture<Closed> onA = watch("a");
     watch("b");
     watch("c");
-    awaitWatches(3);
+    TestCalls.awaitWatches(server.server(), 3);
 
     Closed fourth = watch("d").get(5, TimeUnit.SECONDS);
 
@@ -84,16 +84,16 @@ class WatchLimitsTest {
     // Deleting a watched user completes its watch, which frees its place.
     server.blocking().deleteUser(DeleteUserRequest.newBuilder().setId("a").build());
     assertThat(onA.get(5, TimeUnit.SECONDS).code()).isEqualTo(Status.Code.OK);
-    awaitWatches(2);
+    TestCalls.awaitWatches(server.server(), 2);
     watch("d");
-    awaitWatches(3);
+    TestCalls.awaitWatches(server.server(), 3);
   }
 
   @Test
   void refusedWatches_neverCountAsOpen() throws Exception {
     start(b -> b.setMaxWatches(1).setMaxWatchesPerUser(1));
     watch("a");
-    awaitWatches(1);
+    TestCalls.awaitWatches(server.server(), 1);
 
     for (int i = 0; i < 20; i++) {
       assertThat(watch(i % 2 == 0 ? "a" : "b").get(5, TimeUnit.SECONDS).code())
@@ -116,15 +116,5 @@ class WatchLimitsTest {
     TestCalls.Started started = TestCalls.watch(server.channel(), userId);
     calls.add(started);
     return started.closed();
-  }
-
-  private void awaitWatches(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (server.server().activeWatches() != count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("expected " + count + " watches, have " + server.server().activeWatches());
-      }
-      Thread.sleep(5);
-    }
   }
 }
