@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
@@ -25,6 +26,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -65,17 +67,26 @@ final class TestCalls {
     }
 
     ErrorInfo errorInfo() {
+      return detail(ErrorInfo.class).orElse(ErrorInfo.getDefaultInstance());
+    }
+
+    /** Returns the {@code BadRequest} detail, or an empty one. */
+    BadRequest badRequest() {
+      return detail(BadRequest.class).orElse(BadRequest.getDefaultInstance());
+    }
+
+    private <T extends Message> Optional<T> detail(Class<T> type) {
       com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
       try {
         for (com.google.protobuf.Any detail : details.getDetailsList()) {
-          if (detail.is(ErrorInfo.class)) {
-            return detail.unpack(ErrorInfo.class);
+          if (detail.is(type)) {
+            return Optional.of(detail.unpack(type));
           }
         }
       } catch (InvalidProtocolBufferException e) {
         throw new AssertionError(e);
       }
-      return ErrorInfo.getDefaultInstance();
+      return Optional.empty();
     }
 
     @Override
