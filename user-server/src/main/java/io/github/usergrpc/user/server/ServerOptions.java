@@ -107,12 +107,12 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
   /** Returns the usage text that {@code --help} prints. */
   static String usage() {
     StringBuilder usage = new StringBuilder("Usage: java -jar user-server.jar [options]\n"
-        + "       java -jar user-server.jar --hash-token < token-file\n\nOptions:\n");
-    OPTIONS.forEach((option, spec) -> usage.append(String.format("  %-30s %-40s %s%n", option + " <v>",
+        + "       java -jar user-server.jar --hash-token < file-holding-one-token\n\nOptions:\n");
+    OPTIONS.forEach((option, spec) -> usage.append(String.format("  %-30s %-42s %s%n", option + " <v>",
         "(env " + spec[0] + ")", spec[1])));
-    usage.append(String.format("  %-30s %-40s %s%n", "--hash-token", "",
+    usage.append(String.format("  %-30s %-42s %s%n", "--hash-token", "",
         "read a token from standard input, print its token-file hash, exit"));
-    usage.append(String.format("  %-30s %-40s %s%n", "--help", "", "print this help and exit"));
+    usage.append(String.format("  %-30s %-42s %s%n", "--help", "", "print this help and exit"));
     return usage.toString();
   }
 

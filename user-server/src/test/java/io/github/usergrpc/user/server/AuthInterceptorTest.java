@@ -17,6 +17,8 @@ import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -159,6 +161,9 @@ class AuthInterceptorTest {
     assertThat(HealthGrpc.newBlockingStub(server.channel())
         .check(HealthCheckRequest.newBuilder().setService(UserServiceGrpc.SERVICE_NAME).build())
         .getStatus()).isEqualTo(ServingStatus.SERVING);
+    assertThat(TestCalls.call(server.channel(), ServerReflectionGrpc.getServerReflectionInfoMethod(),
+        ServerReflectionRequest.newBuilder().setListServices("").build(), new Metadata(), TIMEOUT).code())
+        .isEqualTo(Status.Code.OK);
   }
 
   @Test
