@@ -34,6 +34,6 @@ class ProtobufRuntimeTest {
     assertThat(UserResponse.newBuilder().setId("u1").build().getId()).isEqualTo("u1");
     assertThat(UserProto.getDescriptor().getDependencies())
         .extracting(d -> d.getName())
-        .containsExactly("buf/validate/validate.proto");
+        .containsExactly("buf/validate/validate.proto", "google/api/annotations.proto");
   }
 }

@@ -427,7 +427,11 @@ public final class UserClient implements AutoCloseable {
     }
     resources.checkOpen();
     ResumableWatch[] self = new ResumableWatch[1];
-    ResumableWatch watch = new ResumableWatch(resources.retrying, resources.callOptions(CallOptions.DEFAULT),
+    CallOptions options = resources.callOptions(CallOptions.DEFAULT);
+    if (resources.waitForReady) {
+      options = options.withWaitForReady();
+    }
+    ResumableWatch watch = new ResumableWatch(resources.retrying, options,
         resources.scheduler, resources.watchInitialBackoff, resources.watchMaxBackoff, userId, resumeAfter,
         new ResumableWatch.Sink() {
           @Override
@@ -465,6 +469,10 @@ public final class UserClient implements AutoCloseable {
     // The deadline is fixed here, when the call starts, never on a stub kept across calls.
     CallOptions options = resources.callOptions(
         CallOptions.DEFAULT.withDeadlineAfter(timeouts.get(which).toNanos(), TimeUnit.NANOSECONDS));
+    if (safeToRetry && resources.waitForReady) {
+      // While the channel reconnects (a server restart), wait for it within the deadline instead of failing.
+      options = options.withWaitForReady();
+    }
     return UnaryCall.start(safeToRetry ? resources.retrying : resources.once, method, options, request);
   }
 
@@ -513,6 +521,7 @@ public final class UserClient implements AutoCloseable {
     final CallCredentials credentials;
     final RequestValidator validator;
     final boolean automaticRequestIds;
+    final boolean waitForReady;
     final Duration watchInitialBackoff;
     final Duration watchMaxBackoff;
     final Map<String, Object> serviceConfig;
@@ -559,6 +568,7 @@ public final class UserClient implements AutoCloseable {
       credentials = builder.bearerToken == null ? null : new BearerTokenCredentials(builder.bearerToken);
       validator = builder.validateRequests ? new RequestValidator() : null;
       automaticRequestIds = builder.automaticRequestIds;
+      waitForReady = builder.waitForReady;
       watchInitialBackoff = builder.watchInitialBackoff;
       watchMaxBackoff = builder.watchMaxBackoff;
     }
@@ -646,6 +656,7 @@ public final class UserClient implements AutoCloseable {
     private HedgingSettings hedging;
     private boolean automaticRequestIds = true;
     private boolean validateRequests = true;
+    private boolean waitForReady = true;
     private Duration watchInitialBackoff = DEFAULT_WATCH_INITIAL_BACKOFF;
     private Duration watchMaxBackoff = DEFAULT_WATCH_MAX_BACKOFF;
     private Executor callbackExecutor;
@@ -853,6 +864,21 @@ public final class UserClient implements AutoCloseable {
      */
     public Builder setValidateRequests(boolean enabled) {
       this.validateRequests = enabled;
+      return this;
+    }
+
+    /**
+     * Sets whether calls that are safe to retry, and watches, wait for the channel to be ready (gRPC's
+     * {@code waitForReady}) within their deadline: while the channel reconnects after a server restart they
+     * wait instead of failing at once with UNAVAILABLE; against a server that stays down they end with
+     * DEADLINE_EXCEEDED at their deadline. Calls that are not safe to retry always fail fast. If not called,
+     * true.
+     *
+     * @param enabled whether to wait
+     * @return this
+     */
+    public Builder setWaitForReady(boolean enabled) {
+      this.waitForReady = enabled;
       return this;
     }
 

@@ -332,6 +332,23 @@ class UserClientTest {
   }
 
   @Test
+  void hedging_replacesRetriesOfTheReads_andCallsStillWork() {
+    UserClient hedged = newClient(UserClient.newBuilder().setHedging(new HedgingSettings(3, Duration.ofMillis(50))));
+    try {
+      UserResponse user = hedged.createUser("hedge@example.com", "H", "").join();
+
+      assertThat(hedged.getUser(user.getId()).join()).isEqualTo(user);
+      String json = hedged.serviceConfigJson();
+      assertThat(json).contains("\"hedgingPolicy\"", "\"hedgingDelay\": \"0.05s\"", "\"maxAttempts\": 3",
+          "\"nonFatalStatusCodes\"");
+      String reads = json.substring(0, json.indexOf("\"hedgingPolicy\""));
+      assertThat(reads).contains("\"GetUser\"", "\"ListUsers\"").doesNotContain("\"CreateUser\"");
+    } finally {
+      hedged.close();
+    }
+  }
+
+  @Test
   void builder_rejectsAmbiguousOrMissingChannel() {
     assertThatThrownBy(() -> UserClient.newBuilder().build()).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("exactly one");

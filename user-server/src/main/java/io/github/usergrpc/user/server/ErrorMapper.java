@@ -66,7 +66,11 @@ final class ErrorMapper {
           Map.of("oldest_retained", Long.toString(e.oldestRetained())));
     }
     if (failure instanceof StoreUnavailableException e) {
-      logger.log(Level.WARNING, "user store unavailable", e.getCause());
+      // Every call fails this way while the database is down: one line each, the stack trace at FINE only.
+      Throwable cause = e.getCause();
+      logger.log(Level.WARNING, "user store unavailable: {0}",
+          cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage());
+      logger.log(Level.FINE, "user store unavailable", cause);
       return error(ErrorReason.STORE_UNAVAILABLE, e.getMessage(), Map.of());
     }
     logger.log(Level.SEVERE, "unexpected failure", failure);

@@ -1,10 +1,10 @@
 package io.github.usergrpc.user.testkit;
 
+import static io.github.usergrpc.user.testkit.StatusDetails.catchStatus;
+import static io.github.usergrpc.user.testkit.StatusDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.v1.ActivityEvent;
@@ -23,7 +23,6 @@ import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
@@ -43,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -277,11 +277,15 @@ public abstract class UserServiceContractTest {
     String role = uniqueRole();
     List<String> existing = createMany(role, 30);
     AtomicBoolean walking = new AtomicBoolean(true);
+    // One permit per insert: the walk waits for an insert between pages, so that users are created while it
+    // pages however fast the implementation answers.
+    Semaphore inserted = new Semaphore(0);
     ExecutorService writer = Executors.newSingleThreadExecutor();
     Future<Integer> inserts = writer.submit(() -> {
       int n = 0;
       while (walking.get()) {
         create(uniqueEmail(), "Late " + n++, role);
+        inserted.release();
       }
       return n;
     });
@@ -289,6 +293,7 @@ public abstract class UserServiceContractTest {
     try {
       String token = "";
       do {
+        assertThat(inserted.tryAcquire(30, TimeUnit.SECONDS)).as("a user created while paging").isTrue();
         ListUsersResponse page = list(ListUsersRequest.newBuilder()
             .setRoleFilter(role).setLimit(3).setPageToken(token).build());
         page.getUsersList().forEach(u -> seen.add(u.getId()));
@@ -672,35 +677,8 @@ public abstract class UserServiceContractTest {
     return e;
   }
 
-  private static StatusRuntimeException catchStatus(Runnable call) {
-    try {
-      call.run();
-    } catch (StatusRuntimeException e) {
-      return e;
-    }
-    return fail("expected the call to fail");
-  }
-
   private static ErrorInfo errorInfo(StatusRuntimeException e) {
     return detail(e, ErrorInfo.class);
-  }
-
-  private static <T extends com.google.protobuf.Message> T detail(StatusRuntimeException e, Class<T> type) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(e);
-    assertThat(status).as("google.rpc.Status in the trailers of %s", e.getStatus()).isNotNull();
-    assertThat(status.getCode()).isEqualTo(e.getStatus().getCode().value());
-    List<T> found = new ArrayList<>();
-    for (com.google.protobuf.Any any : status.getDetailsList()) {
-      if (any.is(type)) {
-        try {
-          found.add(any.unpack(type));
-        } catch (InvalidProtocolBufferException ex) {
-          throw new AssertionError(ex);
-        }
-      }
-    }
-    assertThat(found).as("%s details", type.getSimpleName()).hasSize(1);
-    return found.get(0);
   }
 
   private static <T> List<T> runConcurrently(List<Callable<T>> tasks) throws Exception {

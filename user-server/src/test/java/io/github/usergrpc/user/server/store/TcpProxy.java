@@ -4,61 +4,99 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Forwards TCP connections from a local port to a target, until closed: closing it cuts every connection
- * and refuses new ones, which is how a test makes a database "go down" under a running store.
+ * A TCP proxy in front of a database that a test can take down and bring back on the same port:
+ * {@link #down()} cuts every connection and refuses new ones, as a stopped database does to its clients,
+ * without stopping the shared database other tests use; {@link #up()} accepts connections again.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
-  private final ServerSocket listener;
   private final String targetHost;
   private final int targetPort;
+  private final int port;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private volatile ServerSocket listener;
 
   private TcpProxy(String targetHost, int targetPort) throws IOException {
-    this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.targetHost = targetHost;
     this.targetPort = targetPort;
+    this.listener = bind(0);
+    this.port = listener.getLocalPort();
+    accepting(listener);
   }
 
-  /** Starts forwarding from a free local port to {@code targetHost:targetPort}. */
-  static TcpProxy start(String targetHost, int targetPort) throws IOException {
-    TcpProxy proxy = new TcpProxy(targetHost, targetPort);
-    daemon("tcp-proxy-accept", proxy::accept);
-    return proxy;
+  /** Starts forwarding from a free loopback port to {@code targetHost:targetPort}. */
+  public static TcpProxy start(String targetHost, int targetPort) throws IOException {
+    return new TcpProxy(targetHost, targetPort);
   }
 
   /** Returns the local port. */
-  int port() {
-    return listener.getLocalPort();
+  public int port() {
+    return port;
   }
 
-  @Override
-  public void close() throws IOException {
+  /** Cuts every open connection and refuses new ones. */
+  public synchronized void down() throws IOException {
     listener.close();
     for (Socket socket : sockets) {
       socket.close();
     }
+    sockets.clear();
   }
 
-  private void accept() {
-    try {
-      while (true) {
-        Socket client = listener.accept();
-        Socket target = new Socket(targetHost, targetPort);
-        sockets.add(client);
-        sockets.add(target);
-        daemon("tcp-proxy-up", () -> pump(client, target));
-        daemon("tcp-proxy-down", () -> pump(target, client));
+  /** Accepts connections again, on the same port. */
+  public synchronized void up() throws IOException {
+    listener = bind(port);
+    accepting(listener);
+  }
+
+  @Override
+  public void close() throws IOException {
+    down();
+  }
+
+  private static ServerSocket bind(int port) throws IOException {
+    ServerSocket socket = new ServerSocket();
+    socket.setReuseAddress(true);
+    socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+    return socket;
+  }
+
+  private void accepting(ServerSocket current) {
+    daemon("db-proxy-accept", () -> {
+      try {
+        while (true) {
+          Socket client = current.accept();
+          Socket target;
+          try {
+            target = new Socket(targetHost, targetPort);
+          } catch (IOException e) {
+            client.close();
+            continue;
+          }
+          synchronized (this) {
+            // down() may have run between accept() and here: a connection it did not see must not live on.
+            if (current.isClosed()) {
+              client.close();
+              target.close();
+              continue;
+            }
+            sockets.add(client);
+            sockets.add(target);
+          }
+          daemon("db-proxy-up", () -> pump(client, target));
+          daemon("db-proxy-down", () -> pump(target, client));
+        }
+      } catch (IOException closed) {
+        // down() closed the listener.
       }
-    } catch (IOException closed) {
-      // The proxy was closed.
-    }
+    });
   }
 
   private static void pump(Socket from, Socket to) {
@@ -67,16 +105,12 @@ final class TcpProxy implements AutoCloseable {
     } catch (IOException cut) {
       // One side closed.
     } finally {
-      closeQuietly(from);
-      closeQuietly(to);
-    }
-  }
-
-  private static void closeQuietly(Socket socket) {
-    try {
-      socket.close();
-    } catch (IOException e) {
-      // Already closed.
+      try {
+        from.close();
+        to.close();
+      } catch (IOException e) {
+        // Already closed.
+      }
     }
   }
 

@@ -476,7 +476,7 @@ abstract class UserStoreContractTest {
   @Timeout(60)
   void update_concurrentIncrementsWithEtags_loseNoUpdate() throws Exception {
     int threads = 8;
-    int incrementsPerThread = 20;
+    int incrementsPerThread = 50;
     store.create(new NewUser("u1", "a@example.com", "0", "viewer", T0), Optional.empty());
 
     concurrently(threads, i -> {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import io.github.usergrpc.user.server.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.server.store.EtagMismatchException;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
@@ -205,14 +207,14 @@ public final class JdbcUserStore implements UserStore {
     requireNonNull(changes, "changes");
     requireNonNull(expectedEtag, "expectedEtag");
     try {
-      return transact(tx -> {
+      return retryingChangedRows(() -> transact(tx -> {
         User current = lockForChange(tx, id, expectedEtag);
         User updated = changes.applyTo(current, nowMillis);
         if (updated == current) {
           return current;
         }
         try (PreparedStatement update = tx.connection.prepareStatement("UPDATE users SET email = ?,"
-            + " email_key = ?, name = ?, role = ?, updated_at_ms = ?, version = ? WHERE id = ?")) {
+            + " email_key = ?, name = ?, role = ?, updated_at_ms = ?, version = ? WHERE id = ? AND version = ?")) {
           update.setString(1, updated.email());
           update.setString(2, updated.emailKey());
           update.setString(3, updated.name());
@@ -220,12 +222,13 @@ public final class JdbcUserStore implements UserStore {
           update.setLong(5, updated.updatedAtMillis());
           update.setLong(6, updated.version());
           update.setString(7, id);
-          update.executeUpdate();
+          update.setLong(8, current.version());
+          expectOneRow(update.executeUpdate());
         }
         appendEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
             nowMillis, Optional.empty());
         return updated;
-      });
+      }));
     } catch (DuplicateKeyException e) {
       if (e.violates(EMAIL_KEY_INDEX)) {
         throw new EmailAlreadyExistsException();
@@ -238,14 +241,16 @@ public final class JdbcUserStore implements UserStore {
   public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
     requireNonNull(id, "id");
     requireNonNull(expectedEtag, "expectedEtag");
-    transact(tx -> {
-      lockForChange(tx, id, expectedEtag);
-      try (PreparedStatement delete = tx.connection.prepareStatement("DELETE FROM users WHERE id = ?")) {
+    retryingChangedRows(() -> transact(tx -> {
+      User current = lockForChange(tx, id, expectedEtag);
+      try (PreparedStatement delete = tx.connection.prepareStatement(
+          "DELETE FROM users WHERE id = ? AND version = ?")) {
         delete.setString(1, id);
-        delete.executeUpdate();
+        delete.setLong(2, current.version());
+        expectOneRow(delete.executeUpdate());
       }
       return appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis, Optional.empty());
-    });
+    }));
   }
 
   @Override
@@ -395,6 +400,30 @@ public final class JdbcUserStore implements UserStore {
    * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection. Getting the connection
    * waits at most the connection timeout (3 seconds by default) while the database is down.
    */
+  /**
+   * Returns the connection pool's current state, for metrics.
+   *
+   * @return active, idle and total connections, and threads waiting for one
+   */
+  public PoolStats poolStats() {
+    HikariPoolMXBean pool = dataSource.getHikariPoolMXBean();
+    if (pool == null) {
+      return new PoolStats(0, 0, 0, 0);
+    }
+    return new PoolStats(pool.getActiveConnections(), pool.getIdleConnections(), pool.getTotalConnections(),
+        pool.getThreadsAwaitingConnection());
+  }
+
+  /**
+   * The state of the connection pool.
+   *
+   * @param active connections in use
+   * @param idle connections ready for use
+   * @param total all connections
+   * @param awaiting threads waiting for a connection
+   */
+  public record PoolStats(int active, int idle, int total, int awaiting) {}
+
   @Override
   public void ping() {
     checkOpen();
@@ -637,6 +666,39 @@ public final class JdbcUserStore implements UserStore {
         return readEvents(select);
       }
     });
+  }
+
+  /**
+   * Writes are guarded by the version they read as well as by the row lock: on H2, a SELECT ... FOR UPDATE
+   * that waited for another writer can return the row as it was before that writer committed, so the lock
+   * alone does not prevent a lost update. A write that finds the version changed is rolled back and the
+   * whole transaction runs again, now reading the new version (and failing on a stale etag).
+   */
+  private static void expectOneRow(int rows) {
+    if (rows != 1) {
+      throw new RowChangedException();
+    }
+  }
+
+  private static <T> T retryingChangedRows(Supplier<T> transaction) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return transaction.get();
+      } catch (RowChangedException e) {
+        if (attempt == 10) {
+          throw new IllegalStateException("the user kept changing during 10 attempts to write it", e);
+        }
+      }
+    }
+  }
+
+  /** The row a transaction read changed before it wrote; see {@link #expectOneRow}. */
+  private static final class RowChangedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RowChangedException() {
+      super(null, null, false, false);
+    }
   }
 
   private static User lockForChange(Transaction tx, String id, Optional<String> expectedEtag)

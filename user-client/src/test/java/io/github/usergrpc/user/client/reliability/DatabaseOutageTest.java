@@ -1,0 +1,150 @@
+package io.github.usergrpc.user.client.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usergrpc.user.client.RetrySettings;
+import io.github.usergrpc.user.client.UnavailableException;
+import io.github.usergrpc.user.client.UserClient;
+import io.github.usergrpc.user.client.UserServiceException;
+import io.github.usergrpc.user.server.UserServer;
+import io.github.usergrpc.user.server.store.PostgresTestDatabase;
+import io.github.usergrpc.user.server.store.TcpProxy;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * PostgreSQL goes away under load and comes back: calls fail with UNAVAILABLE (never INTERNAL), health
+ * turns NOT_SERVING and back to SERVING by itself, and idempotent calls made with the client's default
+ * retries complete once the database is back within their deadline. The database "stops" for this server
+ * only, through a proxy, so that other tests sharing it keep running.
+ */
+class DatabaseOutageTest {
+
+  @RegisterExtension
+  final PostgresTestDatabase postgres = new PostgresTestDatabase();
+
+  @Test
+  void postgresStopsUnderLoad_callsAreUnavailable_andServerRecoversWithoutRestart() throws Exception {
+    URI database = URI.create(postgres.jdbcUrl().substring("jdbc:".length()));
+    try (TcpProxy proxy = TcpProxy.start(database.getHost(), database.getPort())) {
+      String viaProxy = postgres.jdbcUrl().replace(database.getHost() + ":" + database.getPort(),
+          "127.0.0.1:" + proxy.port());
+      JdbcUserStore store = JdbcUserStore.open(postgres.settings().toBuilder().setJdbcUrl(viaProxy)
+          .setConnectionTimeout(Duration.ofSeconds(1)).build());
+      UserServer server = UserServer.newBuilder(Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
+          .setStore(store).setHealthCheckInterval(Duration.ofMillis(100)).build().start();
+      String target = "127.0.0.1:" + server.port();
+      ManagedChannel healthChannel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(healthChannel);
+      UserClient client = UserClient.newBuilder().setTarget(target).usePlaintext()
+          .setTimeout(Duration.ofSeconds(15)).build();
+      UserClient noRetries = UserClient.newBuilder().setTarget(target).usePlaintext()
+          .setRetrySettings(RetrySettings.disabled()).setTimeout(Duration.ofSeconds(10)).build();
+      ExecutorService load = Executors.newFixedThreadPool(4);
+      AtomicBoolean running = new AtomicBoolean(true);
+      Map<Status.Code, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+      try {
+        UserResponse known = client.createUser("known@example.com", "Known", "").join();
+        AtomicInteger n = new AtomicInteger();
+        for (int i = 0; i < 4; i++) {
+          load.submit(() -> {
+            while (running.get()) {
+              Status.Code code = outcome(() -> noRetries.getUser(known.getId()));
+              outcomes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+              code = outcome(() -> noRetries.createUser("load" + n.incrementAndGet() + "@example.com", "L", ""));
+              outcomes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+            }
+            return null;
+          });
+        }
+        Thread.sleep(300);
+
+        proxy.down();
+
+        awaitHealth(health, ServingStatus.NOT_SERVING);
+        Throwable failure = failureOf(noRetries.getUser(known.getId()));
+        assertThat(failure).isInstanceOfSatisfying(UnavailableException.class,
+            e -> assertThat(e.reason()).contains("STORE_UNAVAILABLE"));
+        // An idempotent call made during the outage, with the default retries: it must complete once the
+        // database is back, well within its 15 s deadline.
+        CompletableFuture<UserResponse> duringOutage = client.createUser("patient@example.com", "Patient", "");
+        Thread.sleep(1000);
+
+        proxy.up();
+
+        assertThat(duringOutage.get(15, TimeUnit.SECONDS).getEmail()).isEqualTo("patient@example.com");
+        awaitHealth(health, ServingStatus.SERVING);
+        assertThat(client.getUser(known.getId()).join()).isEqualTo(known);
+        running.set(false);
+        load.shutdown();
+        assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(outcomes.keySet()).as("outcomes of the load: %s", outcomes)
+            .contains(Status.Code.OK, Status.Code.UNAVAILABLE)
+            .doesNotContain(Status.Code.INTERNAL, Status.Code.UNKNOWN);
+      } finally {
+        running.set(false);
+        load.shutdownNow();
+        client.close();
+        noRetries.close();
+        healthChannel.shutdownNow();
+        server.close();
+        store.close();
+      }
+    }
+  }
+
+  private static Status.Code outcome(Supplier<CompletableFuture<?>> call) {
+    try {
+      call.get().join();
+      return Status.Code.OK;
+    } catch (CompletionException e) {
+      return e.getCause() instanceof UserServiceException failure ? failure.code() : Status.Code.UNKNOWN;
+    }
+  }
+
+  private static Throwable failureOf(CompletableFuture<?> future) {
+    try {
+      future.join();
+    } catch (CompletionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected the call to fail");
+  }
+
+  private static void awaitHealth(HealthGrpc.HealthBlockingStub health, ServingStatus expected)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    ServingStatus status = null;
+    while (System.nanoTime() < deadline) {
+      status = health.withDeadlineAfter(2, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.newBuilder().setService("user.UserService").build()).getStatus();
+      if (status == expected) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("health stayed " + status + ", expected " + expected);
+  }
+}

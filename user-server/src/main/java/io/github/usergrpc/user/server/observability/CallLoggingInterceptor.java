@@ -1,0 +1,63 @@
+package io.github.usergrpc.user.server.observability;
+
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.net.SocketAddress;
+import java.util.Locale;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * Logs one structured line per call when it ends: at FINE for successes, at WARNING for errors, with the
+ * method, status, duration, peer and the request id of the {@value #REQUEST_ID_HEADER} header when the
+ * client sent one (echoed back in the response headers). Requests, responses and headers are never
+ * logged, so neither are tokens nor email addresses; the status message is not logged either, as it may
+ * name a user id.
+ */
+public final class CallLoggingInterceptor implements ServerInterceptor {
+
+  /** The request id header; propagated from clients (and the HTTP gateway) when present. */
+  public static final String REQUEST_ID_HEADER = "x-request-id";
+
+  private static final Logger logger = Logger.getLogger("io.github.usergrpc.user.server.calls");
+  private static final Metadata.Key<String> REQUEST_ID =
+      Metadata.Key.of(REQUEST_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+  /** A request id is echoed and logged only when it looks like one, so that logs cannot be forged. */
+  private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+      ServerCallHandler<ReqT, RespT> next) {
+    long start = System.nanoTime();
+    String sent = headers.get(REQUEST_ID);
+    String requestId = sent != null && SAFE_REQUEST_ID.matcher(sent).matches() ? sent : null;
+    return next.startCall(new SimpleForwardingServerCall<>(call) {
+      @Override
+      public void sendHeaders(Metadata responseHeaders) {
+        if (requestId != null) {
+          responseHeaders.put(REQUEST_ID, requestId);
+        }
+        super.sendHeaders(responseHeaders);
+      }
+
+      @Override
+      public void close(Status status, Metadata trailers) {
+        Level level = status.isOk() ? Level.FINE : Level.WARNING;
+        if (logger.isLoggable(level)) {
+          SocketAddress peer = getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+          logger.log(level, String.format(Locale.ROOT,
+              "rpc method=%s status=%s duration_ms=%.3f peer=%s request_id=%s",
+              getMethodDescriptor().getFullMethodName(), status.getCode(), (System.nanoTime() - start) / 1e6,
+              peer == null ? "-" : peer, requestId == null ? "-" : requestId));
+        }
+        super.close(status, trailers);
+      }
+    }, headers);
+  }
+}

@@ -1,0 +1,142 @@
+package io.github.usergrpc.user.server.observability;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.usergrpc.user.server.store.ForwardingUserStore;
+import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.grpc.ServerBuilder;
+import io.grpc.opentelemetry.GrpcOpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The server's metrics, in OpenTelemetry and scraped in the Prometheus text format: gRPC's own per-method
+ * call counts, latency histograms and message sizes ({@code grpc.server.call.*}, from grpc-opentelemetry),
+ * store operation latency ({@code user.store.operation.duration}, by operation and outcome), connection
+ * pool usage ({@code user.store.pool.connections}, by state) and open watch streams
+ * ({@code user.watch.streams}).
+ */
+public final class ServerMetrics implements AutoCloseable {
+
+  /** The content type of {@link #scrape()}. */
+  public static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+
+  private static final AttributeKey<String> OPERATION = AttributeKey.stringKey("operation");
+  private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
+  private static final AttributeKey<String> STATE = AttributeKey.stringKey("state");
+
+  private final PrometheusMetricReader reader = PrometheusMetricReader.create();
+  private final SdkMeterProvider meterProvider;
+  private final GrpcOpenTelemetry grpc;
+  private final Meter meter;
+
+  /** Creates the metrics; nothing is exported until {@link #scrape()} is called. */
+  public ServerMetrics() {
+    meterProvider = SdkMeterProvider.builder().registerMetricReader(reader).build();
+    OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setMeterProvider(meterProvider).build();
+    grpc = GrpcOpenTelemetry.newBuilder().sdk(sdk).build();
+    meter = sdk.getMeter("io.github.usergrpc.user.server");
+  }
+
+  /**
+   * Records gRPC's per-call metrics for a server.
+   *
+   * @param transport the server builder, before it is built
+   */
+  public void instrument(ServerBuilder<?> transport) {
+    grpc.configureServerBuilder(requireNonNull(transport, "transport"));
+  }
+
+  /**
+   * Returns {@code store} timing every operation.
+   *
+   * @param store the store
+   * @return the timed store
+   */
+  public UserStore instrument(UserStore store) {
+    DoubleHistogram duration = meter.histogramBuilder("user.store.operation.duration")
+        .setDescription("Time a store operation took").setUnit("s").build();
+    ConcurrentMap<String, Attributes> succeeded = new ConcurrentHashMap<>();
+    ConcurrentMap<String, Attributes> failed = new ConcurrentHashMap<>();
+    return new ForwardingUserStore(store) {
+      @Override
+      protected <T> T around(String operation, Supplier<T> call) {
+        long start = System.nanoTime();
+        try {
+          T result = call.get();
+          duration.record(seconds(start), succeeded.computeIfAbsent(operation,
+              o -> Attributes.of(OPERATION, o, OUTCOME, "ok")));
+          return result;
+        } catch (RuntimeException e) {
+          duration.record(seconds(start), failed.computeIfAbsent(operation,
+              o -> Attributes.of(OPERATION, o, OUTCOME, "error")));
+          throw e;
+        }
+      }
+    };
+  }
+
+  /**
+   * Reports the connection pool of a JDBC store.
+   *
+   * @param store the store
+   */
+  public void observePool(JdbcUserStore store) {
+    requireNonNull(store, "store");
+    meter.gaugeBuilder("user.store.pool.connections").ofLongs()
+        .setDescription("Connections of the store's pool, by state").buildWithCallback(gauge -> {
+          JdbcUserStore.PoolStats stats = store.poolStats();
+          gauge.record(stats.active(), Attributes.of(STATE, "active"));
+          gauge.record(stats.idle(), Attributes.of(STATE, "idle"));
+          gauge.record(stats.awaiting(), Attributes.of(STATE, "awaiting"));
+        });
+  }
+
+  /**
+   * Reports the open watch streams.
+   *
+   * @param activeWatches returns the number of open streams
+   */
+  public void observeWatches(IntSupplier activeWatches) {
+    requireNonNull(activeWatches, "activeWatches");
+    meter.gaugeBuilder("user.watch.streams").ofLongs().setDescription("Open WatchUserActivity streams")
+        .buildWithCallback(gauge -> gauge.record(activeWatches.getAsInt()));
+  }
+
+  /** Returns every metric in the Prometheus text format. */
+  public String scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      PrometheusTextFormatWriter.create().write(out, reader.collect(), EscapingScheme.UNDERSCORE_ESCAPING);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Stops collecting. Idempotent. */
+  @Override
+  public void close() {
+    meterProvider.close();
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+}

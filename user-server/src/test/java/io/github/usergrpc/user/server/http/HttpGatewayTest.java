@@ -1,0 +1,275 @@
+package io.github.usergrpc.user.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import io.github.usergrpc.user.server.UserServer;
+import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.v1.UserProto;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every route and error of the HTTP/JSON gateway, with the JDK's HttpClient, against the real service. */
+class HttpGatewayTest {
+
+  private UserServer server;
+  private ManagedChannel channel;
+  private HttpGateway gateway;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeEach
+  void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(new InMemoryUserStore())
+        .build().start();
+    channel = InProcessChannelBuilder.forName(name).build();
+    gateway = HttpGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), channel, 8);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    gateway.close();
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  @Test
+  void createGetListUpdateDelete_roundTripAsJson() throws Exception {
+    HttpResponse<String> created = send("POST", "/v1/users",
+        "{\"email\":\"ada@example.com\",\"name\":\"Ada\",\"role\":\"admin\"}");
+    assertThat(created.statusCode()).isEqualTo(200);
+    assertThat(created.headers().firstValue("Content-Type")).contains("application/json");
+    String id = field(created.body(), "id");
+    String etag = field(created.body(), "etag");
+    assertThat(created.body()).contains("\"createdAt\":\"", "\"updatedAt\":\"", "\"role\":\"admin\"");
+
+    HttpResponse<String> got = send("GET", "/v1/users/" + id, null);
+    assertThat(got.statusCode()).isEqualTo(200);
+    assertThat(got.body()).isEqualTo(created.body());
+
+    HttpResponse<String> page = send("GET", "/v1/users?limit=10&role_filter=admin", null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains(id, "\"total\":1", "\"nextPageToken\":\"\"");
+
+    HttpResponse<String> updated = send("PATCH", "/v1/users/" + id,
+        "{\"name\":\"Ada King\",\"etag\":" + quote(etag) + "}");
+    assertThat(updated.statusCode()).isEqualTo(200);
+    assertThat(updated.body()).contains("\"name\":\"Ada King\"");
+
+    HttpResponse<String> deleted = send("DELETE", "/v1/users/" + id + "?etag="
+        + URLEncoder.encode(field(updated.body(), "etag"), StandardCharsets.UTF_8), null);
+    assertThat(deleted.statusCode()).isEqualTo(200);
+    assertThat(deleted.body()).isEqualTo("{}");
+    assertThat(send("GET", "/v1/users/" + id, null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void snakeCaseInputAndCamelCaseQueryParameters_areAccepted() throws Exception {
+    String body = "{\"email\":\"snake@example.com\",\"name\":\"Snake\",\"request_id\":"
+        + "\"1b4e28ba-2fa1-41d2-883f-0016d3cca427\"}";
+    HttpResponse<String> first = send("POST", "/v1/users", body);
+    HttpResponse<String> again = send("POST", "/v1/users", body);
+    for (int i = 0; i < 3; i++) {
+      send("POST", "/v1/users", "{\"email\":\"p" + i + "@example.com\",\"name\":\"P\"}");
+    }
+
+    String token = field(send("GET", "/v1/users?limit=2", null).body(), "nextPageToken");
+    HttpResponse<String> next = send("GET", "/v1/users?limit=2&pageToken=" + token, null);
+
+    assertThat(again.body()).isEqualTo(first.body());
+    assertThat(next.statusCode()).isEqualTo(200);
+    assertThat(next.body()).contains("\"page\":0");
+  }
+
+  @Test
+  void recordActivity_returnsTheStoredEvent() throws Exception {
+    String id = field(send("POST", "/v1/users", "{\"email\":\"act@example.com\",\"name\":\"A\"}").body(), "id");
+
+    HttpResponse<String> recorded = send("POST", "/v1/users/" + id + "/activity",
+        "{\"action\":\"page_view\",\"details\":\"/home\"}");
+
+    assertThat(recorded.statusCode()).isEqualTo(200);
+    assertThat(recorded.body()).contains("\"event\":{", "\"userId\":\"" + id + "\"", "\"action\":\"page_view\"",
+        "\"sequence\":\"");
+  }
+
+  @Test
+  void errors_haveTheirHttpStatusAndTheRpcStatusAsBody() throws Exception {
+    String user = send("POST", "/v1/users", "{\"email\":\"taken@example.com\",\"name\":\"T\"}").body();
+
+    HttpResponse<String> missing = send("GET", "/v1/users/nobody", null);
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.body()).contains("\"code\":5", "USER_NOT_FOUND", "usergrpc.github.io",
+        "type.googleapis.com/google.rpc.ErrorInfo");
+
+    HttpResponse<String> duplicate = send("POST", "/v1/users", "{\"email\":\"TAKEN@example.com\",\"name\":\"T\"}");
+    assertThat(duplicate.statusCode()).isEqualTo(409);
+    assertThat(duplicate.body()).contains("EMAIL_ALREADY_EXISTS");
+
+    HttpResponse<String> invalid = send("POST", "/v1/users", "{\"email\":\"nope\",\"name\":\"\"}");
+    assertThat(invalid.statusCode()).isEqualTo(400);
+    assertThat(invalid.body()).contains("INVALID_FIELDS", "google.rpc.BadRequest", "\"field\":\"email\"",
+        "\"field\":\"name\"");
+
+    HttpResponse<String> stale = send("PATCH", "/v1/users/" + field(user, "id"), "{\"name\":\"X\",\"etag\":\"\\\"old\\\"\"}");
+    assertThat(stale.statusCode()).isEqualTo(409);
+    assertThat(stale.body()).contains("ETAG_MISMATCH", "\"code\":10");
+  }
+
+  @Test
+  void badRequests_areRejectedWithoutReachingTheService() throws Exception {
+    assertThat(send("POST", "/v1/users", "{not json").statusCode()).isEqualTo(400);
+    assertThat(send("POST", "/v1/users", "{\"email\":\"a@example.com\",\"nmae\":\"typo\"}").statusCode())
+        .isEqualTo(400);
+    assertThat(send("GET", "/v1/users?limit=many", null).statusCode()).isEqualTo(400);
+    assertThat(send("GET", "/v1/users?colour=blue", null).statusCode()).isEqualTo(400);
+    assertThat(send("POST", "/v1/users?role=admin", "{}").statusCode()).isEqualTo(400);
+    HttpResponse<String> noRoute = send("GET", "/v1/groups", null);
+    assertThat(noRoute.statusCode()).isEqualTo(404);
+    assertThat(noRoute.body()).contains("\"code\":5");
+    assertThat(send("PUT", "/v1/users/x", "{}").statusCode()).isEqualTo(405);
+    assertThat(send("POST", "/v1/users", "x".repeat(HttpGateway.MAX_BODY_BYTES + 10)).statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  void watch_serverSentEvents_streamEachEventWithItsSequenceAsId_andEndAfterDelete() throws Exception {
+    String id = field(send("POST", "/v1/users", "{\"email\":\"sse@example.com\",\"name\":\"S\"}").body(), "id");
+    String login = field(send("POST", "/v1/users/" + id + "/activity", "{\"action\":\"login\"}").body(), "sequence");
+    send("POST", "/v1/users/" + id + "/activity", "{\"action\":\"page_view\",\"details\":\"/a\"}");
+    send("DELETE", "/v1/users/" + id, null);
+
+    HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(uri("/v1/users/" + id + "/activity:watch"))
+        .header("Accept", "text/event-stream").header("Last-Event-ID", login).timeout(Duration.ofSeconds(10))
+        .GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    List<String> lines = readAll(stream.body());
+
+    assertThat(stream.statusCode()).isEqualTo(200);
+    assertThat(stream.headers().firstValue("Content-Type")).contains("text/event-stream");
+    assertThat(lines).filteredOn(l -> l.startsWith("event: ")).containsExactly("event: activity", "event: activity");
+    assertThat(lines).filteredOn(l -> l.startsWith("data: ")).hasSize(2)
+        .anySatisfy(l -> assertThat(l).contains("\"action\":\"page_view\""))
+        .anySatisfy(l -> assertThat(l).contains("\"action\":\"user.deleted\""));
+    assertThat(lines).filteredOn(l -> l.startsWith("id: ")).allSatisfy(l ->
+        assertThat(Long.parseLong(l.substring(4))).isGreaterThan(Long.parseLong(login)));
+  }
+
+  @Test
+  void watch_newlineDelimitedJson_isTheDefault() throws Exception {
+    String id = field(send("POST", "/v1/users", "{\"email\":\"nd@example.com\",\"name\":\"N\"}").body(), "id");
+    String login = field(send("POST", "/v1/users/" + id + "/activity", "{\"action\":\"login\"}").body(), "sequence");
+    send("DELETE", "/v1/users/" + id, null);
+
+    HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(
+        uri("/v1/users/" + id + "/activity:watch?resume_after=" + login)).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    List<String> lines = readAll(stream.body());
+
+    assertThat(stream.headers().firstValue("Content-Type")).contains("application/x-ndjson");
+    assertThat(lines).hasSize(1);
+    assertThat(lines.get(0)).startsWith("{").contains("\"action\":\"user.deleted\"");
+  }
+
+  @Test
+  void watch_unknownUser_isAPlain404() throws Exception {
+    HttpResponse<String> response = send("GET", "/v1/users/nobody/activity:watch", null);
+
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(response.body()).contains("USER_NOT_FOUND");
+  }
+
+  @Test
+  void everyMessageOfTheContract_roundTripsThroughJsonFormat() throws Exception {
+    for (Descriptor type : UserProto.getDescriptor().getMessageTypes()) {
+      Message sample = populated(type);
+      String json = JsonFormat.printer().print(sample);
+      DynamicMessage.Builder parsed = DynamicMessage.newBuilder(type);
+
+      JsonFormat.parser().merge(json, parsed);
+
+      assertThat(parsed.build()).as(type.getName() + " via " + json).isEqualTo(sample);
+    }
+  }
+
+  private static Message populated(Descriptor type) {
+    DynamicMessage.Builder message = DynamicMessage.newBuilder(type);
+    for (FieldDescriptor field : type.getFields()) {
+      Object value = switch (field.getJavaType()) {
+        case STRING -> "v-" + field.getName() + "-é\"\n";
+        case INT -> 7;
+        case LONG -> 1_795_591_614L;
+        case BOOLEAN -> true;
+        case MESSAGE -> populated(field.getMessageType());
+        default -> throw new AssertionError("no sample for " + field);
+      };
+      if (field.isRepeated()) {
+        message.addRepeatedField(field, value);
+        message.addRepeatedField(field, value);
+      } else {
+        message.setField(field, value);
+      }
+    }
+    return message.build();
+  }
+
+  private HttpResponse<String> send(String method, String path, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + gateway.port() + path);
+  }
+
+  private static List<String> readAll(InputStream body) throws Exception {
+    List<String> lines = new ArrayList<>();
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (!line.isEmpty() && !line.startsWith(":")) {
+          lines.add(line);
+        }
+      }
+    }
+    return lines;
+  }
+
+  /** Returns a top-level or nested string field of a JSON body (enough for these flat responses). */
+  private static String field(String json, String name) {
+    Matcher matcher = Pattern.compile("\"" + name + "\":\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+    assertThat(matcher.find()).as(name + " in " + json).isTrue();
+    return matcher.group(1).replace("\\\"", "\"");
+  }
+
+  private static String quote(String value) {
+    return "\"" + value.replace("\"", "\\\"") + "\"";
+  }
+}
