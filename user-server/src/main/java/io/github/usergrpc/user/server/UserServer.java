@@ -26,12 +26,14 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * The reference UserService server: the service with its validation and error mapping, the standard
@@ -58,6 +60,7 @@ public final class UserServer implements AutoCloseable {
   private final ActivityFeed feed;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService healthChecker;
+  @Nullable private final ScheduledThreadPoolExecutor deadlineTimer;
   private final Duration healthCheckInterval;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -65,22 +68,32 @@ public final class UserServer implements AutoCloseable {
     this.store = builder.store;
     this.healthCheckInterval = builder.healthCheckInterval;
     this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
-        builder.watchPollInterval, builder.maxPendingEventsPerWatch);
+        builder.watchPollInterval, builder.maxPendingEventsPerWatch, builder.maxWatches,
+        builder.maxWatchesPerUser);
     this.healthChecker = Executors.newSingleThreadScheduledExecutor(daemon("user-store-health"));
+    this.deadlineTimer = builder.defaultDeadline.isZero() ? null : deadlineTimer();
     UserService service = new UserService(store, builder.clock, builder.idGenerator, feed);
+    List<ServerInterceptor> outer = new ArrayList<>();
+    if (builder.accessTokens != null) {
+      outer.add(new AuthInterceptor(builder.accessTokens));
+    }
+    if (deadlineTimer != null) {
+      outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
+    }
     this.server = builder.transport
-        .addService(definition(service, builder.validator(), builder.interceptors))
+        .addService(definition(service, builder.validator(), builder.interceptors, outer))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
   }
 
   /**
-   * Returns the full stack of one UserService: parsing, error details, the given interceptors, validation,
-   * the watch headers, then the handlers.
+   * Returns the full stack of one UserService: the outer interceptors (the default deadline, then
+   * authentication, on the headers before any parsing), parsing, error details, the given interceptors,
+   * validation, the watch headers, then the handlers.
    */
   private static ServerServiceDefinition definition(UserService service, Validator validator,
-      List<ServerInterceptor> interceptors) {
+      List<ServerInterceptor> interceptors, List<ServerInterceptor> outer) {
     // ServerInterceptors.intercept runs the last interceptor of the list first.
     List<ServerInterceptor> chain = new ArrayList<>();
     chain.add(new WatchHeaders());
@@ -89,7 +102,8 @@ public final class UserServer implements AutoCloseable {
     Collections.reverse(inOrderAdded);
     chain.addAll(inOrderAdded);
     chain.add(new ErrorDetailsInterceptor());
-    return RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+    ServerServiceDefinition parsed = RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+    return ServerInterceptors.intercept(parsed, outer);
   }
 
   /**
@@ -138,6 +152,10 @@ public final class UserServer implements AutoCloseable {
     feed.close();
     healthChecker.shutdownNow();
     server.shutdown();
+    if (deadlineTimer != null) {
+      // The deadlines of calls in flight still fire; new calls are refused by the server anyway.
+      deadlineTimer.shutdown();
+    }
   }
 
   /** Cancels the calls still in flight after {@link #shutdown()}. */
@@ -202,6 +220,18 @@ public final class UserServer implements AutoCloseable {
     health.setStatus(UserServiceGrpc.SERVICE_NAME, status);
   }
 
+  /**
+   * Returns the timer of default deadlines: it forgets the deadline of a call that ends (most do, long
+   * before it), and its thread ends when no deadline is pending.
+   */
+  private static ScheduledThreadPoolExecutor deadlineTimer() {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("user-server-deadlines"));
+    timer.setRemoveOnCancelPolicy(true);
+    timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+    timer.allowCoreThreadTimeOut(true);
+    return timer;
+  }
+
   private static ThreadFactory daemon(String name) {
     return runnable -> {
       Thread thread = new Thread(runnable, name);
@@ -219,6 +249,12 @@ public final class UserServer implements AutoCloseable {
     public static final int DEFAULT_MAX_PENDING_EVENTS_PER_WATCH = 1000;
     /** The default of {@link #setHealthCheckInterval}. */
     public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** The default of {@link #setMaxWatches}. */
+    public static final int DEFAULT_MAX_WATCHES = 10_000;
+    /** The default of {@link #setMaxWatchesPerUser}. */
+    public static final int DEFAULT_MAX_WATCHES_PER_USER = 100;
+    /** The default of {@link #setDefaultDeadline}. */
+    public static final Duration DEFAULT_CALL_DEADLINE = Duration.ofSeconds(30);
 
     private final ServerBuilder<?> transport;
     private UserStore store;
@@ -227,6 +263,10 @@ public final class UserServer implements AutoCloseable {
     private Duration watchPollInterval = DEFAULT_WATCH_POLL_INTERVAL;
     private int maxPendingEventsPerWatch = DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+    private int maxWatches = DEFAULT_MAX_WATCHES;
+    private int maxWatchesPerUser = DEFAULT_MAX_WATCHES_PER_USER;
+    private Duration defaultDeadline = DEFAULT_CALL_DEADLINE;
+    @Nullable private AccessTokens accessTokens;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -315,8 +355,67 @@ public final class UserServer implements AutoCloseable {
     }
 
     /**
+     * Sets how many WatchUserActivity streams may be open on the server at once; a watch past it is refused
+     * with RESOURCE_EXHAUSTED (TOO_MANY_WATCHES). Each open stream holds a buffer of up to
+     * {@link #setMaxPendingEventsPerWatch} events. If not called, defaults to 10,000.
+     *
+     * @param max at least 1
+     * @return this
+     */
+    public Builder setMaxWatches(int max) {
+      this.maxWatches = atLeastOne(max);
+      return this;
+    }
+
+    /**
+     * Sets how many WatchUserActivity streams may be open at once on one user (the {@code user_id} of the
+     * requests); a watch past it is refused with RESOURCE_EXHAUSTED (TOO_MANY_WATCHES). If not called,
+     * defaults to 100.
+     *
+     * @param max at least 1
+     * @return this
+     */
+    public Builder setMaxWatchesPerUser(int max) {
+      this.maxWatchesPerUser = atLeastOne(max);
+      return this;
+    }
+
+    /**
+     * Sets the deadline of unary calls that arrive without one: the call runs in a context with this
+     * deadline and is closed with DEADLINE_EXCEEDED when it passes. Calls with a deadline keep theirs;
+     * WatchUserActivity streams get none. If not called, defaults to 30 seconds.
+     *
+     * @param deadline positive, or {@link Duration#ZERO} for no default deadline
+     * @return this
+     */
+    public Builder setDefaultDeadline(Duration deadline) {
+      if (requireNonNull(deadline, "deadline").isNegative() || deadline.compareTo(Duration.ofDays(1)) > 0) {
+        throw new IllegalArgumentException("deadline: " + deadline + " (expected: 0 for none, or up to 1 day)");
+      }
+      this.defaultDeadline = deadline;
+      return this;
+    }
+
+    /**
+     * Requires a bearer token on every UserService call: {@code authorization: Bearer <token>} with one of
+     * {@code tokens}, granting {@value AccessTokens#READ_SCOPE} for GetUser, ListUsers and WatchUserActivity
+     * and {@value AccessTokens#WRITE_SCOPE} for the other methods. Calls without a known token fail with
+     * UNAUTHENTICATED, calls whose token lacks the scope with PERMISSION_DENIED; admitted calls run with
+     * their {@link Principal} in the context. Health and reflection stay open. If not called, no token is
+     * required (for local use and tests).
+     *
+     * @param tokens the accepted tokens
+     * @return this
+     */
+    public Builder setAccessTokens(AccessTokens tokens) {
+      this.accessTokens = requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /**
      * Adds an interceptor to UserService calls. Interceptors see every call with its parsed request, in the
-     * order added, before validation; an error they close a call with still gets an {@code ErrorInfo}.
+     * order added, after authentication (so {@link Principal#current()} is set when tokens are required)
+     * and before validation; an error they close a call with still gets an {@code ErrorInfo}.
      *
      * @param interceptor the interceptor
      * @return this
@@ -337,6 +436,13 @@ public final class UserServer implements AutoCloseable {
         throw new IllegalStateException("setStore() was not called");
       }
       return new UserServer(this);
+    }
+
+    private static int atLeastOne(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("max: " + max + " (expected: >= 1)");
+      }
+      return max;
     }
 
     private Validator validator() {

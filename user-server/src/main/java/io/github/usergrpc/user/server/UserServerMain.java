@@ -4,13 +4,16 @@ import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
-import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
-import io.grpc.ServerBuilder;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
+import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -20,11 +23,24 @@ import java.util.logging.Logger;
 /**
  * Runs the reference server: {@code java -jar user-server.jar [--port 50051] [--store h2:./data/users]}.
  * Exit codes: 0 after a clean shutdown (SIGTERM), 1 when the server cannot start, 2 for bad options.
+ *
+ * <p>With {@code --hash-token} it reads a token from standard input and prints the hash that a token file
+ * ({@link AccessTokens}) holds for it, so that the token never appears on a command line.
  */
 public final class UserServerMain {
 
-  /** Largest request accepted; the largest valid request is a few kilobytes. */
-  static final int MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
+  /** The default of {@code --max-message-size}: the largest request accepted; the largest valid is ~17 KiB. */
+  static final int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+  /**
+   * The default of {@code --max-calls-per-connection}: HTTP/2 streams one connection may have open at once.
+   * gRPC clients queue calls past it until one ends.
+   */
+  static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 1000;
+  /**
+   * The default of {@code --permit-keepalive-time}: watchers sit idle on open streams, so their clients may
+   * ping this often, also without calls; a client that pings more often is sent GOAWAY ENHANCE_YOUR_CALM.
+   */
+  static final Duration DEFAULT_PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(10);
 
   private static final Logger logger = Logger.getLogger(UserServerMain.class.getName());
 
@@ -51,6 +67,15 @@ public final class UserServerMain {
       System.out.print(ServerOptions.usage());
       return;
     }
+    if (options.hashToken()) {
+      try {
+        System.out.println(hashToken(System.in));
+      } catch (IOException | IllegalArgumentException e) {
+        System.err.println("user-server: --hash-token: " + e.getMessage());
+        System.exit(2);
+      }
+      return;
+    }
     try {
       run(options);
     } catch (IOException | RuntimeException e) {
@@ -67,26 +92,15 @@ public final class UserServerMain {
         Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), namedThreads("user-server-call"));
     UserServer server;
     try {
-      ServerCredentials credentials = options.tlsCert().isPresent()
-          ? TlsServerCredentials.create(options.tlsCert().get().toFile(), options.tlsKey().get().toFile())
-          : InsecureServerCredentials.create();
-      ServerBuilder<?> transport = Grpc.newServerBuilderForPort(options.port(), credentials)
-          // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
-          .executor(executor)
-          .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-          .keepAliveTime(60, TimeUnit.SECONDS)
-          .keepAliveTimeout(20, TimeUnit.SECONDS)
-          // Watchers sit idle on open streams; let their clients keep the connection alive.
-          .permitKeepAliveTime(10, TimeUnit.SECONDS)
-          .permitKeepAliveWithoutCalls(true);
-      server = UserServer.newBuilder(transport).setStore(store).build().start();
+      server = newServer(options, store, executor).start();
     } catch (IOException | RuntimeException e) {
       executor.shutdownNow();
       store.close();
       throw e;
     }
     String started = "user-server listening on port " + server.port() + " with store " + options.storeForLog()
-        + (options.tlsCert().isPresent() ? " (TLS)" : "");
+        + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
+        + (options.authTokens().isPresent() ? " (bearer tokens required)" : "");
     logger.info(started);
     System.out.println(started);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -98,6 +112,70 @@ public final class UserServerMain {
       System.err.println("user-server: stopped");
     }, "user-server-shutdown"));
     server.awaitTermination();
+  }
+
+  /**
+   * Returns the server that {@code options} describe, not started: Netty on the port with the TLS, token
+   * and limit options applied.
+   *
+   * @param options the options
+   * @param store the store, which the caller closes
+   * @param executor runs the calls; the caller shuts it down
+   * @return the server
+   * @throws IOException if a TLS or token file cannot be read
+   */
+  static UserServer newServer(ServerOptions options, UserStore store, Executor executor) throws IOException {
+    ServerOptions.Limits limits = options.limits();
+    NettyServerBuilder transport = NettyServerBuilder.forPort(options.port(), credentials(options))
+        // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
+        .executor(executor)
+        .maxInboundMessageSize(limits.maxMessageBytes())
+        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+        .keepAliveTime(60, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .permitKeepAliveTime(limits.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(true);
+    UserServer.Builder server = UserServer.newBuilder(transport)
+        .setStore(store)
+        .setMaxWatches(limits.maxWatches())
+        .setMaxWatchesPerUser(limits.maxWatchesPerUser())
+        .setDefaultDeadline(limits.defaultDeadline());
+    if (options.authTokens().isPresent()) {
+      server.setAccessTokens(AccessTokens.load(options.authTokens().get()));
+    }
+    return server.build();
+  }
+
+  /** Returns plaintext, TLS, or TLS requiring client certificates signed by {@code --tls-client-ca}. */
+  private static ServerCredentials credentials(ServerOptions options) throws IOException {
+    if (options.tlsCert().isEmpty()) {
+      return InsecureServerCredentials.create();
+    }
+    TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+        .keyManager(options.tlsCert().get().toFile(), options.tlsKey().get().toFile());
+    if (options.tlsClientCa().isPresent()) {
+      tls.trustManager(options.tlsClientCa().get().toFile())
+          .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+    }
+    return tls.build();
+  }
+
+  /**
+   * Reads one token from {@code in} (a trailing line break is not part of it) and returns its token-file
+   * hash.
+   *
+   * @throws IllegalArgumentException if the input is not one token of printable ASCII without spaces,
+   *     which is what an {@code authorization} header can carry
+   */
+  static String hashToken(InputStream in) throws IOException {
+    String token = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    if (token.endsWith("\n")) {
+      token = token.substring(0, token.length() - (token.endsWith("\r\n") ? 2 : 1));
+    }
+    if (!token.matches("[\\x21-\\x7e]+")) {
+      throw new IllegalArgumentException("expected one token on standard input: printable ASCII without spaces");
+    }
+    return AccessTokens.hash(token);
   }
 
   private static UserStore openStore(ServerOptions options) {
