@@ -26,12 +26,14 @@ import java.util.regex.Pattern;
  * @param tlsClientCa the CA certificates (PEM) that client certificates must be signed by, if any: mutual TLS
  * @param authTokens the token file (see {@link AccessTokens}), if any: bearer tokens required
  * @param limits the limits against abuse
+ * @param httpPort the port of the HTTP/JSON gateway (which also serves {@code /metrics}), if any; 0 picks one
+ * @param metricsPort a port serving only {@code /metrics} (Prometheus text), if any; 0 picks one
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  */
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
-    Limits limits, boolean help, boolean hashToken) {
+    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, boolean help, boolean hashToken) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
@@ -97,6 +99,10 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     OPTIONS.put("--permit-keepalive-time", new String[] {"USER_SERVER_PERMIT_KEEPALIVE_TIME",
         "shortest client keepalive ping interval tolerated (default "
             + format(defaults.permitKeepAliveTime()) + ")"});
+    OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
+        "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
+    OPTIONS.put("--metrics-port", new String[] {"USER_SERVER_METRICS_PORT",
+        "port serving only /metrics, Prometheus text (default off; 0 picks a free port)"});
   }
 
   ServerOptions {
@@ -177,7 +183,11 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tokens = readableFile(values, "--auth-tokens");
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
         Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
-        help, hashToken);
+        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), help, hashToken);
+  }
+
+  private static Optional<Integer> optionalPort(Map<String, String> values, String option) {
+    return values.containsKey(option) ? Optional.of(parseInt(values, option, 0, 0, 65535)) : Optional.empty();
   }
 
   private static Limits parseLimits(Map<String, String> values) {

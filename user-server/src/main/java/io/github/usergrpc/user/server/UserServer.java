@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import build.buf.protovalidate.Validator;
 import build.buf.protovalidate.ValidatorFactory;
 import build.buf.protovalidate.exceptions.CompilationException;
+import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.StoreException;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.v1.UserProto;
@@ -15,6 +17,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -56,6 +59,8 @@ public final class UserServer implements AutoCloseable {
   private static final Logger logger = Logger.getLogger(UserServer.class.getName());
 
   private final Server server;
+  /** The same service for in-process callers, such as the HTTP/JSON gateway; null unless asked for. */
+  @Nullable private final Server inProcess;
   private final UserStore store;
   private final ActivityFeed feed;
   private final HealthStatusManager health = new HealthStatusManager();
@@ -65,7 +70,8 @@ public final class UserServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private UserServer(Builder builder) {
-    this.store = builder.store;
+    UserStore store = builder.metrics == null ? builder.store : builder.metrics.instrument(builder.store);
+    this.store = store;
     this.healthCheckInterval = builder.healthCheckInterval;
     this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
         builder.watchPollInterval, builder.maxPendingEventsPerWatch, builder.maxWatches,
@@ -80,11 +86,28 @@ public final class UserServer implements AutoCloseable {
     if (deadlineTimer != null) {
       outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
+    // Outermost, so that calls refused by authentication or limits are logged too.
+    outer.add(new CallLoggingInterceptor());
+    ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
+    if (builder.metrics != null) {
+      builder.metrics.instrument(builder.transport);
+      builder.metrics.observeWatches(feed::activeWatches);
+    }
     this.server = builder.transport
-        .addService(definition(service, builder.validator(), builder.interceptors, outer))
+        .addService(users)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+    if (builder.inProcessName == null) {
+      this.inProcess = null;
+    } else {
+      // Direct executor: an in-process caller's thread runs its call, as it would wait for it anyway.
+      InProcessServerBuilder local = InProcessServerBuilder.forName(builder.inProcessName).directExecutor();
+      if (builder.metrics != null) {
+        builder.metrics.instrument(local);
+      }
+      this.inProcess = local.addService(users).build();
+    }
   }
 
   /**
@@ -129,6 +152,9 @@ public final class UserServer implements AutoCloseable {
     long nanos = healthCheckInterval.toNanos();
     healthChecker.scheduleWithFixedDelay(this::checkHealth, nanos, nanos, TimeUnit.NANOSECONDS);
     server.start();
+    if (inProcess != null) {
+      inProcess.start();
+    }
     return this;
   }
 
@@ -152,6 +178,9 @@ public final class UserServer implements AutoCloseable {
     feed.close();
     healthChecker.shutdownNow();
     server.shutdown();
+    if (inProcess != null) {
+      inProcess.shutdown();
+    }
     if (deadlineTimer != null) {
       // The deadlines of calls in flight still fire; new calls are refused by the server anyway.
       deadlineTimer.shutdown();
@@ -162,6 +191,9 @@ public final class UserServer implements AutoCloseable {
   public void shutdownNow() {
     shutdown();
     server.shutdownNow();
+    if (inProcess != null) {
+      inProcess.shutdownNow();
+    }
   }
 
   /**
@@ -199,8 +231,14 @@ public final class UserServer implements AutoCloseable {
       if (!server.awaitTermination(30, TimeUnit.SECONDS)) {
         server.shutdownNow();
       }
+      if (inProcess != null && !inProcess.awaitTermination(5, TimeUnit.SECONDS)) {
+        inProcess.shutdownNow();
+      }
     } catch (InterruptedException e) {
       server.shutdownNow();
+      if (inProcess != null) {
+        inProcess.shutdownNow();
+      }
       Thread.currentThread().interrupt();
     }
   }
@@ -267,6 +305,8 @@ public final class UserServer implements AutoCloseable {
     private int maxWatchesPerUser = DEFAULT_MAX_WATCHES_PER_USER;
     private Duration defaultDeadline = DEFAULT_CALL_DEADLINE;
     @Nullable private AccessTokens accessTokens;
+    @Nullable private String inProcessName;
+    @Nullable private ServerMetrics metrics;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -409,6 +449,32 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setAccessTokens(AccessTokens tokens) {
       this.accessTokens = requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /**
+     * Also serves the UserService in-process under {@code name}, with the same interceptors (authentication,
+     * limits, validation), for callers in this JVM such as the HTTP/JSON gateway: connect with
+     * {@code InProcessChannelBuilder.forName(name)}. Health and reflection are not served there. If not
+     * called, there is no in-process access.
+     *
+     * @param name a name unique in the JVM
+     * @return this
+     */
+    public Builder setInProcessName(String name) {
+      this.inProcessName = requireNonNull(name, "name");
+      return this;
+    }
+
+    /**
+     * Records metrics: gRPC's per-call metrics of the transport (and of in-process access), the store's
+     * operation latency, and the open watch streams. If not called, none.
+     *
+     * @param metrics the metrics to record into; the server does not close them
+     * @return this
+     */
+    public Builder setMetrics(ServerMetrics metrics) {
+      this.metrics = requireNonNull(metrics, "metrics");
       return this;
     }
 

@@ -1,24 +1,32 @@
 package io.github.usergrpc.user.server;
 
+import io.github.usergrpc.user.server.http.HttpGateway;
+import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * Runs the reference server: {@code java -jar user-server.jar [--port 50051] [--store h2:./data/users]}.
@@ -88,30 +96,63 @@ public final class UserServerMain {
 
   private static void run(ServerOptions options) throws IOException, InterruptedException {
     UserStore store = openStore(options);
+    ServerMetrics metrics = new ServerMetrics();
+    if (store instanceof JdbcUserStore jdbc) {
+      metrics.observePool(jdbc);
+    }
     ExecutorService executor = Executors.newFixedThreadPool(
         Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), namedThreads("user-server-call"));
+    String inProcessName = "user-server-" + UUID.randomUUID();
+    List<AutoCloseable> endpoints = new ArrayList<>();
     UserServer server;
     try {
-      server = newServer(options, store, executor).start();
+      server = newServer(options, store, executor, metrics,
+          options.httpPort().isPresent() ? inProcessName : null).start();
+      if (options.httpPort().isPresent()) {
+        ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
+        endpoints.add(local::shutdownNow);
+        HttpGateway gateway = HttpGateway.start(new InetSocketAddress(options.httpPort().get()), local,
+            HttpGateway.DEFAULT_THREADS);
+        gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
+        endpoints.add(gateway);
+        announce("user-server HTTP/JSON gateway on port " + gateway.port());
+      }
+      if (options.metricsPort().isPresent()) {
+        ServerMetrics.Endpoint endpoint = metrics.serve(new InetSocketAddress(options.metricsPort().get()));
+        endpoints.add(endpoint);
+        announce("user-server metrics on port " + endpoint.port());
+      }
     } catch (IOException | RuntimeException e) {
       executor.shutdownNow();
       store.close();
       throw e;
     }
-    String started = "user-server listening on port " + server.port() + " with store " + options.storeForLog()
+    announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
         + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
-        + (options.authTokens().isPresent() ? " (bearer tokens required)" : "");
-    logger.info(started);
-    System.out.println(started);
+        + (options.authTokens().isPresent() ? " (bearer tokens required)" : ""));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // stderr: the logging system may already be shut down by its own hook.
       System.err.println("user-server: shutting down");
       server.close();
+      // Every HTTP request is a call the server has finished by now.
+      for (AutoCloseable endpoint : endpoints) {
+        try {
+          endpoint.close();
+        } catch (Exception e) {
+          System.err.println("user-server: " + e);
+        }
+      }
+      metrics.close();
       executor.shutdown();
       store.close();
       System.err.println("user-server: stopped");
     }, "user-server-shutdown"));
     server.awaitTermination();
+  }
+
+  private static void announce(String line) {
+    logger.info(line);
+    System.out.println(line);
   }
 
   /**
@@ -125,6 +166,15 @@ public final class UserServerMain {
    * @throws IOException if a TLS or token file cannot be read
    */
   static UserServer newServer(ServerOptions options, UserStore store, Executor executor) throws IOException {
+    return newServer(options, store, executor, null, null);
+  }
+
+  /**
+   * Returns the server that {@code options} describe, as {@link #newServer(ServerOptions, UserStore, Executor)},
+   * recording into {@code metrics} and served in-process under {@code inProcessName} when they are given.
+   */
+  static UserServer newServer(ServerOptions options, UserStore store, Executor executor,
+      @Nullable ServerMetrics metrics, @Nullable String inProcessName) throws IOException {
     ServerOptions.Limits limits = options.limits();
     NettyServerBuilder transport = NettyServerBuilder.forPort(options.port(), credentials(options))
         // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
@@ -142,6 +192,12 @@ public final class UserServerMain {
         .setDefaultDeadline(limits.defaultDeadline());
     if (options.authTokens().isPresent()) {
       server.setAccessTokens(AccessTokens.load(options.authTokens().get()));
+    }
+    if (metrics != null) {
+      server.setMetrics(metrics);
+    }
+    if (inProcessName != null) {
+      server.setInProcessName(inProcessName);
     }
     return server.build();
   }
