@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,6 +33,16 @@ class VendoredProtosTest {
         assertThat(inJar).as("%s on the classpath", resource).isNotNull();
         assertThat(Files.readAllBytes(file)).as(resource).isEqualTo(inJar.readAllBytes());
       }
+    }
+  }
+
+  @Test
+  void publishedUserProto_isTheContract_notTheSeed() throws IOException {
+    Path contract = repositoryRoot().resolve("user-api/src/main/proto/user.proto");
+    try (InputStream published = getClass().getClassLoader().getResourceAsStream("user.proto")) {
+      assertThat(published).as("user.proto on the classpath (and so in the jar)").isNotNull();
+      assertThat(new String(published.readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo(Files.readString(contract));
     }
   }
 

@@ -546,6 +546,9 @@ public final class UserClient implements AutoCloseable {
         if (builder.loadBalancingPolicy != null) {
           channelBuilder.defaultLoadBalancingPolicy(builder.loadBalancingPolicy);
         }
+        if (builder.authorityOverride != null) {
+          channelBuilder.overrideAuthority(builder.authorityOverride);
+        }
         ManagedChannel withRetries = channelBuilder.defaultServiceConfig(serviceConfig).enableRetry().build();
         // Calls that must not be repeated use a second channel: gRPC's retry policy is per method, not per
         // request, and an update without an etag is the same method as one with.
@@ -644,6 +647,7 @@ public final class UserClient implements AutoCloseable {
     private Path trustedCertificates;
     private Path clientCertificateChain;
     private Path clientPrivateKey;
+    private String authorityOverride;
     private String loadBalancingPolicy;
     private Supplier<String> bearerToken;
     private Supplier<Metadata> headers;
@@ -735,6 +739,21 @@ public final class UserClient implements AutoCloseable {
     public Builder setClientCertificate(Path certificateChain, Path privateKey) {
       this.clientCertificateChain = requireNonNull(certificateChain, "certificateChain");
       this.clientPrivateKey = requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /**
+     * Sets the authority that calls carry ({@code :authority}) and that TLS checks the server's certificate
+     * against, instead of the target's host: for a target whose certificate names another host, such as a
+     * server reached by IP address, through a tunnel, or with a test certificate. Use only names the server
+     * really serves: this changes which certificate is accepted. Applies to {@link #setTarget} only. If not
+     * called, the authority is the target's host and port.
+     *
+     * @param authority a host name, optionally with {@code :port}, such as {@code users.internal}
+     * @return this
+     */
+    public Builder setAuthorityOverride(String authority) {
+      this.authorityOverride = requireNonNull(authority, "authority");
       return this;
     }
 
@@ -912,7 +931,7 @@ public final class UserClient implements AutoCloseable {
      *
      * @return the client
      * @throws IllegalStateException if not exactly one of target, channel builder and channel was set, or
-     *     TLS files were given without a target
+     *     TLS files or an authority override were given without a target
      */
     public UserClient build() {
       int sources = (target != null ? 1 : 0) + (channelBuilder != null ? 1 : 0) + (channel != null ? 1 : 0);
@@ -921,8 +940,9 @@ public final class UserClient implements AutoCloseable {
             + " (set: " + sources + ")");
       }
       boolean tlsFiles = trustedCertificates != null || clientCertificateChain != null;
-      if ((tlsFiles || plaintext) && target == null) {
-        throw new IllegalStateException("usePlaintext() and TLS files apply to setTarget() only");
+      if ((tlsFiles || plaintext || authorityOverride != null) && target == null) {
+        throw new IllegalStateException(
+            "usePlaintext(), TLS files and setAuthorityOverride() apply to setTarget() only");
       }
       if (tlsFiles && plaintext) {
         throw new IllegalStateException("usePlaintext() and TLS files exclude each other");

@@ -21,8 +21,16 @@ public enum ErrorReason {
   REQUEST_ID_REUSED(Status.Code.INVALID_ARGUMENT),
   /** The request bytes do not parse as the request message. */
   MALFORMED_REQUEST(Status.Code.INVALID_ARGUMENT),
+  /** The server requires a bearer token and the call came without an {@code authorization} header. */
+  MISSING_CREDENTIALS(Status.Code.UNAUTHENTICATED),
+  /** The bearer token is malformed or not one the server knows. */
+  INVALID_TOKEN(Status.Code.UNAUTHENTICATED),
+  /** The token is valid but does not grant the scope the method needs. */
+  MISSING_SCOPE(Status.Code.PERMISSION_DENIED),
   /** A watcher fell too far behind and its stream was ended. */
   WATCH_TOO_SLOW(Status.Code.RESOURCE_EXHAUSTED),
+  /** The server's limit of open watch streams, in all or for one user, is reached; retry later. */
+  TOO_MANY_WATCHES(Status.Code.RESOURCE_EXHAUSTED),
   /** A watch asked to resume from before the events the server still keeps. */
   RESUME_POINT_EXPIRED(Status.Code.OUT_OF_RANGE),
   /** The server is shutting down; a watch may reconnect, to another replica, with resume_after. */

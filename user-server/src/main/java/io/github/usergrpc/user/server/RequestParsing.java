@@ -21,6 +21,11 @@ import java.util.Map;
  * Moves request parsing into the call so that bytes which do not parse as the request message are answered
  * with INVALID_ARGUMENT (reason MALFORMED_REQUEST). By default grpc-java parses before the application sees
  * the message and answers such a request with UNKNOWN ("Application error processing RPC").
+ *
+ * <p>A call to a method that takes one request but ends without sending it also gets MALFORMED_REQUEST,
+ * where grpc-java would answer INTERNAL ("Half-closed without a request"): it is the client's error. (A
+ * call that sends a second request is reset by grpc-java itself before any of them reaches the service;
+ * the client sees CANCELLED.)
  */
 final class RequestParsing {
 
@@ -74,6 +79,7 @@ final class RequestParsing {
     private final MethodDescriptor<ReqT, RespT> method;
     private final ServerCall<InputStream, RespT> call;
     private final ServerCall.Listener<ReqT> next;
+    private boolean received;
     private boolean rejected;
 
     ParsingListener(MethodDescriptor<ReqT, RespT> method, ServerCall<InputStream, RespT> call,
@@ -88,14 +94,12 @@ final class RequestParsing {
       if (rejected) {
         return;
       }
+      received = true;
       ReqT request;
       try (bytes) {
         request = method.parseRequest(bytes);
       } catch (RuntimeException | IOException e) {
-        rejected = true;
-        StatusRuntimeException failure = ErrorMapper.error(ErrorReason.MALFORMED_REQUEST,
-            "the request does not parse as a " + method.getBareMethodName() + " request", Map.of());
-        call.close(failure.getStatus(), failure.getTrailers());
+        reject("the request does not parse as a " + method.getBareMethodName() + " request");
         return;
       }
       next.onMessage(request);
@@ -103,9 +107,20 @@ final class RequestParsing {
 
     @Override
     public void onHalfClose() {
-      if (!rejected) {
-        next.onHalfClose();
+      if (rejected) {
+        return;
       }
+      if (!received && method.getType().clientSendsOneMessage()) {
+        reject("the " + method.getBareMethodName() + " call ended without a request message");
+        return;
+      }
+      next.onHalfClose();
+    }
+
+    private void reject(String message) {
+      rejected = true;
+      StatusRuntimeException failure = ErrorMapper.error(ErrorReason.MALFORMED_REQUEST, message, Map.of());
+      call.close(failure.getStatus(), failure.getTrailers());
     }
 
     @Override

@@ -4,10 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The command line of the server: each option also settable by an environment variable, the command line
@@ -19,18 +23,56 @@ import java.util.Optional;
  * @param dbPassword the database password, if any
  * @param tlsCert the certificate chain (PEM) to serve TLS with, if any
  * @param tlsKey the private key (PEM, PKCS#8) of {@code tlsCert}, if any
+ * @param tlsClientCa the CA certificates (PEM) that client certificates must be signed by, if any: mutual TLS
+ * @param authTokens the token file (see {@link AccessTokens}), if any: bearer tokens required
+ * @param limits the limits against abuse
+ * @param httpPort the port of the HTTP/JSON gateway (which also serves {@code /metrics}), if any; 0 picks one
+ * @param metricsPort a port serving only {@code /metrics} (Prometheus text), if any; 0 picks one
  * @param help whether to print the usage and exit
+ * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  */
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
-    Optional<Path> tlsCert, Optional<Path> tlsKey, boolean help) {
+    Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
+    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, boolean help, boolean hashToken) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
 
+  /**
+   * The limits against abuse, each with its option.
+   *
+   * @param maxMessageBytes {@code --max-message-size}: the largest request accepted, in bytes
+   * @param maxCallsPerConnection {@code --max-calls-per-connection}: concurrent calls (HTTP/2 streams) on
+   *     one connection
+   * @param maxWatches {@code --max-watches}: open WatchUserActivity streams on the server
+   * @param maxWatchesPerUser {@code --max-watches-per-user}: open streams watching one user
+   * @param defaultDeadline {@code --default-deadline}: the deadline of unary calls that come without one;
+   *     zero for none
+   * @param permitKeepAliveTime {@code --permit-keepalive-time}: the shortest interval between client
+   *     keepalive pings that the server tolerates
+   */
+  record Limits(int maxMessageBytes, int maxCallsPerConnection, int maxWatches, int maxWatchesPerUser,
+      Duration defaultDeadline, Duration permitKeepAliveTime) {
+
+    /** The smallest {@code --max-message-size}: the largest valid request is about 17 KiB. */
+    static final int MIN_MESSAGE_BYTES = 32 * 1024;
+
+    /** Returns the defaults, as the README's table lists them. */
+    static Limits defaults() {
+      return new Limits(UserServerMain.DEFAULT_MAX_MESSAGE_BYTES, UserServerMain.DEFAULT_MAX_CALLS_PER_CONNECTION,
+          UserServer.Builder.DEFAULT_MAX_WATCHES, UserServer.Builder.DEFAULT_MAX_WATCHES_PER_USER,
+          UserServer.Builder.DEFAULT_CALL_DEADLINE, UserServerMain.DEFAULT_PERMIT_KEEPALIVE_TIME);
+    }
+  }
+
   /** Each option with its environment variable and its help text, in the order --help lists them. */
   private static final Map<String, String[]> OPTIONS = new LinkedHashMap<>();
 
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
+  private static final Duration MAX_DURATION = Duration.ofDays(1);
+
   static {
+    Limits defaults = Limits.defaults();
     OPTIONS.put("--port", new String[] {"USER_SERVER_PORT",
         "port to listen on (default " + DEFAULT_PORT + "; 0 picks a free port)"});
     OPTIONS.put("--store", new String[] {"USER_SERVER_STORE",
@@ -39,18 +81,44 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     OPTIONS.put("--db-password", new String[] {"USER_SERVER_DB_PASSWORD", "database password"});
     OPTIONS.put("--tls-cert", new String[] {"USER_SERVER_TLS_CERT", "PEM certificate chain; enables TLS"});
     OPTIONS.put("--tls-key", new String[] {"USER_SERVER_TLS_KEY", "PEM private key (PKCS#8) of --tls-cert"});
+    OPTIONS.put("--tls-client-ca", new String[] {"USER_SERVER_TLS_CLIENT_CA",
+        "PEM CA certificates; requires client certificates signed by them (mutual TLS)"});
+    OPTIONS.put("--auth-tokens", new String[] {"USER_SERVER_AUTH_TOKENS",
+        "token file; requires bearer tokens (lines: sha256:<hex> <principal> <scope>[,<scope>])"});
+    OPTIONS.put("--max-message-size", new String[] {"USER_SERVER_MAX_MESSAGE_SIZE",
+        "largest request in bytes (default " + defaults.maxMessageBytes() + ")"});
+    OPTIONS.put("--max-calls-per-connection", new String[] {"USER_SERVER_MAX_CALLS_PER_CONNECTION",
+        "concurrent calls on one connection (default " + defaults.maxCallsPerConnection() + ")"});
+    OPTIONS.put("--max-watches", new String[] {"USER_SERVER_MAX_WATCHES",
+        "open activity watches on the server (default " + defaults.maxWatches() + ")"});
+    OPTIONS.put("--max-watches-per-user", new String[] {"USER_SERVER_MAX_WATCHES_PER_USER",
+        "open activity watches of one user (default " + defaults.maxWatchesPerUser() + ")"});
+    OPTIONS.put("--default-deadline", new String[] {"USER_SERVER_DEFAULT_DEADLINE",
+        "deadline of calls sent without one, e.g. 500ms, 30s, 2m; 0 for none (default "
+            + format(defaults.defaultDeadline()) + ")"});
+    OPTIONS.put("--permit-keepalive-time", new String[] {"USER_SERVER_PERMIT_KEEPALIVE_TIME",
+        "shortest client keepalive ping interval tolerated (default "
+            + format(defaults.permitKeepAliveTime()) + ")"});
+    OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
+        "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
+    OPTIONS.put("--metrics-port", new String[] {"USER_SERVER_METRICS_PORT",
+        "port serving only /metrics, Prometheus text (default off; 0 picks a free port)"});
   }
 
   ServerOptions {
     requireNonNull(store, "store");
+    requireNonNull(limits, "limits");
   }
 
   /** Returns the usage text that {@code --help} prints. */
   static String usage() {
-    StringBuilder usage = new StringBuilder("Usage: java -jar user-server.jar [options]\n\nOptions:\n");
-    OPTIONS.forEach((option, spec) -> usage.append(String.format("  %-15s %-24s %s%n", option + " <v>",
+    StringBuilder usage = new StringBuilder("Usage: java -jar user-server.jar [options]\n"
+        + "       java -jar user-server.jar --hash-token < file-holding-one-token\n\nOptions:\n");
+    OPTIONS.forEach((option, spec) -> usage.append(String.format("  %-30s %-42s %s%n", option + " <v>",
         "(env " + spec[0] + ")", spec[1])));
-    usage.append(String.format("  %-15s %-24s %s%n", "--help", "", "print this help and exit"));
+    usage.append(String.format("  %-30s %-42s %s%n", "--hash-token", "",
+        "read a token from standard input, print its token-file hash, exit"));
+    usage.append(String.format("  %-30s %-42s %s%n", "--help", "", "print this help and exit"));
     return usage.toString();
   }
 
@@ -71,10 +139,15 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       }
     });
     boolean help = false;
+    boolean hashToken = false;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (arg.equals("--help") || arg.equals("-h")) {
         help = true;
+        continue;
+      }
+      if (arg.equals("--hash-token")) {
+        hashToken = true;
         continue;
       }
       String name = arg;
@@ -95,34 +168,101 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       }
       values.put(name, value);
     }
-    int port = parsePort(values.getOrDefault("--port", Integer.toString(DEFAULT_PORT)));
+    int port = parseInt(values, "--port", DEFAULT_PORT, 0, 65535);
     String store = values.getOrDefault("--store", DEFAULT_STORE);
     checkStore(store);
-    Optional<Path> cert = Optional.ofNullable(values.get("--tls-cert")).map(Path::of);
-    Optional<Path> key = Optional.ofNullable(values.get("--tls-key")).map(Path::of);
+    Optional<Path> cert = readableFile(values, "--tls-cert");
+    Optional<Path> key = readableFile(values, "--tls-key");
     if (cert.isPresent() != key.isPresent()) {
       throw new IllegalArgumentException("--tls-cert and --tls-key go together");
     }
-    for (Optional<Path> file : List.of(cert, key)) {
-      if (file.isPresent() && !Files.isReadable(file.get())) {
-        throw new IllegalArgumentException("cannot read " + file.get());
-      }
+    Optional<Path> clientCa = readableFile(values, "--tls-client-ca");
+    if (clientCa.isPresent() && cert.isEmpty()) {
+      throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key");
     }
+    Optional<Path> tokens = readableFile(values, "--auth-tokens");
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
-        Optional.ofNullable(values.get("--db-password")), cert, key, help);
+        Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
+        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), help, hashToken);
   }
 
-  private static int parsePort(String value) {
-    int port;
+  private static Optional<Integer> optionalPort(Map<String, String> values, String option) {
+    return values.containsKey(option) ? Optional.of(parseInt(values, option, 0, 0, 65535)) : Optional.empty();
+  }
+
+  private static Limits parseLimits(Map<String, String> values) {
+    Limits defaults = Limits.defaults();
+    return new Limits(
+        parseInt(values, "--max-message-size", defaults.maxMessageBytes(), Limits.MIN_MESSAGE_BYTES,
+            Integer.MAX_VALUE),
+        parseInt(values, "--max-calls-per-connection", defaults.maxCallsPerConnection(), 1, Integer.MAX_VALUE),
+        parseInt(values, "--max-watches", defaults.maxWatches(), 1, Integer.MAX_VALUE),
+        parseInt(values, "--max-watches-per-user", defaults.maxWatchesPerUser(), 1, Integer.MAX_VALUE),
+        parseDuration(values, "--default-deadline", defaults.defaultDeadline()),
+        parseDuration(values, "--permit-keepalive-time", defaults.permitKeepAliveTime()));
+  }
+
+  private static int parseInt(Map<String, String> values, String option, int defaultValue, int min, int max) {
+    String value = values.get(option);
+    if (value == null) {
+      return defaultValue;
+    }
+    String expected = max == Integer.MAX_VALUE ? ">= " + min : min + ".." + max;
+    int parsed;
     try {
-      port = Integer.parseInt(value);
+      parsed = Integer.parseInt(value);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--port: " + value + " (expected: a number 0..65535)");
+      throw new IllegalArgumentException(option + ": " + value + " (expected: a number " + expected + ")");
     }
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("--port: " + value + " (expected: 0..65535)");
+    if (parsed < min || parsed > max) {
+      throw new IllegalArgumentException(option + ": " + value + " (expected: " + expected + ")");
     }
-    return port;
+    return parsed;
+  }
+
+  /** Parses {@code 0} or a whole number with a unit: {@code ms}, {@code s}, {@code m} or {@code h}. */
+  private static Duration parseDuration(Map<String, String> values, String option, Duration defaultValue) {
+    String value = values.get(option);
+    if (value == null) {
+      return defaultValue;
+    }
+    Matcher matcher = DURATION.matcher(value.toLowerCase(Locale.ROOT));
+    if (!matcher.matches() || (matcher.group(2) == null && !matcher.group(1).matches("0+"))) {
+      throw new IllegalArgumentException(option + ": " + value + " (expected: 0 or a number with a unit"
+          + " ms, s, m or h, such as 30s)");
+    }
+    long amount = Long.parseLong(matcher.group(1));
+    String unit = matcher.group(2) == null ? "s" : matcher.group(2);
+    Duration duration = switch (unit) {
+      case "ms" -> Duration.ofMillis(amount);
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      default -> Duration.ofHours(amount);
+    };
+    if (duration.compareTo(MAX_DURATION) > 0) {
+      throw new IllegalArgumentException(option + ": " + value + " (expected: at most 24h)");
+    }
+    return duration;
+  }
+
+  /** Formats a duration as {@link #parseDuration} reads it. */
+  static String format(Duration duration) {
+    if (duration.isZero()) {
+      return "0";
+    }
+    if (duration.toMillis() % 1000 != 0) {
+      return duration.toMillis() + "ms";
+    }
+    long seconds = duration.toSeconds();
+    return seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
+  }
+
+  private static Optional<Path> readableFile(Map<String, String> values, String option) {
+    Optional<Path> file = Optional.ofNullable(values.get(option)).map(Path::of);
+    if (file.isPresent() && !Files.isReadable(file.get())) {
+      throw new IllegalArgumentException(option + ": cannot read " + file.get());
+    }
+    return file;
   }
 
   private static void checkStore(String store) {

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import build.buf.protovalidate.Validator;
 import build.buf.protovalidate.ValidatorFactory;
 import build.buf.protovalidate.exceptions.CompilationException;
+import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.StoreException;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.v1.UserProto;
@@ -15,6 +17,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -26,12 +29,14 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * The reference UserService server: the service with its validation and error mapping, the standard
@@ -54,33 +59,64 @@ public final class UserServer implements AutoCloseable {
   private static final Logger logger = Logger.getLogger(UserServer.class.getName());
 
   private final Server server;
+  /** The same service for in-process callers, such as the HTTP/JSON gateway; null unless asked for. */
+  @Nullable private final Server inProcess;
   private final UserStore store;
   private final ActivityFeed feed;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService healthChecker;
+  @Nullable private final ScheduledThreadPoolExecutor deadlineTimer;
   private final Duration healthCheckInterval;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private UserServer(Builder builder) {
-    this.store = builder.store;
+    UserStore store = builder.metrics == null ? builder.store : builder.metrics.instrument(builder.store);
+    this.store = store;
     this.healthCheckInterval = builder.healthCheckInterval;
     this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
-        builder.watchPollInterval, builder.maxPendingEventsPerWatch);
+        builder.watchPollInterval, builder.maxPendingEventsPerWatch, builder.maxWatches,
+        builder.maxWatchesPerUser);
     this.healthChecker = Executors.newSingleThreadScheduledExecutor(daemon("user-store-health"));
+    this.deadlineTimer = builder.defaultDeadline.isZero() ? null : deadlineTimer();
     UserService service = new UserService(store, builder.clock, builder.idGenerator, feed);
+    List<ServerInterceptor> outer = new ArrayList<>();
+    if (builder.accessTokens != null) {
+      outer.add(new AuthInterceptor(builder.accessTokens));
+    }
+    if (deadlineTimer != null) {
+      outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
+    }
+    // Outermost, so that calls refused by authentication or limits are logged too.
+    outer.add(new CallLoggingInterceptor());
+    ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
+    if (builder.metrics != null) {
+      builder.metrics.instrument(builder.transport);
+      builder.metrics.observeWatches(feed::activeWatches);
+    }
     this.server = builder.transport
-        .addService(definition(service, builder.validator(), builder.interceptors))
+        .addService(users)
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+    if (builder.inProcessName == null) {
+      this.inProcess = null;
+    } else {
+      // Direct executor: an in-process caller's thread runs its call, as it would wait for it anyway.
+      InProcessServerBuilder local = InProcessServerBuilder.forName(builder.inProcessName).directExecutor();
+      if (builder.metrics != null) {
+        builder.metrics.instrument(local);
+      }
+      this.inProcess = local.addService(users).build();
+    }
   }
 
   /**
-   * Returns the full stack of one UserService: parsing, error details, the given interceptors, validation,
-   * the watch headers, then the handlers.
+   * Returns the full stack of one UserService: the outer interceptors (the default deadline, then
+   * authentication, on the headers before any parsing), parsing, error details, the given interceptors,
+   * validation, the watch headers, then the handlers.
    */
   private static ServerServiceDefinition definition(UserService service, Validator validator,
-      List<ServerInterceptor> interceptors) {
+      List<ServerInterceptor> interceptors, List<ServerInterceptor> outer) {
     // ServerInterceptors.intercept runs the last interceptor of the list first.
     List<ServerInterceptor> chain = new ArrayList<>();
     chain.add(new WatchHeaders());
@@ -89,7 +125,8 @@ public final class UserServer implements AutoCloseable {
     Collections.reverse(inOrderAdded);
     chain.addAll(inOrderAdded);
     chain.add(new ErrorDetailsInterceptor());
-    return RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+    ServerServiceDefinition parsed = RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
+    return ServerInterceptors.intercept(parsed, outer);
   }
 
   /**
@@ -115,6 +152,9 @@ public final class UserServer implements AutoCloseable {
     long nanos = healthCheckInterval.toNanos();
     healthChecker.scheduleWithFixedDelay(this::checkHealth, nanos, nanos, TimeUnit.NANOSECONDS);
     server.start();
+    if (inProcess != null) {
+      inProcess.start();
+    }
     return this;
   }
 
@@ -138,12 +178,22 @@ public final class UserServer implements AutoCloseable {
     feed.close();
     healthChecker.shutdownNow();
     server.shutdown();
+    if (inProcess != null) {
+      inProcess.shutdown();
+    }
+    if (deadlineTimer != null) {
+      // The deadlines of calls in flight still fire; new calls are refused by the server anyway.
+      deadlineTimer.shutdown();
+    }
   }
 
   /** Cancels the calls still in flight after {@link #shutdown()}. */
   public void shutdownNow() {
     shutdown();
     server.shutdownNow();
+    if (inProcess != null) {
+      inProcess.shutdownNow();
+    }
   }
 
   /**
@@ -181,8 +231,14 @@ public final class UserServer implements AutoCloseable {
       if (!server.awaitTermination(30, TimeUnit.SECONDS)) {
         server.shutdownNow();
       }
+      if (inProcess != null && !inProcess.awaitTermination(5, TimeUnit.SECONDS)) {
+        inProcess.shutdownNow();
+      }
     } catch (InterruptedException e) {
       server.shutdownNow();
+      if (inProcess != null) {
+        inProcess.shutdownNow();
+      }
       Thread.currentThread().interrupt();
     }
   }
@@ -202,6 +258,18 @@ public final class UserServer implements AutoCloseable {
     health.setStatus(UserServiceGrpc.SERVICE_NAME, status);
   }
 
+  /**
+   * Returns the timer of default deadlines: it forgets the deadline of a call that ends (most do, long
+   * before it), and its thread ends when no deadline is pending.
+   */
+  private static ScheduledThreadPoolExecutor deadlineTimer() {
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("user-server-deadlines"));
+    timer.setRemoveOnCancelPolicy(true);
+    timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+    timer.allowCoreThreadTimeOut(true);
+    return timer;
+  }
+
   private static ThreadFactory daemon(String name) {
     return runnable -> {
       Thread thread = new Thread(runnable, name);
@@ -219,6 +287,12 @@ public final class UserServer implements AutoCloseable {
     public static final int DEFAULT_MAX_PENDING_EVENTS_PER_WATCH = 1000;
     /** The default of {@link #setHealthCheckInterval}. */
     public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** The default of {@link #setMaxWatches}. */
+    public static final int DEFAULT_MAX_WATCHES = 10_000;
+    /** The default of {@link #setMaxWatchesPerUser}. */
+    public static final int DEFAULT_MAX_WATCHES_PER_USER = 100;
+    /** The default of {@link #setDefaultDeadline}. */
+    public static final Duration DEFAULT_CALL_DEADLINE = Duration.ofSeconds(30);
 
     private final ServerBuilder<?> transport;
     private UserStore store;
@@ -227,6 +301,12 @@ public final class UserServer implements AutoCloseable {
     private Duration watchPollInterval = DEFAULT_WATCH_POLL_INTERVAL;
     private int maxPendingEventsPerWatch = DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
     private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+    private int maxWatches = DEFAULT_MAX_WATCHES;
+    private int maxWatchesPerUser = DEFAULT_MAX_WATCHES_PER_USER;
+    private Duration defaultDeadline = DEFAULT_CALL_DEADLINE;
+    @Nullable private AccessTokens accessTokens;
+    @Nullable private String inProcessName;
+    @Nullable private ServerMetrics metrics;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -315,8 +395,93 @@ public final class UserServer implements AutoCloseable {
     }
 
     /**
+     * Sets how many WatchUserActivity streams may be open on the server at once; a watch past it is refused
+     * with RESOURCE_EXHAUSTED (TOO_MANY_WATCHES). Each open stream holds a buffer of up to
+     * {@link #setMaxPendingEventsPerWatch} events. If not called, defaults to 10,000.
+     *
+     * @param max at least 1
+     * @return this
+     */
+    public Builder setMaxWatches(int max) {
+      this.maxWatches = atLeastOne(max);
+      return this;
+    }
+
+    /**
+     * Sets how many WatchUserActivity streams may be open at once on one user (the {@code user_id} of the
+     * requests); a watch past it is refused with RESOURCE_EXHAUSTED (TOO_MANY_WATCHES). If not called,
+     * defaults to 100.
+     *
+     * @param max at least 1
+     * @return this
+     */
+    public Builder setMaxWatchesPerUser(int max) {
+      this.maxWatchesPerUser = atLeastOne(max);
+      return this;
+    }
+
+    /**
+     * Sets the deadline of unary calls that arrive without one: the call runs in a context with this
+     * deadline and is closed with DEADLINE_EXCEEDED when it passes. Calls with a deadline keep theirs;
+     * WatchUserActivity streams get none. If not called, defaults to 30 seconds.
+     *
+     * @param deadline positive, or {@link Duration#ZERO} for no default deadline
+     * @return this
+     */
+    public Builder setDefaultDeadline(Duration deadline) {
+      if (requireNonNull(deadline, "deadline").isNegative() || deadline.compareTo(Duration.ofDays(1)) > 0) {
+        throw new IllegalArgumentException("deadline: " + deadline + " (expected: 0 for none, or up to 1 day)");
+      }
+      this.defaultDeadline = deadline;
+      return this;
+    }
+
+    /**
+     * Requires a bearer token on every UserService call: {@code authorization: Bearer <token>} with one of
+     * {@code tokens}, granting {@value AccessTokens#READ_SCOPE} for GetUser, ListUsers and WatchUserActivity
+     * and {@value AccessTokens#WRITE_SCOPE} for the other methods. Calls without a known token fail with
+     * UNAUTHENTICATED, calls whose token lacks the scope with PERMISSION_DENIED; admitted calls run with
+     * their {@link Principal} in the context. Health and reflection stay open. If not called, no token is
+     * required (for local use and tests).
+     *
+     * @param tokens the accepted tokens
+     * @return this
+     */
+    public Builder setAccessTokens(AccessTokens tokens) {
+      this.accessTokens = requireNonNull(tokens, "tokens");
+      return this;
+    }
+
+    /**
+     * Also serves the UserService in-process under {@code name}, with the same interceptors (authentication,
+     * limits, validation), for callers in this JVM such as the HTTP/JSON gateway: connect with
+     * {@code InProcessChannelBuilder.forName(name)}. Health and reflection are not served there. If not
+     * called, there is no in-process access.
+     *
+     * @param name a name unique in the JVM
+     * @return this
+     */
+    public Builder setInProcessName(String name) {
+      this.inProcessName = requireNonNull(name, "name");
+      return this;
+    }
+
+    /**
+     * Records metrics: gRPC's per-call metrics of the transport (and of in-process access), the store's
+     * operation latency, and the open watch streams. If not called, none.
+     *
+     * @param metrics the metrics to record into; the server does not close them
+     * @return this
+     */
+    public Builder setMetrics(ServerMetrics metrics) {
+      this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
      * Adds an interceptor to UserService calls. Interceptors see every call with its parsed request, in the
-     * order added, before validation; an error they close a call with still gets an {@code ErrorInfo}.
+     * order added, after authentication (so {@link Principal#current()} is set when tokens are required)
+     * and before validation; an error they close a call with still gets an {@code ErrorInfo}.
      *
      * @param interceptor the interceptor
      * @return this
@@ -337,6 +502,13 @@ public final class UserServer implements AutoCloseable {
         throw new IllegalStateException("setStore() was not called");
       }
       return new UserServer(this);
+    }
+
+    private static int atLeastOne(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("max: " + max + " (expected: >= 1)");
+      }
+      return max;
     }
 
     private Validator validator() {

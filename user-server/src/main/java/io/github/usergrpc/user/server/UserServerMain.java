@@ -1,30 +1,54 @@
 package io.github.usergrpc.user.server;
 
+import io.github.usergrpc.user.server.http.HttpGateway;
+import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
-import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
-import io.grpc.ServerBuilder;
+import io.grpc.ManagedChannel;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * Runs the reference server: {@code java -jar user-server.jar [--port 50051] [--store h2:./data/users]}.
  * Exit codes: 0 after a clean shutdown (SIGTERM), 1 when the server cannot start, 2 for bad options.
+ *
+ * <p>With {@code --hash-token} it reads a token from standard input and prints the hash that a token file
+ * ({@link AccessTokens}) holds for it, so that the token never appears on a command line.
  */
 public final class UserServerMain {
 
-  /** Largest request accepted; the largest valid request is a few kilobytes. */
-  static final int MAX_INBOUND_MESSAGE_BYTES = 1024 * 1024;
+  /** The default of {@code --max-message-size}: the largest request accepted; the largest valid is ~17 KiB. */
+  static final int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+  /**
+   * The default of {@code --max-calls-per-connection}: HTTP/2 streams one connection may have open at once.
+   * gRPC clients queue calls past it until one ends.
+   */
+  static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 1000;
+  /**
+   * The default of {@code --permit-keepalive-time}: watchers sit idle on open streams, so their clients may
+   * ping this often, also without calls; a client that pings more often is sent GOAWAY ENHANCE_YOUR_CALM.
+   */
+  static final Duration DEFAULT_PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(10);
 
   private static final Logger logger = Logger.getLogger(UserServerMain.class.getName());
 
@@ -51,6 +75,15 @@ public final class UserServerMain {
       System.out.print(ServerOptions.usage());
       return;
     }
+    if (options.hashToken()) {
+      try {
+        System.out.println(hashToken(System.in));
+      } catch (IOException | IllegalArgumentException e) {
+        System.err.println("user-server: --hash-token: " + e.getMessage());
+        System.exit(2);
+      }
+      return;
+    }
     try {
       run(options);
     } catch (IOException | RuntimeException e) {
@@ -63,41 +96,142 @@ public final class UserServerMain {
 
   private static void run(ServerOptions options) throws IOException, InterruptedException {
     UserStore store = openStore(options);
+    ServerMetrics metrics = new ServerMetrics();
+    if (store instanceof JdbcUserStore jdbc) {
+      metrics.observePool(jdbc);
+    }
     ExecutorService executor = Executors.newFixedThreadPool(
         Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), namedThreads("user-server-call"));
+    String inProcessName = "user-server-" + UUID.randomUUID();
+    List<AutoCloseable> endpoints = new ArrayList<>();
     UserServer server;
     try {
-      ServerCredentials credentials = options.tlsCert().isPresent()
-          ? TlsServerCredentials.create(options.tlsCert().get().toFile(), options.tlsKey().get().toFile())
-          : InsecureServerCredentials.create();
-      ServerBuilder<?> transport = Grpc.newServerBuilderForPort(options.port(), credentials)
-          // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
-          .executor(executor)
-          .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-          .keepAliveTime(60, TimeUnit.SECONDS)
-          .keepAliveTimeout(20, TimeUnit.SECONDS)
-          // Watchers sit idle on open streams; let their clients keep the connection alive.
-          .permitKeepAliveTime(10, TimeUnit.SECONDS)
-          .permitKeepAliveWithoutCalls(true);
-      server = UserServer.newBuilder(transport).setStore(store).build().start();
+      server = newServer(options, store, executor, metrics,
+          options.httpPort().isPresent() ? inProcessName : null).start();
+      if (options.httpPort().isPresent()) {
+        ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
+        endpoints.add(local::shutdownNow);
+        HttpGateway gateway = HttpGateway.start(new InetSocketAddress(options.httpPort().get()), local,
+            HttpGateway.DEFAULT_THREADS);
+        gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
+        endpoints.add(gateway);
+        announce("user-server HTTP/JSON gateway on port " + gateway.port());
+      }
+      if (options.metricsPort().isPresent()) {
+        ServerMetrics.Endpoint endpoint = metrics.serve(new InetSocketAddress(options.metricsPort().get()));
+        endpoints.add(endpoint);
+        announce("user-server metrics on port " + endpoint.port());
+      }
     } catch (IOException | RuntimeException e) {
       executor.shutdownNow();
       store.close();
       throw e;
     }
-    String started = "user-server listening on port " + server.port() + " with store " + options.storeForLog()
-        + (options.tlsCert().isPresent() ? " (TLS)" : "");
-    logger.info(started);
-    System.out.println(started);
+    announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
+        + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
+        + (options.authTokens().isPresent() ? " (bearer tokens required)" : ""));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // stderr: the logging system may already be shut down by its own hook.
       System.err.println("user-server: shutting down");
       server.close();
+      // Every HTTP request is a call the server has finished by now.
+      for (AutoCloseable endpoint : endpoints) {
+        try {
+          endpoint.close();
+        } catch (Exception e) {
+          System.err.println("user-server: " + e);
+        }
+      }
+      metrics.close();
       executor.shutdown();
       store.close();
       System.err.println("user-server: stopped");
     }, "user-server-shutdown"));
     server.awaitTermination();
+  }
+
+  private static void announce(String line) {
+    logger.info(line);
+    System.out.println(line);
+  }
+
+  /**
+   * Returns the server that {@code options} describe, not started: Netty on the port with the TLS, token
+   * and limit options applied.
+   *
+   * @param options the options
+   * @param store the store, which the caller closes
+   * @param executor runs the calls; the caller shuts it down
+   * @return the server
+   * @throws IOException if a TLS or token file cannot be read
+   */
+  static UserServer newServer(ServerOptions options, UserStore store, Executor executor) throws IOException {
+    return newServer(options, store, executor, null, null);
+  }
+
+  /**
+   * Returns the server that {@code options} describe, as {@link #newServer(ServerOptions, UserStore, Executor)},
+   * recording into {@code metrics} and served in-process under {@code inProcessName} when they are given.
+   */
+  static UserServer newServer(ServerOptions options, UserStore store, Executor executor,
+      @Nullable ServerMetrics metrics, @Nullable String inProcessName) throws IOException {
+    ServerOptions.Limits limits = options.limits();
+    NettyServerBuilder transport = NettyServerBuilder.forPort(options.port(), credentials(options))
+        // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
+        .executor(executor)
+        .maxInboundMessageSize(limits.maxMessageBytes())
+        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+        .keepAliveTime(60, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .permitKeepAliveTime(limits.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(true);
+    UserServer.Builder server = UserServer.newBuilder(transport)
+        .setStore(store)
+        .setMaxWatches(limits.maxWatches())
+        .setMaxWatchesPerUser(limits.maxWatchesPerUser())
+        .setDefaultDeadline(limits.defaultDeadline());
+    if (options.authTokens().isPresent()) {
+      server.setAccessTokens(AccessTokens.load(options.authTokens().get()));
+    }
+    if (metrics != null) {
+      server.setMetrics(metrics);
+    }
+    if (inProcessName != null) {
+      server.setInProcessName(inProcessName);
+    }
+    return server.build();
+  }
+
+  /** Returns plaintext, TLS, or TLS requiring client certificates signed by {@code --tls-client-ca}. */
+  private static ServerCredentials credentials(ServerOptions options) throws IOException {
+    if (options.tlsCert().isEmpty()) {
+      return InsecureServerCredentials.create();
+    }
+    TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder()
+        .keyManager(options.tlsCert().get().toFile(), options.tlsKey().get().toFile());
+    if (options.tlsClientCa().isPresent()) {
+      tls.trustManager(options.tlsClientCa().get().toFile())
+          .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+    }
+    return tls.build();
+  }
+
+  /**
+   * Reads one token from {@code in} (a trailing line break is not part of it) and returns its token-file
+   * hash.
+   *
+   * @throws IllegalArgumentException if the input is not one token of printable ASCII without spaces,
+   *     which is what an {@code authorization} header can carry
+   */
+  static String hashToken(InputStream in) throws IOException {
+    String token = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    if (token.endsWith("\n")) {
+      token = token.substring(0, token.length() - (token.endsWith("\r\n") ? 2 : 1));
+    }
+    if (!token.matches("[\\x21-\\x7e]+")) {
+      throw new IllegalArgumentException("expected one token on standard input: printable ASCII without spaces");
+    }
+    return AccessTokens.hash(token);
   }
 
   private static UserStore openStore(ServerOptions options) {

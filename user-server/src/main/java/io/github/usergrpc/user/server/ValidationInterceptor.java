@@ -8,6 +8,7 @@ import build.buf.protovalidate.Violation;
 import build.buf.protovalidate.exceptions.ValidationException;
 import build.buf.validate.FieldPath;
 import build.buf.validate.FieldPathElement;
+import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.rpc.BadRequest;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
@@ -16,14 +17,23 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Enforces the protovalidate rules declared in user.proto on every request message, before any handler
  * runs: a request that breaks rules is closed with INVALID_ARGUMENT carrying an {@code ErrorInfo} (reason
  * INVALID_FIELDS) and a {@code google.rpc.BadRequest} with one field violation per broken rule, and the
  * handler never sees it.
+ *
+ * <p>One rule is the server's own, beyond user.proto's: no string may contain the NUL character (U+0000),
+ * which PostgreSQL cannot store in text. Checking it here, for every store, keeps what the in-memory and H2
+ * stores accept the same as what PostgreSQL accepts.
  */
 final class ValidationInterceptor implements ServerInterceptor {
+
+  /** The {@code BadRequest.FieldViolation.reason} of a string that contains U+0000. */
+  static final String NO_NUL_RULE = "string.no_nul";
 
   private final Validator validator;
 
@@ -76,9 +86,6 @@ final class ValidationInterceptor implements ServerInterceptor {
     } catch (ValidationException e) {
       return ErrorMapper.toStatusException(e);
     }
-    if (result.isSuccess()) {
-      return null;
-    }
     BadRequest.Builder badRequest = BadRequest.newBuilder();
     for (Violation violation : result.getViolations()) {
       build.buf.validate.Violation proto = violation.toProto();
@@ -87,7 +94,28 @@ final class ValidationInterceptor implements ServerInterceptor {
           .setDescription(proto.getMessage())
           .setReason(proto.getRuleId()));
     }
-    return ErrorMapper.invalidFields(badRequest.build());
+    addNulViolations(protoMessage, "", badRequest);
+    return badRequest.getFieldViolationsCount() == 0 ? null : ErrorMapper.invalidFields(badRequest.build());
+  }
+
+  /** Adds a violation for every string field, at any depth, that contains U+0000. */
+  private static void addNulViolations(Message message, String prefix, BadRequest.Builder badRequest) {
+    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
+      FieldDescriptor descriptor = field.getKey();
+      List<?> values = descriptor.isRepeated() ? (List<?>) field.getValue() : List.of(field.getValue());
+      for (int i = 0; i < values.size(); i++) {
+        String path = prefix + descriptor.getName() + (descriptor.isRepeated() ? "[" + i + "]" : "");
+        Object value = values.get(i);
+        if (value instanceof String text && text.indexOf('\u0000') >= 0) {
+          badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
+              .setField(path)
+              .setDescription("must not contain the NUL character (U+0000)")
+              .setReason(NO_NUL_RULE));
+        } else if (value instanceof Message nested) {
+          addNulViolations(nested, path + ".", badRequest);
+        }
+      }
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -59,9 +60,82 @@ class ServerOptionsTest {
         .hasMessage("--tls-cert and --tls-key go together");
     assertThatThrownBy(() -> ServerOptions.parse(
         List.of("--tls-cert", cert.toString(), "--tls-key", dir.resolve("missing.pem").toString()), Map.of()))
-        .hasMessageStartingWith("cannot read ");
+        .hasMessage("--tls-key: cannot read " + dir.resolve("missing.pem"));
     assertThat(ServerOptions.parse(List.of("--tls-cert", cert.toString(), "--tls-key", key.toString()), Map.of())
         .tlsKey()).contains(key);
+  }
+
+  @Test
+  void parse_clientCaAndTokens_needReadableFiles(@TempDir Path dir) throws Exception {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
+    Path key = Files.writeString(dir.resolve("key.pem"), "x");
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "x");
+    Path tokens = Files.writeString(dir.resolve("tokens"), "x");
+
+    ServerOptions options = ServerOptions.parse(List.of("--tls-cert", cert.toString(), "--tls-key", key.toString(),
+        "--tls-client-ca", ca.toString()), Map.of("USER_SERVER_AUTH_TOKENS", tokens.toString()));
+
+    assertThat(options.tlsClientCa()).contains(ca);
+    assertThat(options.authTokens()).contains(tokens);
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--tls-client-ca", ca.toString()), Map.of()))
+        .hasMessage("--tls-client-ca needs --tls-cert and --tls-key");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--auth-tokens", dir.resolve("none").toString()), Map.of()))
+        .hasMessage("--auth-tokens: cannot read " + dir.resolve("none"));
+    assertThat(ServerOptions.parse(List.of(), Map.of()).authTokens()).isEmpty();
+  }
+
+  @Test
+  void parse_noLimitOptions_usesTheDocumentedDefaults() {
+    ServerOptions.Limits limits = ServerOptions.parse(List.of(), Map.of()).limits();
+
+    assertThat(limits).isEqualTo(new ServerOptions.Limits(1024 * 1024, 1000, 10_000, 100, Duration.ofSeconds(30),
+        Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void parse_limitOptions_fromCommandLineAndEnvironment() {
+    Map<String, String> env = Map.of("USER_SERVER_MAX_MESSAGE_SIZE", "65536", "USER_SERVER_MAX_WATCHES", "7",
+        "USER_SERVER_DEFAULT_DEADLINE", "2m");
+
+    ServerOptions.Limits limits = ServerOptions.parse(List.of("--max-calls-per-connection", "8",
+        "--max-watches-per-user=3", "--max-watches", "9", "--permit-keepalive-time", "1500ms"), env).limits();
+
+    assertThat(limits).isEqualTo(new ServerOptions.Limits(65536, 8, 9, 3, Duration.ofMinutes(2),
+        Duration.ofMillis(1500)));
+  }
+
+  @Test
+  void parse_durations_acceptUnitsAndZero() {
+    assertThat(deadline("0")).isZero();
+    assertThat(deadline("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(deadline("45s")).isEqualTo(Duration.ofSeconds(45));
+    assertThat(deadline("5M")).isEqualTo(Duration.ofMinutes(5));
+    assertThat(deadline("24h")).isEqualTo(Duration.ofHours(24));
+  }
+
+  @Test
+  void parse_badLimits_failWithOneLineMessages() {
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--max-message-size", "1000"), Map.of()))
+        .hasMessage("--max-message-size: 1000 (expected: >= 32768)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--max-message-size", "1MiB"), Map.of()))
+        .hasMessage("--max-message-size: 1MiB (expected: a number >= 32768)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--max-calls-per-connection", "0"), Map.of()))
+        .hasMessage("--max-calls-per-connection: 0 (expected: >= 1)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of(), Map.of("USER_SERVER_MAX_WATCHES_PER_USER", "-2")))
+        .hasMessage("--max-watches-per-user: -2 (expected: >= 1)");
+    assertThatThrownBy(() -> deadline("30"))
+        .hasMessage("--default-deadline: 30 (expected: 0 or a number with a unit ms, s, m or h, such as 30s)");
+    assertThatThrownBy(() -> deadline("-1s")).hasMessageStartingWith("--default-deadline: -1s (expected: 0 or");
+    assertThatThrownBy(() -> deadline("2d")).hasMessageStartingWith("--default-deadline: 2d (expected: 0 or");
+    assertThatThrownBy(() -> deadline("25h")).hasMessage("--default-deadline: 25h (expected: at most 24h)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--permit-keepalive-time", "often"), Map.of()))
+        .hasMessageStartingWith("--permit-keepalive-time: often (expected: 0 or");
+  }
+
+  @Test
+  void parse_hashToken_isAFlag() {
+    assertThat(ServerOptions.parse(List.of("--hash-token"), Map.of()).hashToken()).isTrue();
+    assertThat(ServerOptions.parse(List.of(), Map.of()).hashToken()).isFalse();
   }
 
   @Test
@@ -75,6 +149,16 @@ class ServerOptionsTest {
   @Test
   void usage_listsEveryOptionWithItsVariable() {
     assertThat(ServerOptions.usage()).contains("--port", "USER_SERVER_PORT", "--store", "USER_SERVER_STORE",
-        "--db-user", "--db-password", "--tls-cert", "--tls-key", "--help");
+        "--db-user", "--db-password", "--tls-cert", "--tls-key", "--tls-client-ca", "USER_SERVER_TLS_CLIENT_CA",
+        "--auth-tokens", "USER_SERVER_AUTH_TOKENS", "--max-message-size", "USER_SERVER_MAX_MESSAGE_SIZE",
+        "--max-calls-per-connection", "USER_SERVER_MAX_CALLS_PER_CONNECTION", "--max-watches",
+        "USER_SERVER_MAX_WATCHES", "--max-watches-per-user", "USER_SERVER_MAX_WATCHES_PER_USER",
+        "--default-deadline", "USER_SERVER_DEFAULT_DEADLINE", "--permit-keepalive-time",
+        "USER_SERVER_PERMIT_KEEPALIVE_TIME", "--hash-token", "--help");
+    assertThat(ServerOptions.usage()).contains("(default 1048576)", "(default 30s)", "(default 10s)");
+  }
+
+  private static Duration deadline(String value) {
+    return ServerOptions.parse(List.of("--default-deadline", value), Map.of()).limits().defaultDeadline();
   }
 }

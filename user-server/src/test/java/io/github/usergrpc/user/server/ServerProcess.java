@@ -22,11 +22,13 @@ public final class ServerProcess implements AutoCloseable {
   private final Process process;
   private final int port;
   private final String startLine;
+  private final List<String> output;
 
-  private ServerProcess(Process process, int port, String startLine) {
+  private ServerProcess(Process process, int port, String startLine, List<String> output) {
     this.process = process;
     this.port = port;
     this.startLine = startLine;
+    this.output = List.copyOf(output);
   }
 
   /** Launches {@code UserServerMain} with {@code args} and returns at once; stderr is kept apart. */
@@ -44,7 +46,7 @@ public final class ServerProcess implements AutoCloseable {
       Matcher matcher = START_LINE.matcher(line);
       if (matcher.matches()) {
         drain(out);
-        return new ServerProcess(process, Integer.parseInt(matcher.group(1)), line);
+        return new ServerProcess(process, Integer.parseInt(matcher.group(1)), line, seen);
       }
       seen.add(line);
     }
@@ -54,6 +56,11 @@ public final class ServerProcess implements AutoCloseable {
   /** Returns the port the server listens on. */
   public int port() {
     return port;
+  }
+
+  /** Returns what the server printed before its start line. */
+  public List<String> outputBeforeStart() {
+    return output;
   }
 
   /** Returns the line the server printed when it started. */

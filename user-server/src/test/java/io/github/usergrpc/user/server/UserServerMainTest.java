@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -9,8 +10,11 @@ import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +40,35 @@ class UserServerMainTest {
     assertThat(process.exitValue()).isZero();
     assertThat(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
         .startsWith("Usage: java -jar user-server.jar").contains("--store");
+  }
+
+  @Test
+  void main_hashToken_printsTheTokenFileHashOfStandardInput() throws Exception {
+    Process process = ServerProcess.launch("--hash-token");
+    try (var stdin = process.getOutputStream()) {
+      stdin.write("s3cr3t-read\n".getBytes(StandardCharsets.UTF_8));
+    }
+
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+    assertThat(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip())
+        .isEqualTo("sha256:9bfa530f3fcce1c29f428dd5259fe224e52d6b5600f2375964898ae0d3ef1d19");
+  }
+
+  @Test
+  void hashToken_takesOneTokenWithOrWithoutLineBreak() throws Exception {
+    String expected = AccessTokens.hash("s3cr3t-read");
+
+    assertThat(UserServerMain.hashToken(stdin("s3cr3t-read"))).isEqualTo(expected);
+    assertThat(UserServerMain.hashToken(stdin("s3cr3t-read\r\n"))).isEqualTo(expected);
+    for (String bad : List.of("", "\n", "two tokens", "s3cr3t\n\n", "caf\u00e9")) {
+      assertThatThrownBy(() -> UserServerMain.hashToken(stdin(bad)))
+          .hasMessage("expected one token on standard input: printable ASCII without spaces");
+    }
+  }
+
+  private static InputStream stdin(String text) {
+    return new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
   }
 
   @Test

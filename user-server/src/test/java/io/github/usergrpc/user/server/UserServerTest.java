@@ -115,7 +115,7 @@ class UserServerTest {
     Recorder recorder = new Recorder();
     UserServiceGrpc.newStub(server.channel())
         .watchUserActivity(WatchRequest.newBuilder().setUserId(user.getId()).build(), recorder);
-    awaitWatches(server.server(), 1);
+    TestCalls.awaitWatches(server.server(), 1);
 
     server.blocking().updateUser(UpdateUserRequest.newBuilder().setId(user.getId()).setRole("admin").build());
 
@@ -134,11 +134,11 @@ class UserServerTest {
     call.sendMessage(WatchRequest.newBuilder().setUserId(user.getId()).build());
     call.halfClose();
     call.request(1);
-    awaitWatches(server.server(), 1);
+    TestCalls.awaitWatches(server.server(), 1);
 
     call.cancel("test is done", null);
 
-    awaitWatches(server.server(), 0);
+    TestCalls.awaitWatches(server.server(), 0);
   }
 
   @Test
@@ -158,7 +158,7 @@ class UserServerTest {
     call.sendMessage(WatchRequest.newBuilder().setUserId(user.getId()).build());
     call.halfClose();
     // No call.request(): the watcher never asks for a message, so flow control never lets one through.
-    awaitWatches(server.server(), 1);
+    TestCalls.awaitWatches(server.server(), 1);
 
     long start = System.nanoTime();
     for (int i = 0; i < 50; i++) {
@@ -172,7 +172,7 @@ class UserServerTest {
     assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(status.getDescription()).contains("WATCH_TOO_SLOW");
     assertThat(writesMillis).as("50 writes beside a stuck watcher").isLessThan(5_000);
-    awaitWatches(server.server(), 0);
+    TestCalls.awaitWatches(server.server(), 0);
   }
 
   @Test
@@ -182,7 +182,7 @@ class UserServerTest {
     Recorder recorder = new Recorder();
     UserServiceGrpc.newStub(server.channel())
         .watchUserActivity(WatchRequest.newBuilder().setUserId(user.getId()).build(), recorder);
-    awaitWatches(server.server(), 1);
+    TestCalls.awaitWatches(server.server(), 1);
 
     server.server().shutdown();
 
@@ -262,16 +262,6 @@ class UserServerTest {
 
   private static UserResponse create(InProcessServer server, String email) {
     return server.blocking().createUser(CreateUserRequest.newBuilder().setEmail(email).setName("N").build());
-  }
-
-  private static void awaitWatches(UserServer server, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (server.activeWatches() != count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("expected " + count + " watches, have " + server.activeWatches());
-      }
-      Thread.sleep(5);
-    }
   }
 
   private static void awaitHealth(HealthGrpc.HealthBlockingStub health, String service, ServingStatus expected)

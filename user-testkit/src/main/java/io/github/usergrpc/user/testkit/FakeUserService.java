@@ -104,6 +104,9 @@ public final class FakeUserService implements AutoCloseable {
         .setClock(builder.clock)
         .setIdGenerator(builder.ids())
         .setMaxPendingEventsPerWatch(builder.maxPendingEventsPerWatch)
+        // No server-side default deadline: a recorded call's timeout() is the client's own deadline, and a
+        // held call without one stays held until the test releases it.
+        .setDefaultDeadline(Duration.ZERO)
         .addInterceptor(new FaultInterceptor(faults, log))
         .build();
   }

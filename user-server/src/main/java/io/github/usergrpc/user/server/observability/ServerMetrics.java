@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.github.usergrpc.user.server.store.ForwardingUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import com.sun.net.httpserver.HttpServer;
 import io.grpc.ServerBuilder;
 import io.grpc.opentelemetry.GrpcOpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
@@ -19,6 +20,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -128,6 +130,50 @@ public final class ServerMetrics implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Serves {@link #scrape()} at {@code /metrics} on its own port, for a Prometheus that should not reach the
+   * API port.
+   *
+   * @param address where to listen; port 0 picks a free one
+   * @return the running endpoint; close it to stop
+   * @throws IOException if the address cannot be bound
+   */
+  public Endpoint serve(InetSocketAddress address) throws IOException {
+    HttpServer server = HttpServer.create(address, 0);
+    server.createContext("/metrics", exchange -> {
+      try {
+        byte[] body = scrape().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", CONTENT_TYPE);
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+      } finally {
+        exchange.close();
+      }
+    });
+    server.start();
+    return new Endpoint(server);
+  }
+
+  /** A running {@code /metrics} endpoint. */
+  public static final class Endpoint implements AutoCloseable {
+    private final HttpServer server;
+
+    private Endpoint(HttpServer server) {
+      this.server = server;
+    }
+
+    /** Returns the port it listens on. */
+    public int port() {
+      return server.getAddress().getPort();
+    }
+
+    /** Stops it. */
+    @Override
+    public void close() {
+      server.stop(0);
+    }
   }
 
   /** Stops collecting. Idempotent. */

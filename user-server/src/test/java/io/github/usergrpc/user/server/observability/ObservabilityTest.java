@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
@@ -58,12 +57,8 @@ class ObservabilityTest {
     callLog.addHandler(capture);
     metrics = new ServerMetrics();
     String name = InProcessServerBuilder.generateName();
-    InProcessServerBuilder transport = InProcessServerBuilder.forName(name).directExecutor();
-    metrics.instrument(transport);
-    UserStore store = metrics.instrument(new InMemoryUserStore());
-    server = UserServer.newBuilder(transport).setStore(store).addInterceptor(new CallLoggingInterceptor())
-        .build().start();
-    metrics.observeWatches(server::activeWatches);
+    server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+        .setStore(new InMemoryUserStore()).setMetrics(metrics).build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 

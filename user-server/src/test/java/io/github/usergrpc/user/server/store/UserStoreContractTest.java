@@ -266,6 +266,7 @@ abstract class UserStoreContractTest {
       before.add(create("old-" + i, "old" + i + "@example.com", T0 + i / 2).id());
     }
     AtomicBoolean paging = new AtomicBoolean(true);
+    CountDownLatch creating = new CountDownLatch(1);
     ExecutorService creator = Executors.newSingleThreadExecutor();
     try {
       Future<Integer> created = creator.submit(() -> {
@@ -274,10 +275,13 @@ abstract class UserStoreContractTest {
           // Anywhere in the order: newer, older and tied with existing users.
           create("new-" + n, "new" + n + "@example.com", T0 - 5 + (n * 7) % 45);
           n++;
+          creating.countDown();
           Thread.sleep(1);
         }
         return n;
       });
+      // Page only once creating has begun, or a fast store could finish before the first create.
+      assertThat(creating.await(10, TimeUnit.SECONDS)).isTrue();
       List<User> seen = new ArrayList<>();
       Optional<PageCursor> cursor = Optional.empty();
       List<User> page;
