@@ -192,7 +192,7 @@ public final class JdbcUserStore implements UserStore {
   @Override
   public Optional<User> find(String id) {
     requireNonNull(id, "id");
-    return transact(tx -> {
+    return read(tx -> {
       try (PreparedStatement select = tx.connection.prepareStatement(
           "SELECT " + USER_COLUMNS + " FROM users WHERE id = ?")) {
         select.setString(1, id);
@@ -256,7 +256,7 @@ public final class JdbcUserStore implements UserStore {
   @Override
   public long count(Optional<String> role) {
     requireNonNull(role, "role");
-    return transact(tx -> {
+    return read(tx -> {
       try (PreparedStatement select = tx.connection.prepareStatement(
           "SELECT COUNT(*) FROM users" + (role.isPresent() ? " WHERE role = ?" : ""))) {
         if (role.isPresent()) {
@@ -277,7 +277,7 @@ public final class JdbcUserStore implements UserStore {
       throw new IllegalArgumentException("offset: " + offset + " (expected: >= 0)");
     }
     checkMax("limit", limit);
-    return transact(tx -> {
+    return read(tx -> {
       try (PreparedStatement select = tx.connection.prepareStatement("SELECT " + USER_COLUMNS
           + " FROM users" + (role.isPresent() ? " WHERE role = ?" + ROLE_NEWEST_FIRST : NEWEST_FIRST)
           + " LIMIT ? OFFSET ?")) {
@@ -311,7 +311,7 @@ public final class JdbcUserStore implements UserStore {
     after.ifPresent(c -> conditions.add("created_at_ms <= ? AND (created_at_ms < ? OR id < ?)"));
     String where = conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
     String order = role.isPresent() ? ROLE_NEWEST_FIRST : NEWEST_FIRST;
-    return transact(tx -> {
+    return read(tx -> {
       try (PreparedStatement select = tx.connection.prepareStatement(
           "SELECT " + USER_COLUMNS + " FROM users" + where + order + " LIMIT ?")) {
         int index = 1;
@@ -380,7 +380,7 @@ public final class JdbcUserStore implements UserStore {
 
   @Override
   public long lastSequence() {
-    return transact(tx -> {
+    return read(tx -> {
       try (Statement select = tx.connection.createStatement();
           ResultSet rows = select.executeQuery("SELECT last_sequence FROM activity_counter WHERE id = 1")) {
         rows.next();
@@ -430,7 +430,13 @@ public final class JdbcUserStore implements UserStore {
     try (Connection connection = dataSource.getConnection();
         Statement select = connection.createStatement()) {
       select.setQueryTimeout(PING_TIMEOUT_SECONDS);
-      select.execute("SELECT 1");
+      try {
+        select.execute("SELECT 1");
+      } finally {
+        // H2 applies a statement's query timeout to its whole session, i.e. to the pooled connection: left
+        // set, it would cancel every later query on that connection after one second (STORE_UNAVAILABLE).
+        select.setQueryTimeout(0);
+      }
       connection.rollback();
     } catch (SQLException e) {
       throw new StoreUnavailableException(e);
@@ -586,6 +592,24 @@ public final class JdbcUserStore implements UserStore {
     return result;
   }
 
+  /**
+   * Runs {@code work}, a single read-only statement, on a pooled connection in autocommit mode. Such a
+   * statement is a transaction of its own with the same READ COMMITTED view as in {@link #transact}, and it
+   * needs no COMMIT: with autocommit off, every read cost a second round trip to the database for the
+   * COMMIT, and PostgreSQL a second transaction start and end. Switching autocommit on and back (HikariCP
+   * restores the pool's setting when the connection is returned) sends nothing to the database while no
+   * transaction is open, which is always the case for a connection taken from the pool.
+   */
+  private <T> T read(Work<T> work) {
+    checkOpen();
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(true);
+      return work.run(new Transaction(connection));
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
   private void checkOpen() {
     if (closed.get()) {
       throw new StoreUnavailableException(new IllegalStateException("the user store is closed"));
@@ -653,7 +677,7 @@ public final class JdbcUserStore implements UserStore {
   /** Returns the events after {@code afterSequence}, of one user if {@code userId} is present. */
   private List<ActivityRecord> eventsAfter(Optional<String> userId, long afterSequence, int max) {
     checkMax("max", max);
-    return transact(tx -> {
+    return read(tx -> {
       try (PreparedStatement select = tx.connection.prepareStatement("SELECT " + EVENT_COLUMNS
           + " FROM activity WHERE " + (userId.isPresent() ? "user_id = ? AND " : "")
           + "sequence > ? ORDER BY sequence LIMIT ?")) {

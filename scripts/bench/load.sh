@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# End-to-end load: GetUser, ListUsers (page of 20) and CreateUser over loopback against user-server.jar
+# (memory store, and PostgreSQL for GetUser), the seed tutorial's Node server and a bare grpc-java server,
+# driven by h2load and by the Java load tool; pgbench -S on the same PostgreSQL. Servers run pinned to core
+# 0, the load generators to core 1. Writes the "load" section of BENCHMARKS.md and docs/latency.png.
+# Takes about 25 minutes with the defaults.
+#
+# Options (passed on): --rounds 3 --duration 10 --warmup 5 --connections 16 --server-cpu 0 --client-cpu 1
+#                      --no-postgres
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_build
+bench_tools
+bench_java 1 load --command "scripts/bench/load.sh $*" "$@"

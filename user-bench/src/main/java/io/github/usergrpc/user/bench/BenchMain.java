@@ -1,0 +1,46 @@
+package io.github.usergrpc.user.bench;
+
+import java.util.Arrays;
+
+/**
+ * Entry point of the benchmark commands; scripts/bench/*.sh call it. Each command writes its section of
+ * BENCHMARKS.md.
+ *
+ * <pre>
+ * load           end-to-end load: h2load and the Java load tool against our server, the seed Node server,
+ *                a bare grpc-java server and PostgreSQL (pgbench -S)
+ * serialization  JMH: protobuf vs JSON (JsonFormat, Jackson), plus sizes and gzip'd sizes
+ * pagination     1,000,000 users in PostgreSQL and H2: first and deep pages, by token and by offset
+ * watch          10,000 watch streams: server heap; mutation-to-event latency with 1,000 watchers
+ * client         UserClient facade vs the raw async stub; fake start plus first call
+ * bare-server    the constant GetUser server (used by load)
+ * </pre>
+ */
+public final class BenchMain {
+
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0) {
+      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|bare-server [--option value ...]");
+      System.exit(2);
+    }
+    Args options = new Args(args, 1);
+    switch (args[0]) {
+      case "load" -> LoadBench.run(options);
+      case "serialization" -> SerializationBench.run(options);
+      case "pagination" -> PaginationBench.run(options);
+      case "watch" -> WatchBench.run(options);
+      case "client" -> ClientBench.run(options);
+      case "fake-start" -> ClientBench.fakeStart(options);
+      case "jfr-top" -> JfrTop.run(options);
+      case "frame" -> LoadBench.frame(options);
+      case "bare-server" -> BareServer.main(Arrays.copyOfRange(args, 1, args.length));
+      default -> {
+        System.err.println("unknown command: " + args[0]);
+        System.exit(2);
+      }
+    }
+    System.exit(0);
+  }
+}

@@ -1,0 +1,482 @@
+package io.github.usergrpc.user.bench;
+
+import io.github.usergrpc.user.v1.GetUserRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.HdrHistogram.Histogram;
+
+/**
+ * End-to-end load over loopback, every server in its own process pinned to one core and the load generators
+ * (this JVM, h2load, pgbench) pinned to the other (scripts/bench/load.sh starts this JVM with taskset).
+ *
+ * <p>Each round starts every target afresh, creates 100 users through it, then measures, side by side:
+ * h2load sending one fixed gRPC frame (GetUser, ListUsers) and the Java load tool (raw async stub; GetUser,
+ * ListUsers, CreateUser) in a closed loop at 16 connections, one call in flight on each; and {@code pgbench
+ * -S} on the same PostgreSQL database. After the rounds, an open loop at half of the seed server's
+ * saturation rate (its median h2load GetUser rate) measures GetUser latency on each server.
+ */
+final class LoadBench {
+
+  record Target(String name, String label, List<String> methods) {}
+
+  record Run(String target, String method, String tool, int round, double rps, long errors,
+      Optional<Histogram> latency) {}
+
+  private static final Target JAVA = new Target("java-memory", "user-server, memory store",
+      List.of("GetUser", "ListUsers", "CreateUser"));
+  private static final Target NODE = new Target("node-seed", "seed tutorial Node.js server",
+      List.of("GetUser", "ListUsers", "CreateUser"));
+  private static final Target BARE = new Target("bare-grpc-java", "bare grpc-java, constant GetUser",
+      List.of("GetUser"));
+  private static final Target POSTGRES = new Target("java-postgres", "user-server, PostgreSQL store",
+      List.of("GetUser"));
+
+  private static final String PG_DATABASE = "userbench";
+  private static final Map<String, String> PGBENCH_SCHEMA = Map.of("PGOPTIONS", "-c search_path=pgbench");
+  private static final Pattern H2LOAD_RPS = Pattern.compile("finished in [0-9.]+m?s, ([0-9.]+) req/s");
+  private static final Pattern H2LOAD_REQUESTS = Pattern.compile(
+      "requests: (\\d+) total, (\\d+) started, (\\d+) done, (\\d+) succeeded, (\\d+) failed, (\\d+) errored");
+  private static final Pattern PGBENCH_TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection");
+
+  private final Path root = BenchmarksFile.repositoryRoot();
+  private final Path work = root.resolve("user-bench/target/load");
+  private final int rounds;
+  private final Duration duration;
+  private final Duration warmup;
+  private final int connections;
+  private final String serverCpu;
+  private final String clientCpu;
+  private final boolean h2load;
+  private final boolean postgres;
+  private final String command;
+  private final List<String> only;
+  private final String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+  private final List<Run> runs = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
+
+  private LoadBench(Args args) throws IOException, InterruptedException {
+    rounds = args.integer("rounds", 3);
+    duration = args.seconds("duration", 10);
+    warmup = args.seconds("warmup", 5);
+    connections = args.integer("connections", 16);
+    serverCpu = args.string("server-cpu", "0");
+    clientCpu = args.string("client-cpu", "1");
+    command = args.string("command", "scripts/bench/load.sh");
+    only = List.of(args.string("targets", "java-memory,node-seed,bare-grpc-java,java-postgres").split(","));
+    h2load = onPath("h2load") && onPath("curl");
+    if (!h2load) {
+      notes.add("h2load or curl is missing (apt-get install nghttp2-client curl): only the Java load tool ran.");
+    }
+    postgres = !args.flag("no-postgres") && prepareDatabase();
+  }
+
+  static void run(Args args) throws Exception {
+    new LoadBench(args).runAll();
+  }
+
+  private void runAll() throws Exception {
+    String loadBefore = Machine.loadAverage();
+    Files.createDirectories(work);
+    List<Target> targets = targets();
+    warmLoadTool();
+    for (int round = 1; round <= rounds; round++) {
+      for (Target target : targets) {
+        closedLoop(target, round);
+      }
+      if (postgres && only.contains(POSTGRES.name())) {
+        pgbench(round);
+      }
+    }
+    if (!only.containsAll(List.of(JAVA.name(), NODE.name(), BARE.name()))) {
+      System.out.println("--targets leaves out a server the report compares: BENCHMARKS.md is not written");
+      return;
+    }
+    double seedRate = Stats.median(rates(NODE.name(), "GetUser", h2load ? "h2load" : "java"));
+    double rate = Math.floor(seedRate / 2);
+    Map<String, Histogram> openLoop = new LinkedHashMap<>();
+    for (int round = 1; round <= rounds; round++) {
+      for (Target target : List.of(JAVA, NODE, BARE)) {
+        Histogram histogram = openLoop(target, round, rate);
+        openLoop.computeIfAbsent(target.label(), t -> new Histogram(histogram.getHighestTrackableValue(), 3))
+            .add(histogram);
+      }
+    }
+    List<LatencyChart.Series> series = new ArrayList<>();
+    openLoop.forEach((label, histogram) -> series.add(LatencyChart.series(label, histogram)));
+    LatencyChart.render("GetUser latency by percentile, open loop at " + (long) rate + " calls/s",
+        "half of the seed Node server's saturation rate; 16 connections over loopback; server on core "
+            + serverCpu + ", load tool on core " + clientCpu + "; " + rounds + " runs merged; " + Machine.now(),
+        series, root.resolve("docs/latency.png"));
+    BenchmarksFile.writeSection("load", report(loadBefore, rate));
+    System.out.println(report(loadBefore, rate));
+  }
+
+  private List<Target> targets() {
+    List<Target> targets = new ArrayList<>(List.of(JAVA, NODE, BARE));
+    if (postgres) {
+      targets.add(POSTGRES);
+    }
+    targets.removeIf(target -> !only.contains(target.name()));
+    return targets;
+  }
+
+  /** One unmeasured closed-loop run of each call against our server, so that round 1 finds this JVM warm. */
+  private void warmLoadTool() throws Exception {
+    int port = ServerProcess.freePort();
+    try (ServerProcess server = start(JAVA, port, 0);
+        Calls calls = new Calls(port, connections, false, "bench-" + runId + "-warm")) {
+      UserResponse user = calls.seedUsers(100);
+      for (LoadGenerator.AsyncCall call : List.of(calls.getUser(user.getId()), calls.listUsers(), calls.createUser())) {
+        LoadGenerator.closedLoop(call, connections, warmup, warmup);
+      }
+      LoadGenerator.openLoop(calls.getUser(user.getId()), 1000, warmup, warmup, 10_000);
+    }
+  }
+
+  // --- one target, closed loop ----------------------------------------------------------------------------
+
+  private void closedLoop(Target target, int round) throws Exception {
+    int port = ServerProcess.freePort();
+    try (ServerProcess server = start(target, port, round);
+        Calls calls = new Calls(port, connections, false, "bench-" + runId + "-" + target.name() + "-" + round)) {
+      UserResponse user = target == BARE ? BareServer.CONSTANT : calls.seedUsers(100);
+      for (String method : target.methods()) {
+        if (h2load && !method.equals("CreateUser")) {
+          Path frame = writeFrame(method, user.getId());
+          String path = "/user.UserService/" + method;
+          checkGrpcStatus(port, path, frame, target, method);
+          double rps = runH2load(port, path, frame);
+          runs.add(new Run(target.name(), method, "h2load", round, rps, 0, Optional.empty()));
+          log(target, method, "h2load", round, rps, null);
+        }
+        LoadGenerator.AsyncCall call = switch (method) {
+          case "GetUser" -> calls.getUser(user.getId());
+          case "ListUsers" -> calls.listUsers();
+          default -> calls.createUser();
+        };
+        LoadGenerator.Result result = LoadGenerator.closedLoop(call, connections, warmup, duration);
+        runs.add(new Run(target.name(), method, "java", round, result.throughput(), result.errors(),
+            Optional.of(result.latency())));
+        log(target, method, "java", round, result.throughput(), result);
+      }
+    }
+  }
+
+  private Histogram openLoop(Target target, int round, double rate) throws Exception {
+    int port = ServerProcess.freePort();
+    try (ServerProcess server = start(target, port, round);
+        Calls calls = new Calls(port, connections, false, "bench-" + runId + "-open-" + target.name() + "-" + round)) {
+      UserResponse user = target == BARE ? BareServer.CONSTANT : calls.seedUsers(100);
+      LoadGenerator.Result result = LoadGenerator.openLoop(calls.getUser(user.getId()), rate, warmup, duration,
+          10_000);
+      runs.add(new Run(target.name(), "GetUser", "open", round, result.throughput(), result.errors(),
+          Optional.of(result.latency())));
+      log(target, "GetUser", "open@" + (long) rate, round, result.throughput(), result);
+      return result.latency();
+    }
+  }
+
+  private ServerProcess start(Target target, int port, int round) throws IOException, InterruptedException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = switch (target.name()) {
+      case "java-memory" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store", "memory");
+      case "java-postgres" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store",
+          "jdbc:postgresql://127.0.0.1:5432/" + PG_DATABASE, "--db-user", "postgres");
+      case "bare-grpc-java" -> List.of(java, "-cp", System.getProperty("java.class.path"),
+          BareServer.class.getName(), Integer.toString(port));
+      case "node-seed" -> List.of("node", root.resolve("bench/node-seed-server/server.js").toString(),
+          Integer.toString(port));
+      default -> throw new IllegalArgumentException(target.name());
+    };
+    return ServerProcess.start(target.name() + "-" + round, serverCpu, command, port, work);
+  }
+
+  private String serverJar() throws IOException {
+    Path jar = root.resolve("user-server/target/user-server.jar");
+    if (!Files.exists(jar)) {
+      throw new IOException(jar + " is missing: build it with ./mvnw -B -q -DskipTests package -pl user-bench -am");
+    }
+    return jar.toString();
+  }
+
+  // --- h2load --------------------------------------------------------------------------------------------
+
+  /** Writes the gRPC frame of the request: flag 0 (uncompressed), 4-byte big-endian length, protobuf bytes. */
+  private Path writeFrame(String method, String userId) throws IOException {
+    return writeFrame(method, userId, work.resolve(method + "-" + userId + ".grpc"));
+  }
+
+  static Path writeFrame(String method, String userId, Path file) throws IOException {
+    byte[] message = method.equals("GetUser")
+        ? GetUserRequest.newBuilder().setId(userId).build().toByteArray()
+        : Calls.LIST_PAGE.toByteArray();
+    byte[] frame = ByteBuffer.allocate(5 + message.length).put((byte) 0).putInt(message.length).put(message).array();
+    Files.write(file, frame);
+    return file;
+  }
+
+  /** {@code BenchMain frame --port P --method GetUser --out file}: creates 100 users, writes a request frame. */
+  static void frame(Args args) throws IOException {
+    try (Calls calls = new Calls(args.integer("port", 50051), 1, false, "frame-" + System.nanoTime())) {
+      UserResponse user = calls.seedUsers(100);
+      writeFrame(args.string("method", "GetUser"), user.getId(), Path.of(args.string("out", "request.grpc")));
+    }
+  }
+
+  /**
+   * Sends the frame once with curl and checks the trailers: h2load counts every HTTP 200 as a success, and
+   * gRPC answers errors with HTTP 200 too, carrying the status in the grpc-status trailer.
+   */
+  private void checkGrpcStatus(int port, String path, Path frame, Target target, String method)
+      throws IOException, InterruptedException {
+    String output = ServerProcess.run(List.of("curl", "-sS", "--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
+        "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", "@" + frame,
+        "http://127.0.0.1:" + port + path), 30);
+    Matcher status = Pattern.compile("(?im)^grpc-status:\\s*(\\d+)").matcher(output);
+    if (!status.find() || !status.group(1).equals("0")) {
+      throw new IllegalStateException(target.name() + " " + method + ": the fixed frame is not answered with"
+          + " grpc-status 0, so an h2load run would measure errors:\n" + output);
+    }
+  }
+
+  private double runH2load(int port, String path, Path frame) throws IOException, InterruptedException {
+    List<String> command = List.of("taskset", "-c", clientCpu, "h2load", "-D", duration.toSeconds() + "s",
+        "--warm-up-time=" + Math.max(1, warmup.toSeconds()) + "s", "-c", Integer.toString(connections), "-m", "1",
+        "-t", "1", "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", frame.toString(),
+        "http://127.0.0.1:" + port + path);
+    String output = ServerProcess.run(command, duration.toSeconds() + warmup.toSeconds() + 60);
+    Matcher rps = H2LOAD_RPS.matcher(output);
+    Matcher requests = H2LOAD_REQUESTS.matcher(output);
+    if (!rps.find() || !requests.find()) {
+      throw new IllegalStateException("cannot read h2load's output:\n" + output);
+    }
+    long failed = Long.parseLong(requests.group(5)) + Long.parseLong(requests.group(6));
+    if (failed > 0) {
+      throw new IllegalStateException("h2load saw " + failed + " failed or errored requests:\n" + output);
+    }
+    return Double.parseDouble(rps.group(1));
+  }
+
+  // --- PostgreSQL --------------------------------------------------------------------------------------------
+
+  private boolean prepareDatabase() throws IOException, InterruptedException {
+    if (!onPath("psql") || !onPath("pgbench")) {
+      notes.add("psql/pgbench not found (apt-get install postgresql-client): the PostgreSQL comparison did not run.");
+      return false;
+    }
+    String exists;
+    try {
+      exists = psql("postgres", "SELECT 1 FROM pg_database WHERE datname = '" + PG_DATABASE + "'");
+    } catch (IOException e) {
+      notes.add("PostgreSQL at 127.0.0.1:5432 is not reachable: the PostgreSQL comparison did not run.");
+      return false;
+    }
+    if (!exists.trim().equals("1")) {
+      psql("postgres", "CREATE DATABASE " + PG_DATABASE);
+    }
+    // pgbench's tables live in their own schema of the same database: Flyway refuses to migrate a non-empty
+    // public schema that it did not create.
+    for (String table : List.of("pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history")) {
+      psql(PG_DATABASE, "DROP TABLE IF EXISTS public." + table);
+    }
+    psql(PG_DATABASE, "CREATE SCHEMA IF NOT EXISTS pgbench");
+    if (!psql(PG_DATABASE, "SELECT to_regclass('pgbench.pgbench_accounts') IS NOT NULL").trim().equals("t")) {
+      String output = ServerProcess.run(List.of("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres",
+          PG_DATABASE), 600, PGBENCH_SCHEMA);
+      System.out.println(output);
+    }
+    return true;
+  }
+
+  private static String psql(String database, String sql) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", sql)
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      throw new IOException("psql failed: " + output);
+    }
+    return output;
+  }
+
+  private void pgbench(int round) throws IOException, InterruptedException {
+    String output = ServerProcess.run(List.of("taskset", "-c", clientCpu, "pgbench", "-S", "-n", "-c",
+        Integer.toString(connections), "-j", "1", "-T", Long.toString(duration.toSeconds()), "-h", "127.0.0.1",
+        "-U", "postgres", PG_DATABASE), duration.toSeconds() + 120, PGBENCH_SCHEMA);
+    Matcher tps = PGBENCH_TPS.matcher(output);
+    if (!tps.find()) {
+      throw new IllegalStateException("cannot read pgbench's output:\n" + output);
+    }
+    double value = Double.parseDouble(tps.group(1));
+    runs.add(new Run("pgbench", "SELECT by primary key (-S)", "pgbench", round, value, 0, Optional.empty()));
+    System.out.printf("round %d pgbench -S: %.0f tps%n", round, value);
+  }
+
+  // --- report --------------------------------------------------------------------------------------------------
+
+  private List<Double> rates(String target, String method, String tool) {
+    return runs.stream().filter(r -> r.target().equals(target) && r.method().equals(method) && r.tool().equals(tool))
+        .sorted((a, b) -> Integer.compare(a.round(), b.round()))
+        .map(Run::rps).collect(Collectors.toList());
+  }
+
+  /** Returns per-round ratios a/b of two series measured in the same rounds. */
+  private static List<Double> ratios(List<Double> a, List<Double> b) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      ratios.add(a.get(i) / b.get(i));
+    }
+    return ratios;
+  }
+
+  private List<Double> percentiles(String target, String method, String tool, double percentile) {
+    return runs.stream().filter(r -> r.target().equals(target) && r.method().equals(method) && r.tool().equals(tool))
+        .sorted((a, b) -> Integer.compare(a.round(), b.round()))
+        .map(r -> r.latency().orElseThrow().getValueAtPercentile(percentile) / 1e6).collect(Collectors.toList());
+  }
+
+  private String report(String loadBefore, double rate) {
+    StringBuilder md = new StringBuilder("## Load: unary calls end to end over loopback\n\n");
+    md.append(Machine.header(command, loadBefore));
+    md.append("- Setup: each server in its own process pinned with `taskset -c ").append(serverCpu)
+        .append("`; this JVM (the Java load tool), h2load and pgbench pinned to core ").append(clientCpu)
+        .append(" (PostgreSQL itself is the machine's shared service, not pinned). ").append(connections)
+        .append(" connections, one call in flight on each (h2load `-c ").append(connections)
+        .append(" -m 1`; Java tool: the raw async stub on ").append(connections)
+        .append(" channels). Each run: ").append(warmup.toSeconds()).append(" s warm-up, ")
+        .append(duration.toSeconds()).append(" s measured; ").append(rounds)
+        .append(" rounds, every server restarted each round, and 100 users created before measuring; the load tool's JVM"
+            + " is warmed by one unmeasured run of each call before round 1.\n")
+        .append("- h2load sends one fixed frame (5-byte gRPC prefix + protobuf body) with `content-type:"
+            + " application/grpc` and `te: trailers`. h2load counts any HTTP 200 as success, and gRPC errors are"
+            + " HTTP 200 too, so before each h2load run the same frame is sent once with `curl"
+            + " --http2-prior-knowledge -D -` and the run is refused unless the trailers say `grpc-status: 0`."
+            + " CreateUser is measured by the Java tool only: a fixed frame repeats one email, so h2load would"
+            + " measure the ALREADY_EXISTS path.\n")
+        .append("- Servers: `java -jar user-server/target/user-server.jar --store memory` (and `--store"
+            + " jdbc:postgresql://127.0.0.1:5432/").append(PG_DATABASE).append(" --db-user postgres`);"
+            + " `node bench/node-seed-server/server.js` (the seed tutorial's server: grpc-js + proto-loader,"
+            + " in-memory Map, the untouched seed `user.proto`); `BareServer` (grpc-java answering GetUser with a"
+            + " constant, same transport settings as user-server). A JVM pinned to one core picks SerialGC and"
+            + " sees 1 CPU; all three Java servers run that way.\n");
+    notes.forEach(note -> md.append("- Note: ").append(note).append('\n'));
+    md.append("\nThroughput in calls/s, median of the rounds with (min–max, n); latency of the Java tool's closed"
+        + " loop in ms (median of the rounds' percentiles):\n\n");
+    md.append("| server | RPC | h2load calls/s | Java tool calls/s | p50 | p99 | p99.9 | errors |\n");
+    md.append("|---|---|---|---|---|---|---|---|\n");
+    List<Target> targets = new ArrayList<>(List.of(JAVA, NODE, BARE));
+    if (postgres) {
+      targets.add(POSTGRES);
+    }
+    for (Target target : targets) {
+      for (String method : target.methods()) {
+        List<Double> h2 = rates(target.name(), method, "h2load");
+        List<Double> java = rates(target.name(), method, "java");
+        long errors = runs.stream().filter(r -> r.target().equals(target.name()) && r.method().equals(method))
+            .mapToLong(Run::errors).sum();
+        md.append("| ").append(target.label()).append(" | ").append(method).append(" | ")
+            .append(h2.isEmpty() ? "–" : Stats.spread(h2, "%.0f")).append(" | ")
+            .append(Stats.spread(java, "%.0f")).append(" | ")
+            .append(Stats.fmt("%.2f", Stats.median(percentiles(target.name(), method, "java", 50)))).append(" | ")
+            .append(Stats.fmt("%.2f", Stats.median(percentiles(target.name(), method, "java", 99)))).append(" | ")
+            .append(Stats.fmt("%.2f", Stats.median(percentiles(target.name(), method, "java", 99.9)))).append(" | ")
+            .append(errors).append(" |\n");
+      }
+    }
+    if (postgres) {
+      md.append("| PostgreSQL `pgbench -S -c ").append(connections).append(" -j 1`, scale 10 (schema `pgbench` of"
+          + " database `").append(PG_DATABASE).append("`) | SELECT by primary key | – | ")
+          .append(Stats.spread(rates("pgbench", "SELECT by primary key (-S)", "pgbench"), "%.0f"))
+          .append(" (tps) | | | | 0 |\n");
+    }
+    String tool = h2load ? "h2load" : "java";
+    md.append("\nOpen loop, GetUser at ").append((long) rate).append(" calls/s (half of the seed server's median ")
+        .append(tool).append(" saturation rate), latency in ms, median of the rounds (min–max):\n\n");
+    md.append("| server | p50 | p99 | p99.9 | max | errors |\n|---|---|---|---|---|---|\n");
+    for (Target target : List.of(JAVA, NODE, BARE)) {
+      long errors = runs.stream().filter(r -> r.target().equals(target.name()) && r.tool().equals("open"))
+          .mapToLong(Run::errors).sum();
+      md.append("| ").append(target.label()).append(" | ")
+          .append(Stats.spread(percentiles(target.name(), "GetUser", "open", 50), "%.2f")).append(" | ")
+          .append(Stats.spread(percentiles(target.name(), "GetUser", "open", 99), "%.2f")).append(" | ")
+          .append(Stats.spread(percentiles(target.name(), "GetUser", "open", 99.9), "%.2f")).append(" | ")
+          .append(Stats.spread(percentiles(target.name(), "GetUser", "open", 100), "%.2f")).append(" | ")
+          .append(errors).append(" |\n");
+    }
+    md.append("\n![GetUser latency by percentile](docs/latency.png)\n\n");
+    md.append("Targets (ratios of runs in the same round; median with min–max over the rounds):\n\n");
+    md.append("| target | measured | met? |\n|---|---|---|\n");
+    List<Double> vsNode = ratios(rates(JAVA.name(), "GetUser", tool), rates(NODE.name(), "GetUser", tool));
+    md.append(row("GetUser (memory) ≥ 3x the seed Node server's throughput at " + connections + " connections ("
+        + tool + ")", vsNode, "%.2fx", Stats.median(vsNode) >= 3));
+    List<Double> bareVsNode = ratios(rates(BARE.name(), "GetUser", tool), rates(NODE.name(), "GetUser", tool));
+    md.append("| for reference: the bare grpc-java ceiling over the seed Node server (" + tool + "), the best any"
+        + " grpc-java server with this transport setup can reach on one core | " + Stats.spread(bareVsNode, "%.2fx")
+        + " | – |\n");
+    List<Double> vsBare = ratios(rates(JAVA.name(), "GetUser", tool), rates(BARE.name(), "GetUser", tool));
+    md.append(row("GetUser (memory) ≥ 85% of the bare grpc-java ceiling (" + tool + ")", percent(vsBare), "%.0f%%",
+        Stats.median(vsBare) >= 0.85));
+    List<Double> p99 = ratios(percentiles(JAVA.name(), "GetUser", "open", 99),
+        percentiles(NODE.name(), "GetUser", "open", 99));
+    md.append(row("GetUser p99 at half the seed's saturation rate ≤ half of the seed's p99", p99, "%.2fx",
+        Stats.median(p99) <= 0.5));
+    if (postgres) {
+      List<Double> vsPg = ratios(rates(POSTGRES.name(), "GetUser", tool), rates("pgbench", "SELECT by primary key (-S)",
+          "pgbench"));
+      md.append(row("GetUser (PostgreSQL) ≥ 60% of `pgbench -S` tps", percent(vsPg), "%.0f%%",
+          Stats.median(vsPg) >= 0.6));
+      // Two cores serve both. pgbench -S at P tps keeps them busy: about 2/P core-seconds per SELECT (database
+      // plus client). The bare server saturates its one core at B calls/s: at least 1/B core-seconds of gRPC
+      // per call. A GetUser needs both, so no grpc-java server can exceed 2 / (1/B + 2/P) calls/s here.
+      List<Double> bound = new ArrayList<>();
+      List<Double> bare = rates(BARE.name(), "GetUser", tool);
+      List<Double> pg = rates("pgbench", "SELECT by primary key (-S)", "pgbench");
+      for (int i = 0; i < Math.min(bare.size(), pg.size()); i++) {
+        bound.add(100 * 2 / (1 / bare.get(i) + 2 / pg.get(i)) / pg.get(i));
+      }
+      md.append("| for reference: the most any grpc-java server can reach on these 2 cores, 2 / (1/B + 2/P) as a share"
+          + " of P, with B the bare ceiling and P pgbench's tps of the same round | " + Stats.spread(bound, "%.0f%%")
+          + " | – |\n");
+    }
+    return md.toString();
+  }
+
+  private static List<Double> percent(List<Double> ratios) {
+    return ratios.stream().map(r -> r * 100).collect(Collectors.toList());
+  }
+
+  private static String row(String target, List<Double> values, String format, boolean met) {
+    return "| " + target + " | " + Stats.spread(values, format) + " | " + (met ? "yes" : "**no**") + " |\n";
+  }
+
+  private static void log(Target target, String method, String tool, int round, double rps,
+      LoadGenerator.Result result) {
+    System.out.printf("round %d %-15s %-10s %-12s %8.0f calls/s%s%n", round, target.name(), method, tool, rps,
+        result == null ? "" : String.format(" p50 %.2f ms p99 %.2f ms p99.9 %.2f ms errors %d", result.millis(50),
+            result.millis(99), result.millis(99.9), result.errors()));
+  }
+
+  private static boolean onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(dir, tool))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+}

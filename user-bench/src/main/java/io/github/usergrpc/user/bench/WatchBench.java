@@ -1,0 +1,377 @@
+package io.github.usergrpc.user.bench;
+
+import io.github.usergrpc.user.v1.ActivityEvent;
+import io.github.usergrpc.user.v1.CreateUserRequest;
+import io.github.usergrpc.user.v1.UpdateUserRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.github.usergrpc.user.v1.WatchRequest;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Watch streams at scale against the real server jar (memory store) in its own process on core 0, the
+ * watchers in this JVM on core 1, over loopback Netty on several connections.
+ *
+ * <ol>
+ *   <li>Heap: the server's heap used after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}) with
+ *       10,000 users and no watch, then with 10,000 open watch streams (one per user).
+ *   <li>Latency, 1,000 watchers of 1,000 users: 9,000 streams are cancelled, then users are updated at a
+ *       fixed rate; the latency runs from sending UpdateUser to the watcher receiving its user.updated.
+ *   <li>Latency, fan-out: 1,000 watchers of one user, each update delivered to all of them.
+ * </ol>
+ */
+final class WatchBench {
+
+  private static final Pattern USED = Pattern.compile("used (\\d+)K");
+  /** Numbers every update, so that no update repeats a name: an update that changes nothing emits no event. */
+  private static final AtomicLong UPDATES = new AtomicLong();
+
+  private final Path root = BenchmarksFile.repositoryRoot();
+  private final int watchers;
+  private final int latencyWatchers;
+  private final int channels;
+  private final int updates;
+  private final int rate;
+
+  private WatchBench(Args args) {
+    watchers = args.integer("watchers", 10_000);
+    latencyWatchers = args.integer("latency-watchers", 1_000);
+    channels = args.integer("channels", 20);
+    updates = args.integer("updates", 2_000);
+    rate = args.integer("rate", 200);
+  }
+
+  record Round(double baselineMiB, double watchingMiB, Histogram spread, Histogram fanOut, long errors) {}
+
+  static void run(Args args) throws Exception {
+    String loadBefore = Machine.loadAverage();
+    WatchBench bench = new WatchBench(args);
+    int rounds = args.integer("rounds", 3);
+    List<Round> results = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      results.add(bench.round(round));
+    }
+    String markdown = bench.report(args.string("command", "scripts/bench/watch.sh"), loadBefore, results);
+    BenchmarksFile.writeSection("watch", markdown);
+    System.out.println(markdown);
+  }
+
+  private Round round(int round) throws Exception {
+    int port = ServerProcess.freePort();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<ManagedChannel> connections = new ArrayList<>();
+    try (ServerProcess server = ServerProcess.start("watch-server-" + round, "0", List.of(java, "-jar",
+        root.resolve("user-server/target/user-server.jar").toString(), "--port", Integer.toString(port),
+        "--store", "memory"), port, root.resolve("user-bench/target/watch"))) {
+      for (int i = 0; i < channels; i++) {
+        connections.add(Calls.channelBuilder(port).build());
+      }
+      List<UserResponse> users = createUsers(connections, watchers);
+      double baseline = heapUsedMiB(server.pid());
+      Watchers all = new Watchers();
+      for (int i = 0; i < watchers; i++) {
+        all.open(connections.get(i % channels), users.get(i).getId());
+      }
+      all.awaitStarted(Duration.ofSeconds(120));
+      double watching = heapUsedMiB(server.pid());
+      System.out.printf("round %d: heap %.1f MiB without watchers, %.1f MiB with %,d%n", round, baseline, watching,
+          all.started());
+      // 1,000 watchers of 1,000 users, measured in a steady state: after the 9,000 cancellations have been
+      // processed and the update and delivery paths have been JIT-compiled by a first, unmeasured pass.
+      all.cancelFrom(latencyWatchers);
+      Thread.sleep(2000);
+      updateAndMeasure(connections, users.subList(0, latencyWatchers), all, Math.max(1, updates / 4), rate);
+      Histogram spread = updateAndMeasure(connections, users.subList(0, latencyWatchers), all, updates, rate);
+      all.cancelFrom(0);
+      // Fan-out: 1,000 watchers of one user.
+      Watchers fan = new Watchers();
+      UserResponse popular = users.get(0);
+      for (int i = 0; i < latencyWatchers; i++) {
+        fan.open(connections.get(i % channels), popular.getId());
+      }
+      fan.awaitStarted(Duration.ofSeconds(60));
+      Thread.sleep(1000);
+      Histogram fanOut = updateAndMeasure(connections, List.of(popular), fan, Math.max(1, updates / 10),
+          Math.max(1, rate / 10));
+      fan.cancelFrom(0);
+      System.out.printf("round %d: %,d watchers p50 %.2f p99 %.2f ms; fan-out p50 %.2f p99 %.2f ms%n", round,
+          latencyWatchers, spread.getValueAtPercentile(50) / 1e6, spread.getValueAtPercentile(99) / 1e6,
+          fanOut.getValueAtPercentile(50) / 1e6, fanOut.getValueAtPercentile(99) / 1e6);
+      long errors = all.errors.get() + fan.errors.get() + all.undelivered.get() + fan.undelivered.get();
+      if (errors > 0) {
+        System.out.printf("round %d: streams ended by the server: %s %s; events not delivered: %d%n", round,
+            all.closeCodes, fan.closeCodes, all.undelivered.get() + fan.undelivered.get());
+      }
+      return new Round(baseline, watching, spread, fanOut, errors);
+    } finally {
+      connections.forEach(ManagedChannel::shutdownNow);
+    }
+  }
+
+  private static List<UserResponse> createUsers(List<ManagedChannel> connections, int count)
+      throws InterruptedException {
+    UserResponse[] users = new UserResponse[count];
+    Semaphore inFlight = new Semaphore(64);
+    CountDownLatch done = new CountDownLatch(count);
+    String prefix = "watch-" + System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      int index = i;
+      inFlight.acquire();
+      UserServiceGrpc.newStub(connections.get(i % connections.size())).createUser(CreateUserRequest.newBuilder()
+          .setEmail(prefix + "-" + i + "@example.com").setName("Watched User " + i).setRole("viewer").build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(UserResponse user) {
+              users[index] = user;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              inFlight.release();
+              done.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+              inFlight.release();
+              done.countDown();
+            }
+          });
+    }
+    done.await(300, TimeUnit.SECONDS);
+    List<UserResponse> list = List.of(users);
+    return list;
+  }
+
+  /**
+   * Updates the users round-robin at {@code perSecond}, never one user twice while its last update's events
+   * are outstanding, and records when each watcher of the user sees the user.updated event.
+   */
+  private static Histogram updateAndMeasure(List<ManagedChannel> connections, List<UserResponse> users,
+      Watchers watchers, int count, int perSecond) throws InterruptedException {
+    Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    watchers.expect(latency);
+    long period = TimeUnit.SECONDS.toNanos(1) / perSecond;
+    long start = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      long due = start + i * period;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      UserResponse user = users.get(i % users.size());
+      watchers.sent(user.getId());
+      UserServiceGrpc.newStub(connections.get(i % connections.size())).updateUser(UpdateUserRequest.newBuilder()
+          .setId(user.getId()).setName("Watched User " + user.getId().substring(0, 8) + " v" + UPDATES.incrementAndGet())
+          .build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(UserResponse value) {}
+
+            @Override
+            public void onError(Throwable t) {
+              watchers.errors.incrementAndGet();
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
+    watchers.awaitDelivered(count, Duration.ofSeconds(30));
+    synchronized (latency) {
+      return latency.copy();
+    }
+  }
+
+  /** The server's heap used after a full GC, in MiB (the generations' "used", not metaspace). */
+  private static double heapUsedMiB(long pid) throws Exception {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    List<Double> samples = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ServerProcess.run(List.of(jcmd, Long.toString(pid), "GC.run"), 60);
+      String info = ServerProcess.run(List.of(jcmd, Long.toString(pid), "GC.heap_info"), 60);
+      long usedKb = 0;
+      for (String line : info.split("\n")) {
+        String trimmed = line.trim();
+        if (trimmed.startsWith("Metaspace") || trimmed.startsWith("class space")) {
+          continue;
+        }
+        Matcher used = USED.matcher(line);
+        if ((trimmed.contains("generation") || trimmed.contains("heap")) && used.find()) {
+          usedKb += Long.parseLong(used.group(1));
+        }
+      }
+      samples.add(usedKb / 1024.0);
+    }
+    return Stats.min(samples);
+  }
+
+  /** Watch streams opened with raw ClientCalls, to see the response headers that mark a started watch. */
+  private static final class Watchers {
+    final List<ClientCall<WatchRequest, ActivityEvent>> calls = new ArrayList<>();
+    final AtomicLong errors = new AtomicLong();
+    final AtomicLong undelivered = new AtomicLong();
+    final Map<String, AtomicLong> closeCodes = new ConcurrentHashMap<>();
+    final java.util.Set<ClientCall<?, ?>> cancelled = ConcurrentHashMap.newKeySet();
+    final AtomicLong startedCount = new AtomicLong();
+    final AtomicLong delivered = new AtomicLong();
+    final Map<String, Long> sentAt = new ConcurrentHashMap<>();
+    volatile Histogram latency;
+
+    void open(ManagedChannel channel, String userId) {
+      ClientCall<WatchRequest, ActivityEvent> call = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
+          CallOptions.DEFAULT);
+      calls.add(call);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onHeaders(Metadata headers) {
+          startedCount.incrementAndGet();
+        }
+
+        @Override
+        public void onMessage(ActivityEvent event) {
+          long now = System.nanoTime();
+          call.request(1);
+          Long sent = sentAt.get(event.getUserId());
+          Histogram histogram = latency;
+          if (sent != null && histogram != null && event.getAction().equals("user.updated")) {
+            synchronized (histogram) {
+              histogram.recordValue(Math.min(now - sent, histogram.getHighestTrackableValue()));
+            }
+            delivered.incrementAndGet();
+          }
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          if (!cancelled.contains(call)) {
+            errors.incrementAndGet();
+            closeCodes.computeIfAbsent(status.getCode().name(), k -> new AtomicLong()).incrementAndGet();
+          }
+        }
+      }, new Metadata());
+      call.sendMessage(WatchRequest.newBuilder().setUserId(userId).build());
+      call.halfClose();
+      call.request(1);
+    }
+
+    long started() {
+      return startedCount.get();
+    }
+
+    void awaitStarted(Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (startedCount.get() < calls.size() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      if (startedCount.get() < calls.size()) {
+        throw new IllegalStateException("only " + startedCount.get() + " of " + calls.size() + " watches started");
+      }
+    }
+
+    void expect(Histogram histogram) {
+      delivered.set(0);
+      latency = histogram;
+    }
+
+    void sent(String userId) {
+      sentAt.put(userId, System.nanoTime());
+    }
+
+    void awaitDelivered(int updates, Duration timeout) throws InterruptedException {
+      long perUpdate = calls.stream().filter(c -> true).count();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      // Each update reaches every watcher of its user.
+      long expected = sentAt.size() == 1 ? (long) updates * perUpdate : updates;
+      while (delivered.get() < expected && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      if (delivered.get() < expected) {
+        undelivered.addAndGet(expected - delivered.get());
+      }
+    }
+
+    /** Cancels the streams from {@code index} on. */
+    void cancelFrom(int index) {
+      for (int i = index; i < calls.size(); i++) {
+        cancelled.add(calls.get(i));
+        calls.get(i).cancel("benchmark phase over", null);
+      }
+      calls.subList(index, calls.size()).clear();
+    }
+  }
+
+  private String report(String command, String loadBefore, List<Round> rounds) {
+    List<Double> baseline = rounds.stream().map(Round::baselineMiB).toList();
+    List<Double> watching = rounds.stream().map(Round::watchingMiB).toList();
+    List<Double> perWatch = rounds.stream().map(r -> (r.watchingMiB() - r.baselineMiB()) * 1024 * 1024 / watchers)
+        .toList();
+    List<Double> p50 = rounds.stream().map(r -> r.spread().getValueAtPercentile(50) / 1e6).toList();
+    List<Double> p99 = rounds.stream().map(r -> r.spread().getValueAtPercentile(99) / 1e6).toList();
+    List<Double> max = rounds.stream().map(r -> r.spread().getMaxValue() / 1e6).toList();
+    List<Double> fanP50 = rounds.stream().map(r -> r.fanOut().getValueAtPercentile(50) / 1e6).toList();
+    List<Double> fanP99 = rounds.stream().map(r -> r.fanOut().getValueAtPercentile(99) / 1e6).toList();
+    long errors = rounds.stream().mapToLong(Round::errors).sum();
+    StringBuilder md = new StringBuilder("## Watch: 10,000 streams on one server\n\n");
+    md.append(Machine.header(command, loadBefore));
+    md.append("- Server: `java -jar user-server/target/user-server.jar --store memory` (default JVM flags) pinned to core"
+        + " 0; watchers and writers in the bench JVM on core 1, ").append(channels)
+        .append(" Netty connections over loopback. Per round (").append(rounds.size()).append(" rounds, server"
+        + " restarted): create ").append(String.format("%,d", watchers)).append(" users; heap used after `jcmd"
+        + " GC.run` (`GC.heap_info`, sum of the generations, lowest of 3 samples) without watchers and with ")
+        .append(String.format("%,d", watchers)).append(" open streams (one per user, each confirmed by its"
+        + " response headers); then ").append(String.format("%,d", watchers - latencyWatchers))
+        .append(" streams are cancelled, 2 s pass, ").append(Math.max(1, updates / 4))
+        .append(" unmeasured updates warm the path, and ").append(String.format("%,d", updates))
+        .append(" UpdateUser calls at ")
+        .append(rate).append("/s go round-robin to the ").append(String.format("%,d", latencyWatchers))
+        .append(" watched users: latency from sending the update to the watcher receiving `user.updated`."
+            + " Fan-out: ").append(String.format("%,d", latencyWatchers)).append(" watchers of one user, ")
+        .append(Math.max(1, updates / 10)).append(" updates at ").append(Math.max(1, rate / 10))
+        .append("/s, latency to each watcher.\n\n");
+    md.append("| measurement | median (min–max, n) |\n|---|---|\n");
+    md.append("| heap used, ").append(String.format("%,d", watchers)).append(" users, no watcher (MiB) | ")
+        .append(Stats.spread(baseline, "%.1f")).append(" |\n");
+    md.append("| heap used, ").append(String.format("%,d", watchers)).append(" watch streams open (MiB) | ")
+        .append(Stats.spread(watching, "%.1f")).append(" |\n");
+    md.append("| heap per open watch stream (bytes) | ").append(Stats.spread(perWatch, "%.0f")).append(" |\n");
+    md.append("| mutation-to-event p50, ").append(String.format("%,d", latencyWatchers)).append(" watchers (ms) | ")
+        .append(Stats.spread(p50, "%.2f")).append(" |\n");
+    md.append("| mutation-to-event p99, ").append(String.format("%,d", latencyWatchers)).append(" watchers (ms) | ")
+        .append(Stats.spread(p99, "%.2f")).append(" |\n");
+    md.append("| mutation-to-event max, ").append(String.format("%,d", latencyWatchers)).append(" watchers (ms) | ")
+        .append(Stats.spread(max, "%.2f")).append(" |\n");
+    md.append("| fan-out to ").append(String.format("%,d", latencyWatchers)).append(" watchers of one user, p50 (ms) | ")
+        .append(Stats.spread(fanP50, "%.2f")).append(" |\n");
+    md.append("| fan-out to ").append(String.format("%,d", latencyWatchers)).append(" watchers of one user, p99 (ms) | ")
+        .append(Stats.spread(fanP99, "%.2f")).append(" |\n");
+    md.append("| stream errors or events not delivered | ").append(errors).append(" |\n");
+    md.append("\nTargets:\n\n| target | measured | met? |\n|---|---|---|\n");
+    md.append("| ").append(String.format("%,d", watchers)).append(" watchers in < 512 MB of heap | ")
+        .append(Stats.spread(watching, "%.1f MiB")).append(" | ")
+        .append(Stats.max(watching) * 1024 * 1024 < 512e6 ? "yes" : "**no**").append(" |\n");
+    md.append("| mutation-to-event p99 < 50 ms with ").append(String.format("%,d", latencyWatchers))
+        .append(" watchers | ").append(Stats.spread(p99, "%.2f ms")).append(" | ")
+        .append(Stats.median(p99) < 50 ? "yes" : "**no**").append(" |\n");
+    return md.toString();
+  }
+}
