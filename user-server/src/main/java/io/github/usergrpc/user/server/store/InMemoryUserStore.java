@@ -42,6 +42,8 @@ public final class InMemoryUserStore implements UserStore {
   private final Map<String, User> usersById = new ConcurrentHashMap<>();
   private final NavigableMap<PageCursor, User> usersNewestFirst = new ConcurrentSkipListMap<>(NEWEST_FIRST);
   private final NavigableMap<Long, ActivityRecord> log = new ConcurrentSkipListMap<>();
+  /** Users per role, changed under the write lock, so that count(role) does not walk every user. */
+  private final Map<String, Long> usersByRole = new ConcurrentHashMap<>();
 
   @GuardedBy("writeLock")
   private final Map<String, String> userIdByEmailKey = new HashMap<>();
@@ -98,6 +100,7 @@ public final class InMemoryUserStore implements UserStore {
       }
       userIdByEmailKey.put(created.emailKey(), created.id());
       put(created);
+      addToRoleCount(created.role(), 1);
       requestId.ifPresent(id -> usersByCreateRequest.put(id, created));
       append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
     } finally {
@@ -131,6 +134,10 @@ public final class InMemoryUserStore implements UserStore {
         userIdByEmailKey.put(updated.emailKey(), id);
       }
       put(updated);
+      if (!updated.role().equals(current.role())) {
+        addToRoleCount(current.role(), -1);
+        addToRoleCount(updated.role(), 1);
+      }
       append(id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
     } finally {
       writeLock.unlock();
@@ -147,6 +154,7 @@ public final class InMemoryUserStore implements UserStore {
       usersById.remove(id);
       usersNewestFirst.remove(PageCursor.after(current));
       userIdByEmailKey.remove(current.emailKey());
+      addToRoleCount(current.role(), -1);
       append(id, ActivityRecord.USER_DELETED, "", nowMillis);
     } finally {
       writeLock.unlock();
@@ -160,7 +168,12 @@ public final class InMemoryUserStore implements UserStore {
     if (role.isEmpty()) {
       return usersById.size();
     }
-    return usersById.values().stream().filter(u -> u.role().equals(role.get())).count();
+    return usersByRole.getOrDefault(role.get(), 0L);
+  }
+
+  @GuardedBy("writeLock")
+  private void addToRoleCount(String role, long delta) {
+    usersByRole.merge(role, delta, (count, change) -> count + change == 0 ? null : count + change);
   }
 
   @Override

@@ -68,7 +68,8 @@ public interface UserStore extends AutoCloseable {
   void delete(String id, Optional<String> expectedEtag, long nowMillis);
 
   /**
-   * Counts users.
+   * Counts users. ListUsers asks on every page requested without a page token, the first page of token
+   * paging included, so an implementation keeps the counts as it writes instead of walking every user.
    *
    * @param role only users with this role, if present
    * @return the number of matching users

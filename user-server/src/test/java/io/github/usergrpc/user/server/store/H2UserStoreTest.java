@@ -10,11 +10,16 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +49,28 @@ class H2UserStoreTest extends JdbcUserStoreContractTest {
       assertThat(reopened.lastSequence()).isEqualTo(1);
       assertThat(reopened.create(new NewUser("u2", "a@example.com", "A", "viewer", 2), Optional.of("req-1")))
           .isEqualTo(created);
+    }
+  }
+
+  @Test
+  void open_databaseOfSchemaVersionOneWithUsers_countsThemInUserCounts(@TempDir Path directory) throws Exception {
+    String url = "jdbc:h2:file:" + directory.resolve("users") + ";MODE=PostgreSQL";
+    Flyway.configure().dataSource(url, JdbcSettings.DEFAULT_USER, "").locations("classpath:db/migration").target("1")
+        .placeholders(Map.of("id_collation", "")).load().migrate();
+    try (Connection connection = DriverManager.getConnection(url, JdbcSettings.DEFAULT_USER, "");
+        Statement statement = connection.createStatement()) {
+      for (String[] user : new String[][] {{"u1", "admin"}, {"u2", "viewer"}, {"u3", "viewer"}}) {
+        statement.executeUpdate("INSERT INTO users (id, email, email_key, name, role, created_at_ms,"
+            + " updated_at_ms, version) VALUES ('" + user[0] + "', '" + user[0] + "@example.com', '" + user[0]
+            + "@example.com', 'N', '" + user[1] + "', 1, 1, 1)");
+      }
+    }
+
+    try (JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(url).build())) {
+      assertThat(store.count(Optional.empty())).isEqualTo(3);
+      assertThat(store.count(Optional.of("viewer"))).isEqualTo(2);
+      store.create(new NewUser("u4", "u4@example.com", "N", "viewer", 2), Optional.empty());
+      assertThat(store.count(Optional.of("viewer"))).isEqualTo(3);
     }
   }
 

@@ -217,6 +217,61 @@ abstract class UserStoreContractTest {
   }
 
   @Test
+  void count_afterRoleChangesAndDeletes_followsTheUsers() {
+    store.create(new NewUser("u1", "a@example.com", "A", "admin", T0), Optional.empty());
+    store.create(new NewUser("u2", "b@example.com", "B", "viewer", T0), Optional.empty());
+    store.create(new NewUser("u3", "c@example.com", "C", "viewer", T0), Optional.empty());
+
+    store.update("u2", roleChange("editor"), Optional.empty(), T0 + 1);
+    store.update("u3", nameChange("C2"), Optional.empty(), T0 + 1);
+    store.delete("u1", Optional.empty(), T0 + 2);
+
+    assertThat(store.count(Optional.empty())).isEqualTo(2);
+    assertThat(store.count(Optional.of("admin"))).isZero();
+    assertThat(store.count(Optional.of("editor"))).isEqualTo(1);
+    assertThat(store.count(Optional.of("viewer"))).isEqualTo(1);
+  }
+
+  @Test
+  void count_failedAndReplayedCreates_countNothing() {
+    store.create(new NewUser("u1", "a@example.com", "A", "admin", T0), Optional.of("req-1"));
+    store.create(new NewUser("u1", "a@example.com", "A", "admin", T0), Optional.of("req-1"));
+    assertThatThrownBy(() -> store.create(new NewUser("u2", "A@example.com", "B", "admin", T0), Optional.empty()))
+        .isInstanceOf(EmailAlreadyExistsException.class);
+
+    assertThat(store.count(Optional.of("admin"))).isEqualTo(1);
+    assertThat(store.count(Optional.empty())).isEqualTo(1);
+  }
+
+  @Test
+  @Timeout(60)
+  void count_concurrentWritersOfNewRoles_matchesTheUsers() throws Exception {
+    int threads = 8;
+    int usersPerThread = 30;
+    // Every thread creates users of the same new roles at the same time, moves some to another new role
+    // and deletes others: the first writer of a role creates its count, the others must add to it.
+    concurrently(threads, t -> {
+      for (int i = 0; i < usersPerThread; i++) {
+        String id = "t" + t + "-" + i;
+        store.create(new NewUser(id, id + "@example.com", "N", "role" + (i % 5), T0 + i), Optional.empty());
+        if (i % 3 == 1) {
+          store.update(id, roleChange("moved" + (i % 4)), Optional.empty(), T0 + i);
+        } else if (i % 3 == 2) {
+          store.delete(id, Optional.empty(), T0 + i);
+        }
+      }
+      return null;
+    });
+
+    List<User> users = pageThrough(Optional.empty(), 1000);
+    assertThat(store.count(Optional.empty())).isEqualTo(users.size()).isEqualTo(threads * usersPerThread * 2 / 3);
+    for (String role : List.of("role0", "role1", "role2", "role3", "role4", "moved0", "moved1", "moved2", "moved3")) {
+      assertThat(store.count(Optional.of(role))).as(role)
+          .isEqualTo(users.stream().filter(u -> u.role().equals(role)).count());
+    }
+  }
+
+  @Test
   void listByOffset_tiesOnCreatedAt_newestFirstThenIdDescendingAsStringCompareTo() {
     // Byte-wise order differs from most locales' collation for these ids: "B" < "Z" < "a" < "a-b" < "ab".
     List<String> ids = List.of("ab", "B", "a-b", "Z", "a", "b");
@@ -565,6 +620,10 @@ abstract class UserStoreContractTest {
 
   private static UserChanges nameChange(String name) {
     return new UserChanges(Optional.empty(), Optional.of(name), Optional.empty());
+  }
+
+  private static UserChanges roleChange(String role) {
+    return new UserChanges(Optional.empty(), Optional.empty(), Optional.of(role));
   }
 
   private static UserChanges emailChange(String email) {

@@ -171,6 +171,7 @@ public final class JdbcUserStore implements UserStore {
         }
         appendEvent(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
             created.createdAtMillis(), Optional.empty());
+        addToRoleCount(tx, created.role(), 1);
         return created;
       });
     } catch (DuplicateKeyException e) {
@@ -227,6 +228,10 @@ public final class JdbcUserStore implements UserStore {
         }
         appendEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
             nowMillis, Optional.empty());
+        if (!updated.role().equals(current.role())) {
+          addToRoleCount(tx, current.role(), -1);
+          addToRoleCount(tx, updated.role(), 1);
+        }
         return updated;
       }));
     } catch (DuplicateKeyException e) {
@@ -249,16 +254,23 @@ public final class JdbcUserStore implements UserStore {
         delete.setLong(2, current.version());
         expectOneRow(delete.executeUpdate());
       }
-      return appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis, Optional.empty());
+      ActivityRecord deleted = appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis, Optional.empty());
+      addToRoleCount(tx, current.role(), -1);
+      return deleted;
     }));
   }
 
+  /**
+   * Reads the counts that writers keep in {@code user_counts} (see {@link #addToRoleCount}), one row per
+   * role ever used: a primary-key read, or a sum over the few roles, instead of counting the users.
+   */
   @Override
   public long count(Optional<String> role) {
     requireNonNull(role, "role");
     return read(tx -> {
-      try (PreparedStatement select = tx.connection.prepareStatement(
-          "SELECT COUNT(*) FROM users" + (role.isPresent() ? " WHERE role = ?" : ""))) {
+      try (PreparedStatement select = tx.connection.prepareStatement(role.isPresent()
+          ? "SELECT COALESCE(SUM(users), 0) FROM user_counts WHERE role = ?"
+          : "SELECT COALESCE(SUM(users), 0) FROM user_counts")) {
         if (role.isPresent()) {
           select.setString(1, role.get());
         }
@@ -638,17 +650,18 @@ public final class JdbcUserStore implements UserStore {
   }
 
   /**
-   * Appends an event as the last write of the transaction.
+   * Appends an event near the end of the transaction: after it come only {@link #addToRoleCount} and the
+   * commit.
    *
    * <p>Why a counter row and not a SEQUENCE: a SEQUENCE hands out numbers when a transaction asks, not
    * when it commits. T1 takes 5, T2 takes 6, T2 commits; a reader tailing {@link #activityAfter} sees 6
    * and moves past 5; then T1 commits 5, which that reader never sees. Here every writer increments the
-   * one row of {@code activity_counter} as its last statement before commit. The row lock that takes is
+   * one row of {@code activity_counter} near the end of its transaction. The row lock that takes is
    * held until the commit, so the next writer gets its number only after this one has committed: numbers
    * are handed out in commit order, and event {@code n} is visible before {@code n + 1} exists. The price:
    * writers are serialized for the short tail of their transactions (this increment, the insert of the
-   * event and the commit); everything before runs concurrently. A writer that rolls back rolls its
-   * increment back too, so the log has no gaps.
+   * event, the count of users per role and the commit); everything before runs concurrently. A writer
+   * that rolls back rolls its increment back too, so the log has no gaps.
    */
   private static ActivityRecord appendEvent(Transaction tx, String userId, String action, String details,
       long nowMillis, Optional<String> requestId) throws SQLException {
@@ -672,6 +685,29 @@ public final class JdbcUserStore implements UserStore {
     }
     tx.appendedEvent = true;
     return new ActivityRecord(sequence, userId, action, details, nowMillis);
+  }
+
+  /**
+   * Adds {@code delta} to the number of users with {@code role}. Callers run it after {@link #appendEvent},
+   * whose row lock on {@code activity_counter} serializes writers until they commit: so an UPDATE that
+   * finds no row for a new role may INSERT one without racing another writer's INSERT of the same role
+   * (H2 and PostgreSQL share no upsert statement that adds to a column).
+   */
+  private static void addToRoleCount(Transaction tx, String role, long delta) throws SQLException {
+    try (PreparedStatement update = tx.connection.prepareStatement(
+        "UPDATE user_counts SET users = users + ? WHERE role = ?")) {
+      update.setLong(1, delta);
+      update.setString(2, role);
+      if (update.executeUpdate() == 1) {
+        return;
+      }
+    }
+    try (PreparedStatement insert = tx.connection.prepareStatement(
+        "INSERT INTO user_counts (role, users) VALUES (?, ?)")) {
+      insert.setString(1, role);
+      insert.setLong(2, delta);
+      insert.executeUpdate();
+    }
   }
 
   /** Returns the events after {@code afterSequence}, of one user if {@code userId} is present. */
