@@ -13,6 +13,8 @@ import java.util.Arrays;
  * pagination     1,000,000 users in PostgreSQL and H2: first and deep pages, by token and by offset
  * watch          10,000 watch streams: server heap; mutation-to-event latency with 1,000 watchers
  * client         UserClient facade vs the raw async stub; fake start plus first call
+ * soak           mixed traffic at a fixed rate for minutes: errors, server heap, fds and threads over time;
+ *                exits with 1 when a check fails
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -22,7 +24,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|bare-server [--option value ...]");
+      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|soak|bare-server [--option value ...]");
       System.exit(2);
     }
     Args options = new Args(args, 1);
@@ -32,6 +34,11 @@ public final class BenchMain {
       case "pagination" -> PaginationBench.run(options);
       case "watch" -> WatchBench.run(options);
       case "client" -> ClientBench.run(options);
+      case "soak" -> {
+        if (!SoakBench.run(options)) {
+          System.exit(1);
+        }
+      }
       case "fake-start" -> ClientBench.fakeStart(options);
       case "jfr-top" -> JfrTop.run(options);
       case "frame" -> LoadBench.frame(options);

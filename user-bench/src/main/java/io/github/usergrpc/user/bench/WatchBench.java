@@ -23,8 +23,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -41,7 +39,6 @@ import org.HdrHistogram.Histogram;
  */
 final class WatchBench {
 
-  private static final Pattern USED = Pattern.compile("used (\\d+)K");
   /** Numbers every update, so that no update repeats a name: an update that changes nothing emits no event. */
   private static final AtomicLong UPDATES = new AtomicLong();
 
@@ -86,13 +83,13 @@ final class WatchBench {
         connections.add(Calls.channelBuilder(port).build());
       }
       List<UserResponse> users = createUsers(connections, watchers);
-      double baseline = heapUsedMiB(server.pid());
+      double baseline = ProcessProbe.heapAfterGcMiB(server.pid(), 3);
       Watchers all = new Watchers();
       for (int i = 0; i < watchers; i++) {
         all.open(connections.get(i % channels), users.get(i).getId());
       }
       all.awaitStarted(Duration.ofSeconds(120));
-      double watching = heapUsedMiB(server.pid());
+      double watching = ProcessProbe.heapAfterGcMiB(server.pid(), 3);
       System.out.printf("round %d: heap %.1f MiB without watchers, %.1f MiB with %,d%n", round, baseline, watching,
           all.started());
       // 1,000 watchers of 1,000 users, measured in a steady state: after the 9,000 cancellations have been
@@ -200,29 +197,6 @@ final class WatchBench {
     synchronized (latency) {
       return latency.copy();
     }
-  }
-
-  /** The server's heap used after a full GC, in MiB (the generations' "used", not metaspace). */
-  private static double heapUsedMiB(long pid) throws Exception {
-    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-    List<Double> samples = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      ServerProcess.run(List.of(jcmd, Long.toString(pid), "GC.run"), 60);
-      String info = ServerProcess.run(List.of(jcmd, Long.toString(pid), "GC.heap_info"), 60);
-      long usedKb = 0;
-      for (String line : info.split("\n")) {
-        String trimmed = line.trim();
-        if (trimmed.startsWith("Metaspace") || trimmed.startsWith("class space")) {
-          continue;
-        }
-        Matcher used = USED.matcher(line);
-        if ((trimmed.contains("generation") || trimmed.contains("heap")) && used.find()) {
-          usedKb += Long.parseLong(used.group(1));
-        }
-      }
-      samples.add(usedKb / 1024.0);
-    }
-    return Stats.min(samples);
   }
 
   /** Watch streams opened with raw ClientCalls, to see the response headers that mark a started watch. */
