@@ -3,9 +3,12 @@ package io.github.usergrpc.user.server.store;
 import static java.util.Objects.requireNonNull;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -14,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToLongFunction;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 /**
@@ -22,10 +26,18 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
  *
  * <p>Reads are lock-free; writes are serialized by one lock, which also makes activity sequences grow in
  * commit order. The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
- * before them fails with {@link ResumePointExpiredException}. Request ids are remembered for the life of
- * the store.
+ * before them fails with {@link ResumePointExpiredException}. Request ids are remembered for
+ * {@link #REQUEST_ID_RETENTION}, as user.proto promises, and then forgotten: remembering every one grew the
+ * heap by every create for the life of the store (the soak benchmark found it). So the store holds its
+ * users, the newest events and a day of request ids.
  */
 public final class InMemoryUserStore implements UserStore {
+
+  /**
+   * How long a request id is remembered after its call, by the clock of the calls: user.proto promises at
+   * least 24 hours (AIP-155).
+   */
+  public static final Duration REQUEST_ID_RETENTION = Duration.ofHours(24);
 
   /** How many activity events {@link #InMemoryUserStore()} keeps. */
   public static final int DEFAULT_RETAINED_EVENTS = 100_000;
@@ -48,9 +60,9 @@ public final class InMemoryUserStore implements UserStore {
   @GuardedBy("writeLock")
   private final Map<String, String> userIdByEmailKey = new HashMap<>();
   @GuardedBy("writeLock")
-  private final Map<String, User> usersByCreateRequest = new HashMap<>();
+  private final LinkedHashMap<String, User> usersByCreateRequest = new LinkedHashMap<>();
   @GuardedBy("writeLock")
-  private final Map<String, ActivityRecord> eventsByRequest = new HashMap<>();
+  private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
   @GuardedBy("writeLock")
   private long lastSequence;
   @GuardedBy("writeLock")
@@ -102,6 +114,7 @@ public final class InMemoryUserStore implements UserStore {
       put(created);
       addToRoleCount(created.role(), 1);
       requestId.ifPresent(id -> usersByCreateRequest.put(id, created));
+      forgetRequestsBefore(usersByCreateRequest, User::createdAtMillis, created.createdAtMillis());
       append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
     } finally {
       writeLock.unlock();
@@ -223,6 +236,7 @@ public final class InMemoryUserStore implements UserStore {
       }
       recorded = append(userId, action, details, nowMillis);
       requestId.ifPresent(id -> eventsByRequest.put(id, recorded));
+      forgetRequestsBefore(eventsByRequest, ActivityRecord::occurredAtMillis, nowMillis);
     } finally {
       writeLock.unlock();
     }
@@ -323,6 +337,23 @@ public final class InMemoryUserStore implements UserStore {
   private void notifyCommit() {
     for (Runnable listener : commitListeners) {
       listener.run();
+    }
+  }
+
+  /**
+   * Forgets the request ids older than {@link #REQUEST_ID_RETENTION} before {@code nowMillis}. The map is in
+   * insertion order, which is the order of the calls' times unless the clock went back; then this stops
+   * early and forgets later, never sooner.
+   */
+  @GuardedBy("writeLock")
+  private static <V> void forgetRequestsBefore(LinkedHashMap<String, V> requests, ToLongFunction<V> timeMillis,
+      long nowMillis) {
+    long cutoff = nowMillis - REQUEST_ID_RETENTION.toMillis();
+    for (Iterator<V> oldestFirst = requests.values().iterator(); oldestFirst.hasNext(); ) {
+      if (timeMillis.applyAsLong(oldestFirst.next()) >= cutoff) {
+        return;
+      }
+      oldestFirst.remove();
     }
   }
 }
