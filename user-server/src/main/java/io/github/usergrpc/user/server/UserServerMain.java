@@ -239,11 +239,21 @@ public final class UserServerMain {
     if (store.equals("memory")) {
       return new InMemoryUserStore();
     }
-    String url = store.startsWith("h2:") ? "jdbc:h2:file:" + store.substring(3) : store;
+    String url = store.startsWith("h2:") ? h2FileUrl(store.substring(3)) : store;
     JdbcSettings.Builder settings = JdbcSettings.newBuilder().setJdbcUrl(url);
     options.dbUser().ifPresent(settings::setUser);
     options.dbPassword().ifPresent(settings::setPassword);
     return JdbcUserStore.open(settings.build());
+  }
+
+  /**
+   * Returns the H2 URL of a database file. H2 refuses a path that is only implicitly relative to the working
+   * directory ({@code data/users}) and asks for {@code ./data/users}, which is what a user meant anyway.
+   */
+  static String h2FileUrl(String path) {
+    boolean explicit = path.startsWith("/") || path.startsWith("~") || path.startsWith("./")
+        || path.startsWith(".\\") || path.matches("[A-Za-z]:[\\\\/].*");
+    return "jdbc:h2:file:" + (explicit ? path : "./" + path);
   }
 
   private static java.util.concurrent.ThreadFactory namedThreads(String prefix) {

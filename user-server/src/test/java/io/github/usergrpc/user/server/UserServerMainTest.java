@@ -67,6 +67,15 @@ class UserServerMainTest {
     }
   }
 
+  @Test
+  void h2FileUrl_implicitlyRelativePath_isMadeExplicit() {
+    assertThat(UserServerMain.h2FileUrl("data/users")).isEqualTo("jdbc:h2:file:./data/users");
+    assertThat(UserServerMain.h2FileUrl("../data/users")).isEqualTo("jdbc:h2:file:./../data/users");
+    for (String kept : List.of("./data/users", "/var/lib/users", "~/users", "C:\\data\\users", ".\\users")) {
+      assertThat(UserServerMain.h2FileUrl(kept)).isEqualTo("jdbc:h2:file:" + kept);
+    }
+  }
+
   private static InputStream stdin(String text) {
     return new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8));
   }
