@@ -105,15 +105,22 @@ public final class JdbcUserStore implements UserStore {
   private static final String EMAIL_KEY_INDEX = "users_email_key_uq";
 
   private final HikariDataSource dataSource;
+  /** How often H2Housekeeping runs: as often as H2's own background writer would by default. */
+  private static final Duration H2_HOUSEKEEPING_PERIOD = Duration.ofMillis(500);
+
   /** Holds an H2 in-memory database open: H2 drops it when its last connection closes. */
   @Nullable private final Connection keepAlive;
+  /** Compacts an embedded H2 file database, which WRITE_DELAY=0 leaves to us; see H2Housekeeping. */
+  @Nullable private final H2Housekeeping housekeeping;
   private final byte[] secretKey;
   private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private JdbcUserStore(HikariDataSource dataSource, @Nullable Connection keepAlive, byte[] secretKey) {
+  private JdbcUserStore(HikariDataSource dataSource, @Nullable Connection keepAlive,
+      @Nullable H2Housekeeping housekeeping, byte[] secretKey) {
     this.dataSource = dataSource;
     this.keepAlive = keepAlive;
+    this.housekeeping = housekeeping;
     this.secretKey = secretKey;
   }
 
@@ -144,7 +151,10 @@ public final class JdbcUserStore implements UserStore {
       migrate(dataSource, settings);
       byte[] secretKey = loadOrCreateSecret(dataSource);
       logger.log(Level.FINE, "{0} - opened the user store", POOL_NAME);
-      return new JdbcUserStore(dataSource, keepAlive, secretKey);
+      H2Housekeeping housekeeping = isEmbeddedH2File(url)
+          ? H2Housekeeping.start(dataSource, H2_HOUSEKEEPING_PERIOD)
+          : null;
+      return new JdbcUserStore(dataSource, keepAlive, housekeeping, secretKey);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -466,9 +476,17 @@ public final class JdbcUserStore implements UserStore {
     if (closed.getAndSet(true)) {
       return;
     }
+    if (housekeeping != null) {
+      housekeeping.close();
+    }
     dataSource.close();
     closeQuietly(keepAlive);
     logger.log(Level.FINE, "{0} - closed the user store", POOL_NAME);
+  }
+
+  /** An H2 database in a file of this JVM: not in memory, not on an H2 server, not read-only in a zip. */
+  static boolean isEmbeddedH2File(String url) {
+    return url.startsWith("jdbc:h2:") && !url.matches("(?i)jdbc:h2:(mem|tcp|ssl|zip):.*");
   }
 
   /**
