@@ -78,7 +78,9 @@ final class WatchBench {
     List<ManagedChannel> connections = new ArrayList<>();
     try (ServerProcess server = ServerProcess.start("watch-server-" + round, "0", List.of(java, "-jar",
         root.resolve("user-server/target/user-server.jar").toString(), "--port", Integer.toString(port),
-        "--store", "memory"), port, root.resolve("user-bench/target/watch"))) {
+        "--store", "memory", "--max-watches", Integer.toString(watchers),
+        // The fan-out opens latencyWatchers streams on one user; the server allows 100 by default.
+        "--max-watches-per-user", Integer.toString(latencyWatchers)), port, root.resolve("user-bench/target/watch"))) {
       for (int i = 0; i < channels; i++) {
         connections.add(Calls.channelBuilder(port).build());
       }
@@ -307,7 +309,8 @@ final class WatchBench {
     long errors = rounds.stream().mapToLong(Round::errors).sum();
     StringBuilder md = new StringBuilder("## Watch: 10,000 streams on one server\n\n");
     md.append(Machine.header(command, loadBefore));
-    md.append("- Server: `java -jar user-server/target/user-server.jar --store memory` (default JVM flags) pinned to core"
+    md.append("- Server: `java -jar user-server/target/user-server.jar --store memory --max-watches ").append(watchers)
+        .append(" --max-watches-per-user ").append(latencyWatchers).append("` (default JVM flags) pinned to core"
         + " 0; watchers and writers in the bench JVM on core 1, ").append(channels)
         .append(" Netty connections over loopback. Per round (").append(rounds.size()).append(" rounds, server"
         + " restarted): create ").append(String.format("%,d", watchers)).append(" users; heap used after `jcmd"
