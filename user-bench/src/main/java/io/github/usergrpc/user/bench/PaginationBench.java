@@ -28,8 +28,8 @@ import java.util.function.Supplier;
 /**
  * Pagination at depth: 1,000,000 users in PostgreSQL and in H2 (a file database, as the server's default),
  * loaded straight into the schema that the store's Flyway migration creates (users, one user.created event
- * each in activity, activity_counter at the last sequence, user_counts per role), then the latency of a page of 20 at depth 0
- * and at depth 999,980, by keyset (the store's listAfter, what a page token decodes to) and by OFFSET (the
+ * each in activity, activity_counter at the last sequence, user_counts per role), then the latency of a
+ * page of 20 at depth 0 and at depth 999,980, by keyset (the store's listAfter, what a page token decodes to) and by OFFSET (the
  * original page/limit), at the store and through the service (in-process gRPC, so the token is a real one).
  */
 final class PaginationBench {
@@ -66,8 +66,9 @@ final class PaginationBench {
         + " the median of ").append(rounds).append(" rounds with (min–max, n). Through the service: in-process"
         + " gRPC with the real service, so a deep page-token is obtained by paging there (1,000 pages of"
         + " 1,000) and then reused; a request without page_token is served by OFFSET 0 and also reads `total`"
-        + " (from `user_counts`, kept by the writers, since the fix in §5 of the findings). Before every call an untimed no-op write (`UPDATE users SET updated_at_ms ="
-        + " updated_at_ms WHERE id = ?`, one user) keeps H2 from answering a repeated query from its result cache.\n\n");
+        + " (from `user_counts`, kept by the writers, since the fix in §5 of the findings). Before every call"
+        + " an untimed no-op write (`UPDATE users SET updated_at_ms = updated_at_ms WHERE id = ?`, one user)"
+        + " keeps H2 from answering a repeated query from its result cache.\n\n");
     md.append("| database | case | latency ms |\n|---|---|---|\n");
     StringBuilder targets = new StringBuilder();
     for (String db : args.string("db", "postgres,h2").split(",")) {
@@ -292,7 +293,8 @@ final class PaginationBench {
             + " created_at_ms FROM users");
       }
       statement.executeUpdate("UPDATE activity_counter SET last_sequence = (SELECT COUNT(*) FROM activity) WHERE id = 1");
-      statement.executeUpdate("INSERT INTO user_counts (role, users) SELECT role, COUNT(*) FROM users GROUP BY role");
+      statement.executeUpdate(
+          "INSERT INTO user_counts (role, users) SELECT role, COUNT(*) FROM users GROUP BY role");
       connection.commit();
       connection.setAutoCommit(true);
       if (!h2) {
