@@ -87,7 +87,9 @@ final class PageTokens {
   PageCursor decode(String token, Optional<String> roleFilter) {
     try {
       byte[] bytes = Base64.getUrlDecoder().decode(token);
-      if (bytes.length <= NONCE_BYTES) {
+      // Shorter than nonce plus tag, the JDK's AES-GCM throws ProviderException instead of a
+      // GeneralSecurityException (JDK 17: ShortBufferException wrapped): reject it before decrypting.
+      if (bytes.length < NONCE_BYTES + TAG_BITS / Byte.SIZE) {
         throw invalid();
       }
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");

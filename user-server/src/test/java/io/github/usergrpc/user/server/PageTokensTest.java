@@ -56,6 +56,18 @@ class PageTokensTest {
         .hasMessageContaining("not a token this service issued");
   }
 
+  /** Found by MalformedInputPropertiesTest: a token shorter than nonce plus tag made the JDK throw. */
+  @Test
+  void decode_tokenOfAnyShortLength_isRejectedAsInvalid() {
+    for (int length = 0; length <= 40; length++) {
+      String shortToken = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[length]);
+
+      assertThatThrownBy(() -> tokens.decode(shortToken, Optional.empty())).as("%d bytes", length)
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+  }
+
   @Test
   void decode_garbage_isRejected() {
     for (String garbage : new String[] {"", "%%%", "AAAA", "a".repeat(1000)}) {
