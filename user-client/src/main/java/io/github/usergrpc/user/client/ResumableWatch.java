@@ -12,6 +12,9 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -52,6 +55,7 @@ final class ResumableWatch implements WatchHandle {
   private final Duration maxBackoff;
   private final String userId;
   private final Sink sink;
+  private final CompletableFuture<Long> startPosition = new CompletableFuture<>();
   private final Object lock = new Object();
 
   @GuardedBy("lock")
@@ -122,9 +126,15 @@ final class ResumableWatch implements WatchHandle {
       current = call;
       call = null;
     }
+    startPosition.completeExceptionally(new CancellationException("the watch was cancelled before it started"));
     if (current != null) {
       current.cancel("watch cancelled by the client", null);
     }
+  }
+
+  @Override
+  public CompletionStage<Long> started() {
+    return startPosition.minimalCompletionStage();
   }
 
   @Override
@@ -203,19 +213,25 @@ final class ResumableWatch implements WatchHandle {
       if (start == null) {
         return;
       }
+      long position;
       synchronized (lock) {
-        if (call == stream) {
-          try {
-            lastSequence = Math.max(lastSequence, Long.parseLong(start));
-          } catch (NumberFormatException e) {
-            // A server that sends garbage here just gives no early resume point.
-          }
+        if (call != stream) {
+          return;
         }
+        try {
+          lastSequence = Math.max(lastSequence, Long.parseLong(start));
+        } catch (NumberFormatException e) {
+          // A server that sends garbage here just gives no early resume point.
+          return;
+        }
+        position = lastSequence;
       }
+      startPosition.complete(position);
     }
 
     @Override
     public void onMessage(ActivityEvent event) {
+      long startedAfter;
       synchronized (lock) {
         if (call != stream || done) {
           return;
@@ -226,12 +242,15 @@ final class ResumableWatch implements WatchHandle {
           requestMore();
           return;
         }
+        startedAfter = lastSequence;
         lastSequence = event.getSequence();
         failuresInARow = 0;
         if (demand != Long.MAX_VALUE) {
           demand--;
         }
       }
+      // A server that announces no start position has started once it sends an event.
+      startPosition.complete(startedAfter);
       sink.onEvent(event);
       synchronized (lock) {
         if (call == stream) {
@@ -264,8 +283,10 @@ final class ResumableWatch implements WatchHandle {
         }
       }
       if (completed) {
+        startPosition.complete(lastSequence());
         sink.onCompleted();
       } else if (failure != null) {
+        startPosition.completeExceptionally(failure);
         sink.onError(failure);
       }
     }
