@@ -10,6 +10,8 @@ import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.NewUser;
 import io.github.usergrpc.user.server.store.StoreUnavailableException;
 import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -37,15 +39,18 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -91,6 +96,59 @@ class UserServerTest {
 
     assertThat(page.getUsersList()).extracting(UserResponse::getId)
         .containsExactly("id-e", "id-d", "id-c", "id-b", "id-a");
+  }
+
+  /**
+   * user.proto promises newest first by creation time, to the millisecond: users created within one second
+   * share {@code created_at} (seconds) and still come back newest first, not by id.
+   */
+  @Test
+  void listUsers_createdWithinOneSecond_areNewestFirst_notById() throws Exception {
+    List<UserStore> stores = List.of(new InMemoryUserStore(), JdbcUserStore.open(
+        JdbcSettings.newBuilder().setJdbcUrl("jdbc:h2:mem:order-" + UUID.randomUUID()).build()));
+    for (UserStore store : stores) {
+      cleanup.add(store::close);
+      AtomicInteger ids = new AtomicInteger();
+      InProcessServer server = start(store, b -> b
+          .setClock(new TickingClock(Instant.parse("2026-01-01T00:00:00.100Z"), Duration.ofMillis(3)))
+          // Ids that sort against creation order, so that an order by id would show.
+          .setIdGenerator(() -> "id-" + (char) ('z' - ids.getAndIncrement())));
+      for (int i = 0; i < 6; i++) {
+        create(server, "u" + i + "@example.com");
+      }
+
+      ListUsersResponse page = server.blocking().listUsers(ListUsersRequest.getDefaultInstance());
+
+      assertThat(page.getUsersList()).extracting(UserResponse::getCreatedAt).containsOnly(1767225600L);
+      assertThat(page.getUsersList()).as("on %s", store).extracting(UserResponse::getId)
+          .containsExactly("id-u", "id-v", "id-w", "id-x", "id-y", "id-z");
+    }
+  }
+
+  /** A clock that moves forward by a fixed step every time it is read. */
+  private static final class TickingClock extends Clock {
+    private final AtomicLong nanos;
+    private final long stepNanos;
+
+    TickingClock(Instant start, Duration step) {
+      this.nanos = new AtomicLong(start.getEpochSecond() * 1_000_000_000L + start.getNano());
+      this.stepNanos = step.toNanos();
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochSecond(0, nanos.getAndAdd(stepNanos));
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
   }
 
   @Test

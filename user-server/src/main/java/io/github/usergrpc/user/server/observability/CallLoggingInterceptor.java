@@ -38,8 +38,11 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
     String sent = headers.get(REQUEST_ID);
     String requestId = sent != null && SAFE_REQUEST_ID.matcher(sent).matches() ? sent : null;
     return next.startCall(new SimpleForwardingServerCall<>(call) {
+      private boolean headersSent;
+
       @Override
       public void sendHeaders(Metadata responseHeaders) {
+        headersSent = true;
         if (requestId != null) {
           responseHeaders.put(REQUEST_ID, requestId);
         }
@@ -48,6 +51,11 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
 
       @Override
       public void close(Status status, Metadata trailers) {
+        // A call that fails before any response (most errors) is answered with trailers only: the id goes
+        // there, since that is when a caller needs it most.
+        if (!headersSent && requestId != null) {
+          trailers.put(REQUEST_ID, requestId);
+        }
         Level level = status.isOk() ? Level.FINE : Level.WARNING;
         if (logger.isLoggable(level)) {
           SocketAddress peer = getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);

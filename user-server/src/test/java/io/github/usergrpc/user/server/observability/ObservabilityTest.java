@@ -17,6 +17,7 @@ import io.grpc.stub.MetadataUtils;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -108,5 +109,24 @@ class ObservabilityTest {
     assertThat(records.get(1).getLevel()).isEqualTo(Level.WARNING);
     assertThat(records.get(1).getMessage()).contains("status=ALREADY_EXISTS");
     assertThat(records).allSatisfy(r -> assertThat(r.getMessage()).doesNotContain("secret.person"));
+  }
+
+  @Test
+  void requestId_isEchoed_onSuccessInTheHeaders_andOnFailureInTheTrailersOnlyResponse() {
+    Metadata sent = new Metadata();
+    sent.put(REQUEST_ID, "req-err-1");
+    AtomicReference<Metadata> headers = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel).withInterceptors(
+        MetadataUtils.newCaptureMetadataInterceptor(headers, trailers),
+        MetadataUtils.newAttachHeadersInterceptor(sent));
+
+    users.createUser(CreateUserRequest.newBuilder().setEmail("echo@example.com").setName("E").build());
+    assertThat(headers.get().get(REQUEST_ID)).isEqualTo("req-err-1");
+
+    assertThatThrownBy(() -> users.getUser(GetUserRequest.newBuilder().setId("nobody").build()))
+        .isInstanceOf(StatusRuntimeException.class);
+    assertThat(headers.get()).as("a trailers-only response has no headers").isNull();
+    assertThat(trailers.get().get(REQUEST_ID)).isEqualTo("req-err-1");
   }
 }
