@@ -3,6 +3,7 @@ package io.github.usergrpc.user.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
@@ -11,6 +12,8 @@ import io.github.usergrpc.user.v1.DeleteUserRequest;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.UpdateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -23,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -43,6 +47,7 @@ class UserClientTest {
   private final ConcurrentLinkedQueue<String> calls = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Metadata> headers = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Object> requests = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Deadline> deadlines = new ConcurrentLinkedQueue<>();
   private String name;
   private UserServer server;
   private UserClient client;
@@ -58,6 +63,10 @@ class UserClientTest {
               Metadata requestHeaders, ServerCallHandler<ReqT, RespT> next) {
             calls.add(call.getMethodDescriptor().getBareMethodName());
             headers.add(requestHeaders);
+            Deadline deadline = Context.current().getDeadline();
+            if (deadline != null) {
+              deadlines.add(deadline);
+            }
             return new SimpleForwardingServerCallListener<>(next.startCall(call, requestHeaders)) {
               @Override
               public void onMessage(ReqT message) {
@@ -166,8 +175,9 @@ class UserClientTest {
   void withTimeout_appliesPerCall_notOnceForAllCalls() throws Exception {
     UserClient fast = client.withTimeout(Duration.ofMillis(300));
     UserResponse user = fast.createUser("t@example.com", "T", "").join();
+    Deadline first = deadlines.peek();
 
-    Thread.sleep(500);
+    Await.until("the first call's deadline to pass", first::isExpired);
 
     assertThat(fast.getUser(user.getId()).join()).isEqualTo(user);
     assertThat(fast.timeouts()).containsValue(Duration.ofMillis(300)).hasSize(6);
@@ -244,7 +254,7 @@ class UserClientTest {
         seen.add("completed");
       }
     });
-    awaitWatches(1);
+    watch.started().toCompletableFuture().get(Await.BOUND.toSeconds(), TimeUnit.SECONDS);
 
     client.recordActivity(user.getId(), "login", "").join();
     client.deleteUser(user.getId()).join();
@@ -256,9 +266,39 @@ class UserClientTest {
   }
 
   @Test
+  void watchActivity_started_completesWithTheStartPosition_andLaterEventsFollowIt() throws Exception {
+    UserResponse user = client.createUser("start@example.com", "S", "").join();
+    ActivityEvent before = client.recordActivity(user.getId(), "before", "").join();
+    LinkedBlockingQueue<ActivityEvent> seen = new LinkedBlockingQueue<>();
+    WatchHandle watch = client.watchActivity(user.getId(), seen::add);
+
+    long start = watch.started().toCompletableFuture().get(Await.BOUND.toSeconds(), TimeUnit.SECONDS);
+    ActivityEvent after = client.recordActivity(user.getId(), "after", "").join();
+
+    assertThat(start).isEqualTo(before.getSequence());
+    assertThat(seen.poll(Await.BOUND.toSeconds(), TimeUnit.SECONDS)).isEqualTo(after);
+    watch.cancel();
+    assertThat(watch.started().toCompletableFuture().join()).as("stays completed").isEqualTo(start);
+  }
+
+  @Test
+  void watchActivity_cancelledBeforeItStarted_failsStarted() {
+    // No server under that name: the watch keeps reconnecting and never starts.
+    try (UserClient nowhere = UserClient.newBuilder()
+        .setChannelBuilder(InProcessChannelBuilder.forName("nowhere-" + UUID.randomUUID())).build()) {
+      WatchHandle watch = nowhere.watchActivity("someone", event -> { });
+
+      watch.cancel();
+
+      assertThatThrownBy(() -> watch.started().toCompletableFuture().join())
+          .hasCauseInstanceOf(CancellationException.class);
+    }
+  }
+
+  @Test
   void watchActivity_unknownUser_endsWithNotFound() throws Exception {
     LinkedBlockingQueue<UserServiceException> errors = new LinkedBlockingQueue<>();
-    client.watchActivity("no-such-user", new ActivityListener() {
+    WatchHandle watch = client.watchActivity("no-such-user", new ActivityListener() {
       @Override
       public void onEvent(ActivityEvent event) {}
 
@@ -269,6 +309,8 @@ class UserClientTest {
     });
 
     assertThat(errors.poll(5, TimeUnit.SECONDS)).isInstanceOf(UserNotFoundException.class);
+    assertThatThrownBy(() -> watch.started().toCompletableFuture().join())
+        .hasCauseInstanceOf(UserNotFoundException.class);
   }
 
   @Test
@@ -368,14 +410,8 @@ class UserClientTest {
         .hasMessage("the client is closed");
   }
 
-  private void awaitWatches(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (server.activeWatches() != count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("expected " + count + " watches, have " + server.activeWatches());
-      }
-      Thread.sleep(5);
-    }
+  private void awaitWatches(int count) {
+    Await.until(() -> count + " watches, have " + server.activeWatches(), () -> server.activeWatches() == count);
   }
 
   private static Throwable failure(CompletableFuture<?> future) {

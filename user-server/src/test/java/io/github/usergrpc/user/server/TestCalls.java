@@ -173,15 +173,9 @@ final class TestCalls {
         WatchRequest.newBuilder().setUserId(userId).build(), new Metadata(), CallOptions.DEFAULT);
   }
 
-  /** Waits up to 10 seconds until {@code server} has {@code count} open watch streams. */
-  static void awaitWatches(UserServer server, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (server.activeWatches() != count) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("expected " + count + " watches, have " + server.activeWatches());
-      }
-      Thread.sleep(5);
-    }
+  /** Waits until {@code server} has {@code count} open watch streams. */
+  static void awaitWatches(UserServer server, int count) {
+    Await.until(() -> count + " watches, have " + server.activeWatches(), () -> server.activeWatches() == count);
   }
 
   /** Returns headers carrying {@code authorization: Bearer <token>}. */

@@ -322,15 +322,9 @@ class UserServerTest {
     return server.blocking().createUser(CreateUserRequest.newBuilder().setEmail(email).setName("N").build());
   }
 
-  private static void awaitHealth(HealthGrpc.HealthBlockingStub health, String service, ServingStatus expected)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus() != expected) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("health of '" + service + "' never became " + expected);
-      }
-      Thread.sleep(10);
-    }
+  private static void awaitHealth(HealthGrpc.HealthBlockingStub health, String service, ServingStatus expected) {
+    Await.until("health of '" + service + "' to become " + expected,
+        () -> health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus() == expected);
   }
 
   private static String reason(Throwable e) {

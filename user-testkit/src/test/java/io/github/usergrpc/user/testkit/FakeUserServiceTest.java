@@ -46,7 +46,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class FakeUserServiceTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(5);
+  /** How long a condition may take before the test fails: generous, for a machine busy with other builds. */
+  private static final Duration WAIT = Duration.ofSeconds(30);
 
   @RegisterExtension
   final FakeUserServiceExtension extension = new FakeUserServiceExtension();

@@ -46,7 +46,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class UserClientAgainstFakeTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(5);
+  /** How long a condition may take before the test fails: generous, for a machine busy with other builds. */
+  private static final Duration WAIT = Duration.ofSeconds(30);
 
   @RegisterExtension
   final FakeUserServiceExtension users = new FakeUserServiceExtension();
@@ -161,12 +162,12 @@ class UserClientAgainstFakeTest {
   // ---- Deadlines and cancellation --------------------------------------------------------------------
 
   @Test
-  void getUser_deadlineOf50msAgainstA500msDelay_failsInAbout50ms_andTheServerSeesTheCancellation() {
+  void getUser_deadlineOf50msAgainstAHeldCall_failsAtTheDeadline_andTheServerSeesTheCancellation() {
     FakeUserService fake = users.fake();
     UserResponse user = fake.givenUser();
     UserClient client = users.client();
     client.getUser(user.getId()).join();
-    fake.delay(UserServiceGrpc.getGetUserMethod(), Duration.ofMillis(500));
+    fake.freeze(UserServiceGrpc.getGetUserMethod());
 
     long start = System.nanoTime();
     CompletableFuture<UserResponse> read = client.withTimeout(Duration.ofMillis(50)).getUser(user.getId());
@@ -174,10 +175,13 @@ class UserClientAgainstFakeTest {
     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
 
     assertThat(failure).isInstanceOf(DeadlineExceededException.class);
-    assertThat(elapsed).isGreaterThanOrEqualTo(Duration.ofMillis(45)).isLessThan(Duration.ofMillis(400));
+    // The held call never ends by itself: only the deadline can end it. No upper bound on the time, which
+    // a busy machine stretches.
+    assertThat(elapsed).isGreaterThanOrEqualTo(Duration.ofMillis(45));
     RecordedCall<GetUserRequest> cancelled = fake.awaitCancellation(UserServiceGrpc.getGetUserMethod(), WAIT);
     assertThat(cancelled.status()).isEmpty();
     assertThat(cancelled.timeout()).hasValueSatisfying(t -> assertThat(t).isLessThanOrEqualTo(Duration.ofMillis(50)));
+    fake.unfreeze(UserServiceGrpc.getGetUserMethod());
   }
 
   @Test

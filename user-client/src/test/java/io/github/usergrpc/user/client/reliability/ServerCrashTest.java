@@ -3,6 +3,7 @@ package io.github.usergrpc.user.client.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.client.UserClient;
+import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.ServerProcess;
 import io.github.usergrpc.user.v1.UserResponse;
 import java.sql.Connection;
@@ -108,14 +109,8 @@ abstract class ServerCrashTest {
     }
   }
 
-  private static void awaitAtLeast(Map<?, ?> map, int size) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (map.size() < size) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("only " + map.size() + " creates acknowledged");
-      }
-      Thread.sleep(10);
-    }
+  private static void awaitAtLeast(Map<?, ?> map, int size) {
+    Await.until(() -> size + " acknowledged creates, have " + map.size(), () -> map.size() >= size);
   }
 
   private static void awaitFailures(AtomicInteger failures) throws InterruptedException {
