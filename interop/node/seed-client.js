@@ -18,10 +18,10 @@ const protoLoader = require("@grpc/proto-loader");
 
 const OVERALL_TIMEOUT_MS = 30_000;
 const CALL_DEADLINE_MS = 10_000;
-// A live watch only sees events committed after the server registered it. The original contract has
-// no resume field (our superset's WatchRequest.resume_after is unknown to this client), so the best
-// a seed client can do is to wait a little after starting the watch before it changes the user.
-const WATCH_REGISTRATION_GRACE_MS = 300;
+// A live watch only sees events committed after the server started it. The original contract has no
+// resume field (our superset's WatchRequest.resume_after is unknown to this client), but any gRPC client
+// sees the response headers, which our server sends as soon as the stream has started: the client waits
+// for them (grpc-js' "metadata" event) before it changes the user, instead of guessing a delay.
 
 // The seed, by its path from the repository root (this file is <root>/interop/node/seed-client.js).
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -134,10 +134,6 @@ function waitForReady() {
   });
 }
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function main() {
   step("connect");
   await waitForReady();
@@ -203,6 +199,7 @@ async function main() {
   let streamError = null;
   let streamStatus = null;
   const call = client.watchUserActivity({ userId: created.id });
+  const streamStarted = new Promise((resolve) => call.on("metadata", () => resolve("started")));
   const streamDone = new Promise((resolve) => {
     call.on("data", (event) => events.push(event));
     call.on("status", (status) => {
@@ -214,10 +211,15 @@ async function main() {
     });
     call.on("end", () => resolve());
   });
-  // See WATCH_REGISTRATION_GRACE_MS: without a resume point, give the server time to register the
-  // watch, or the changes below may happen before it listens.
-  await sleep(WATCH_REGISTRATION_GRACE_MS);
+  // Without a resume point, the changes below must come after the server started the watch.
+  let startTimer;
+  const startTimeout = new Promise((resolve) => {
+    startTimer = setTimeout(() => resolve("timeout"), CALL_DEADLINE_MS);
+  });
+  const start = await Promise.race([streamStarted, streamDone.then(() => "ended"), startTimeout]);
+  clearTimeout(startTimer);
   check(streamError === null, `the watch failed: ${describeError(streamError)}`);
+  check(start === "started", `the watch sent no response headers within ${CALL_DEADLINE_MS / 1000} s (${start})`);
   ok(`watching ${created.id}`);
 
   step("updateUser role");
