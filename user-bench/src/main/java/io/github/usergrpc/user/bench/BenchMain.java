@@ -15,6 +15,7 @@ import java.util.Arrays;
  * client         UserClient facade vs the raw async stub; fake start plus first call
  * soak           mixed traffic at a fixed rate for minutes: errors, server heap, fds and threads over time;
  *                exits with 1 when a check fails
+ * embedded-store the embedded H2 file's size under sustained writes against the data it holds
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -24,7 +25,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|soak|bare-server [--option value ...]");
+      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|soak|embedded-store|bare-server [--option value ...]");
       System.exit(2);
     }
     Args options = new Args(args, 1);
@@ -34,6 +35,7 @@ public final class BenchMain {
       case "pagination" -> PaginationBench.run(options);
       case "watch" -> WatchBench.run(options);
       case "client" -> ClientBench.run(options);
+      case "embedded-store" -> EmbeddedStoreBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 final class BenchmarksFile {
 
   static final String[] ORDER = {"load", "serialization", "pagination", "watch", "client", "soak-h2",
-      "soak-postgres", "soak-memory"};
+      "soak-postgres", "soak-memory", "embedded-store"};
 
   private BenchmarksFile() {}
 
