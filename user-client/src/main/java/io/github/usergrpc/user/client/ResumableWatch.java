@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.client;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.github.usergrpc.user.api.Headers;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.github.usergrpc.user.v1.WatchRequest;
@@ -38,8 +39,7 @@ final class ResumableWatch implements WatchHandle {
   }
 
   static final int WINDOW = 32;
-  private static final Metadata.Key<String> RESUME_AFTER =
-      Metadata.Key.of("activity-resume-after", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> RESUME_AFTER = Headers.ACTIVITY_RESUME_AFTER_KEY;
   /** Statuses after which a new stream may succeed; anything else ends the watch. */
   private static final Set<Status.Code> TRANSIENT = EnumSet.of(Status.Code.UNAVAILABLE,
       Status.Code.RESOURCE_EXHAUSTED, Status.Code.ABORTED, Status.Code.INTERNAL, Status.Code.UNKNOWN,
