@@ -12,6 +12,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -52,6 +53,7 @@ final class ResumableWatch implements WatchHandle {
   private final Duration maxBackoff;
   private final String userId;
   private final Sink sink;
+  private final boolean validateRequests;
   private final Object lock = new Object();
 
   @GuardedBy("lock")
@@ -74,7 +76,8 @@ final class ResumableWatch implements WatchHandle {
   private ScheduledFuture<?> pendingReconnect;
 
   ResumableWatch(Channel channel, CallOptions options, ScheduledExecutorService scheduler,
-      Duration initialBackoff, Duration maxBackoff, String userId, long resumeAfter, Sink sink) {
+      Duration initialBackoff, Duration maxBackoff, String userId, long resumeAfter, Sink sink,
+      boolean validateRequests) {
     this.channel = channel;
     this.options = options;
     this.scheduler = scheduler;
@@ -83,6 +86,7 @@ final class ResumableWatch implements WatchHandle {
     this.userId = userId;
     this.lastSequence = resumeAfter;
     this.sink = sink;
+    this.validateRequests = validateRequests;
   }
 
   /**
@@ -149,6 +153,21 @@ final class ResumableWatch implements WatchHandle {
   }
 
   private void connect() {
+    if (validateRequests) {
+      // A bad request (such as an empty user id) ends the watch as the server's answer would, without a call.
+      Optional<InvalidArgumentException> invalid = LocalValidation.check(
+          WatchRequest.newBuilder().setUserId(userId).setResumeAfter(lastSequence()).build());
+      if (invalid.isPresent()) {
+        synchronized (lock) {
+          if (done) {
+            return;
+          }
+          done = true;
+        }
+        sink.onError(invalid.get());
+        return;
+      }
+    }
     ClientCall<WatchRequest, ActivityEvent> next = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
         options);
     long resumeAfter;

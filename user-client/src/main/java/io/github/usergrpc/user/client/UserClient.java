@@ -450,7 +450,7 @@ public final class UserClient implements AutoCloseable {
             resources.watches.remove(self[0]);
             sink.onError(error);
           }
-        });
+        }, resources.validateRequests);
     self[0] = watch;
     resources.watches.add(watch);
     return watch;
