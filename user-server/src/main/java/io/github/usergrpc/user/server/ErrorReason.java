@@ -56,12 +56,20 @@ public enum ErrorReason {
     this.proto = io.github.usergrpc.user.v1.ErrorReason.valueOf(name());
   }
 
-  /** Returns the status code this reason comes with; {@link ErrorReasons#code}. */
+  /**
+   * Returns the status code this reason comes with.
+   *
+   * @return {@link ErrorReasons#code} of {@link #toProto()}
+   */
   public Status.Code code() {
     return ErrorReasons.code(proto);
   }
 
-  /** Returns the contract's reason of the same name. */
+  /**
+   * Returns the contract's reason of the same name.
+   *
+   * @return the generated enum's constant
+   */
   public io.github.usergrpc.user.v1.ErrorReason toProto() {
     return proto;
   }

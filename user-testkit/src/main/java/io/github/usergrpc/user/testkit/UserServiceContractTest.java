@@ -669,6 +669,11 @@ public abstract class UserServiceContractTest {
   /**
    * Asserts that {@code call} fails with {@code code} and an {@code ErrorInfo} of this service's domain with
    * {@code reason}.
+   *
+   * @param call the call
+   * @param code the status code expected
+   * @param reason the reason expected
+   * @return the failure, for further checks
    */
   protected static StatusRuntimeException assertError(Runnable call, Status.Code code, ErrorReason reason) {
     return assertError(call, code, reason.name());
