@@ -154,7 +154,8 @@ final class ResumableWatch implements WatchHandle {
 
   private void connect() {
     if (validateRequests) {
-      // A bad request (such as an empty user id) ends the watch as the server's answer would, without a call.
+      // A bad request (such as an empty user id) ends the watch as the server's answer would, without a call;
+      // on the scheduler, so that the sink never hears of it before watchActivity has returned its handle.
       Optional<InvalidArgumentException> invalid = LocalValidation.check(
           WatchRequest.newBuilder().setUserId(userId).setResumeAfter(lastSequence()).build());
       if (invalid.isPresent()) {
@@ -164,7 +165,7 @@ final class ResumableWatch implements WatchHandle {
           }
           done = true;
         }
-        sink.onError(invalid.get());
+        scheduler.execute(() -> sink.onError(invalid.get()));
         return;
       }
     }
