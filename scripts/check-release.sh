@@ -8,7 +8,8 @@
 #   - the jar modules: the jar, -sources.jar and -javadoc.jar;
 #   - the metadata Central requires (name, description, url, licenses, scm, developers) as Maven computes it for a
 #     consumer (see "Metadata" in the checker below);
-#   - the user-api jar holds only classes under io/github/usergrpc/user/v1/, .proto files and META-INF entries.
+#   - the user-api jar holds only classes under io/github/usergrpc/user/v1/ (generated) and io/github/usergrpc/user/api/
+#     (the shared wire vocabulary), .proto files and META-INF entries.
 # All problems are listed before the script fails. Needs Java 17 and python3. Run from anywhere in the repository.
 #
 # Environment:
@@ -212,19 +213,20 @@ for artifact in jar_modules:
             err(f"{artifact}: {jar.name} was not deployed"
                 + (" (the source and javadoc plugins make none for a module without main sources)" if suffix else ""))
 
-# --- user-api holds the generated contract only ------------------------------------------------------------------------
+# --- user-api holds the contract and its vocabulary only ---------------------------------------------------------------
 if "user-api" in jar_modules:
     jar = artifact_dir(GROUP, "user-api", version) / f"user-api-{version}.jar"
     if jar.is_file():
-        package = "io/github/usergrpc/user/v1/"
-        allowed_dirs = {package[: i + 1] for i, c in enumerate(package) if c == "/"}
+        # The generated contract, and the hand-written wire vocabulary beside it.
+        packages = ["io/github/usergrpc/user/v1/", "io/github/usergrpc/user/api/"]
+        allowed_dirs = {p[: i + 1] for p in packages for i, c in enumerate(p) if c == "/"}
         strays = [n for n in zipfile.ZipFile(jar).namelist()
                   if not (n.startswith("META-INF/") or n.endswith(".proto") or n in allowed_dirs
-                          or (n.startswith(package) and (n.endswith(".class") or n.endswith("/"))))]
+                          or any(n.startswith(p) and (n.endswith(".class") or n.endswith("/")) for p in packages))]
         if strays:
-            err("user-api: the jar holds more than the generated contract: " + ", ".join(strays))
+            err("user-api: the jar holds more than the contract and its vocabulary: " + ", ".join(strays))
         else:
-            ok(f"user-api jar: only classes under {package}, .proto files and META-INF entries")
+            ok(f"user-api jar: only classes under {' and '.join(packages)}, .proto files and META-INF entries")
 
 print()
 if errors:

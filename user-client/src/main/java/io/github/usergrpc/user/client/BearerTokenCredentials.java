@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.client;
 
+import io.github.usergrpc.user.api.Headers;
 import io.grpc.CallCredentials;
 import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
@@ -13,8 +14,7 @@ import java.util.function.Supplier;
  */
 final class BearerTokenCredentials extends CallCredentials {
 
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> AUTHORIZATION = Headers.AUTHORIZATION_KEY;
 
   private final Supplier<String> token;
 

@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.client;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.github.usergrpc.user.api.Headers;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.github.usergrpc.user.v1.WatchRequest;
@@ -11,6 +12,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -41,8 +43,7 @@ final class ResumableWatch implements WatchHandle {
   }
 
   static final int WINDOW = 32;
-  private static final Metadata.Key<String> RESUME_AFTER =
-      Metadata.Key.of("activity-resume-after", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> RESUME_AFTER = Headers.ACTIVITY_RESUME_AFTER_KEY;
   /** Statuses after which a new stream may succeed; anything else ends the watch. */
   private static final Set<Status.Code> TRANSIENT = EnumSet.of(Status.Code.UNAVAILABLE,
       Status.Code.RESOURCE_EXHAUSTED, Status.Code.ABORTED, Status.Code.INTERNAL, Status.Code.UNKNOWN,
@@ -55,6 +56,7 @@ final class ResumableWatch implements WatchHandle {
   private final Duration maxBackoff;
   private final String userId;
   private final Sink sink;
+  private final boolean validateRequests;
   private final CompletableFuture<Long> startPosition = new CompletableFuture<>();
   private final Object lock = new Object();
 
@@ -78,7 +80,8 @@ final class ResumableWatch implements WatchHandle {
   private ScheduledFuture<?> pendingReconnect;
 
   ResumableWatch(Channel channel, CallOptions options, ScheduledExecutorService scheduler,
-      Duration initialBackoff, Duration maxBackoff, String userId, long resumeAfter, Sink sink) {
+      Duration initialBackoff, Duration maxBackoff, String userId, long resumeAfter, Sink sink,
+      boolean validateRequests) {
     this.channel = channel;
     this.options = options;
     this.scheduler = scheduler;
@@ -87,6 +90,7 @@ final class ResumableWatch implements WatchHandle {
     this.userId = userId;
     this.lastSequence = resumeAfter;
     this.sink = sink;
+    this.validateRequests = validateRequests;
   }
 
   /**
@@ -159,6 +163,23 @@ final class ResumableWatch implements WatchHandle {
   }
 
   private void connect() {
+    if (validateRequests) {
+      // A bad request (such as an empty user id) ends the watch as the server's answer would, without a call;
+      // on the scheduler, so that the sink never hears of it before watchActivity has returned its handle.
+      Optional<InvalidArgumentException> invalid = LocalValidation.check(
+          WatchRequest.newBuilder().setUserId(userId).setResumeAfter(lastSequence()).build());
+      if (invalid.isPresent()) {
+        synchronized (lock) {
+          if (done) {
+            return;
+          }
+          done = true;
+        }
+        startPosition.completeExceptionally(invalid.get());
+        scheduler.execute(() -> sink.onError(invalid.get()));
+        return;
+      }
+    }
     ClientCall<WatchRequest, ActivityEvent> next = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
         options);
     long resumeAfter;

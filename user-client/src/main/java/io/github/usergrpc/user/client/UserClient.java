@@ -450,7 +450,7 @@ public final class UserClient implements AutoCloseable {
             resources.watches.remove(self[0]);
             sink.onError(error);
           }
-        });
+        }, resources.validateRequests);
     self[0] = watch;
     resources.watches.add(watch);
     return watch;
@@ -459,8 +459,8 @@ public final class UserClient implements AutoCloseable {
   private <ReqT extends Message, RespT> CompletableFuture<RespT> call(MethodDescriptor<ReqT, RespT> method,
       Method which, ReqT request, boolean safeToRetry) {
     requireNonNull(request, "request");
-    if (resources.validator != null) {
-      Optional<InvalidArgumentException> invalid = resources.validator.check(request);
+    if (resources.validateRequests) {
+      Optional<InvalidArgumentException> invalid = LocalValidation.check(request);
       if (invalid.isPresent()) {
         return CompletableFuture.failedFuture(invalid.get());
       }
@@ -519,7 +519,7 @@ public final class UserClient implements AutoCloseable {
     final boolean ownsScheduler;
     final Executor callbackExecutor;
     final CallCredentials credentials;
-    final RequestValidator validator;
+    final boolean validateRequests;
     final boolean automaticRequestIds;
     final boolean waitForReady;
     final Duration watchInitialBackoff;
@@ -566,7 +566,10 @@ public final class UserClient implements AutoCloseable {
       }) : builder.scheduler;
       callbackExecutor = builder.callbackExecutor;
       credentials = builder.bearerToken == null ? null : new BearerTokenCredentials(builder.bearerToken);
-      validator = builder.validateRequests ? new RequestValidator() : null;
+      validateRequests = builder.validateRequests;
+      if (validateRequests) {
+        LocalValidation.compileRules();
+      }
       automaticRequestIds = builder.automaticRequestIds;
       waitForReady = builder.waitForReady;
       watchInitialBackoff = builder.watchInitialBackoff;

@@ -2,6 +2,8 @@ package io.github.usergrpc.user.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.usergrpc.user.api.Headers;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -32,8 +34,7 @@ final class AuthInterceptor implements ServerInterceptor {
 
   private static final Logger logger = Logger.getLogger(AuthInterceptor.class.getName());
 
-  static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> AUTHORIZATION = Headers.AUTHORIZATION_KEY;
   private static final String BEARER = "bearer ";
 
   /** The scope each method needs; a method missing here is denied to everyone. */

@@ -5,12 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import io.github.usergrpc.user.api.ErrorReasons;
+import io.github.usergrpc.user.api.RequestValidator;
 import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.server.store.EtagMismatchException;
 import io.github.usergrpc.user.server.store.RequestIdReusedException;
 import io.github.usergrpc.user.server.store.ResumePointExpiredException;
 import io.github.usergrpc.user.server.store.StoreUnavailableException;
 import io.github.usergrpc.user.server.store.UserNotFoundException;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -87,35 +90,21 @@ final class ErrorMapper {
    */
   static StatusRuntimeException error(ErrorReason reason, String message, Map<String, String> metadata) {
     return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-        .setCode(reason.code().value())
+        .setCode(ErrorReasons.code(reason).value())
         .setMessage(message)
-        .addDetails(Any.pack(errorInfo(reason.name(), metadata)))
+        .addDetails(Any.pack(ErrorReasons.errorInfo(reason, metadata)))
         .build());
   }
 
   /**
-   * Returns the INVALID_ARGUMENT exception for broken validation rules: an {@code ErrorInfo} with reason
-   * INVALID_FIELDS and a {@code BadRequest} with one field violation per broken rule.
+   * Returns the INVALID_ARGUMENT exception for broken validation rules, as {@link
+   * RequestValidator#invalidFields} describes it.
    *
    * @param badRequest the violations
    * @return the exception
    */
   static StatusRuntimeException invalidFields(BadRequest badRequest) {
-    StringBuilder message = new StringBuilder("invalid request: ");
-    for (int i = 0; i < badRequest.getFieldViolationsCount(); i++) {
-      BadRequest.FieldViolation violation = badRequest.getFieldViolations(i);
-      if (i > 0) {
-        message.append("; ");
-      }
-      message.append(violation.getField().isEmpty() ? "request" : violation.getField())
-          .append(' ').append(violation.getDescription());
-    }
-    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-        .setCode(Status.Code.INVALID_ARGUMENT.value())
-        .setMessage(message.toString())
-        .addDetails(Any.pack(errorInfo(ErrorReason.INVALID_FIELDS.name(), Map.of())))
-        .addDetails(Any.pack(badRequest))
-        .build());
+    return StatusProto.toStatusRuntimeException(RequestValidator.invalidFields(badRequest));
   }
 
   /**
@@ -129,20 +118,13 @@ final class ErrorMapper {
     com.google.rpc.Status details = com.google.rpc.Status.newBuilder()
         .setCode(status.getCode().value())
         .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription())
-        .addDetails(Any.pack(errorInfo(status.getCode().name(), Map.of())))
+        .addDetails(Any.pack(ErrorInfo.newBuilder()
+            .setReason(status.getCode().name()).setDomain(ErrorReasons.DOMAIN).build()))
         .build();
     Metadata merged = new Metadata();
     if (trailers != null) {
       merged.merge(trailers);
     }
     return StatusProto.toStatusRuntimeException(details, merged);
-  }
-
-  private static ErrorInfo errorInfo(String reason, Map<String, String> metadata) {
-    return ErrorInfo.newBuilder()
-        .setReason(reason)
-        .setDomain(ErrorReason.DOMAIN)
-        .putAllMetadata(metadata)
-        .build();
   }
 }

@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.server;
 
 import io.github.usergrpc.user.server.store.PageCursor;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.StatusRuntimeException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;

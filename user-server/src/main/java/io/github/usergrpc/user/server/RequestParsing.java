@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server;
 
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Attributes;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;

@@ -2,14 +2,11 @@ package io.github.usergrpc.user.server;
 
 import static java.util.Objects.requireNonNull;
 
-import build.buf.protovalidate.Validator;
-import build.buf.protovalidate.ValidatorFactory;
-import build.buf.protovalidate.exceptions.CompilationException;
+import io.github.usergrpc.user.api.RequestValidator;
 import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.StoreException;
 import io.github.usergrpc.user.server.store.UserStore;
-import io.github.usergrpc.user.v1.UserProto;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -115,7 +112,7 @@ public final class UserServer implements AutoCloseable {
    * authentication, on the headers before any parsing), parsing, error details, the given interceptors,
    * validation, the watch headers, then the handlers.
    */
-  private static ServerServiceDefinition definition(UserService service, Validator validator,
+  private static ServerServiceDefinition definition(UserService service, RequestValidator validator,
       List<ServerInterceptor> interceptors, List<ServerInterceptor> outer) {
     // ServerInterceptors.intercept runs the last interceptor of the list first.
     List<ServerInterceptor> chain = new ArrayList<>();
@@ -511,26 +508,8 @@ public final class UserServer implements AutoCloseable {
       return max;
     }
 
-    private Validator validator() {
-      return SharedValidator.INSTANCE;
-    }
-  }
-
-  /**
-   * One validator per JVM: it is thread-safe and depends only on user.proto, and compiling its rules costs
-   * tens of milliseconds (seconds for the first in a JVM), which every server, such as each testkit fake,
-   * would otherwise pay again. Compiled up front so that the first calls are fast.
-   */
-  private static final class SharedValidator {
-    static final Validator INSTANCE = compile();
-
-    private static Validator compile() {
-      try {
-        return ValidatorFactory.newBuilder().buildWithDescriptors(
-            UserProto.getDescriptor().getMessageTypes(), false);
-      } catch (CompilationException e) {
-        throw new IllegalStateException("the validation rules of user.proto do not compile", e);
-      }
+    private RequestValidator validator() {
+      return RequestValidator.get();
     }
   }
 }

@@ -5,6 +5,7 @@ import io.github.usergrpc.user.server.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.UserNotFoundException;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.ArrayDeque;

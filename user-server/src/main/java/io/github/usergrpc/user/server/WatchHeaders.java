@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server;
 
+import io.github.usergrpc.user.api.Headers;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -11,18 +12,13 @@ import io.grpc.ServerInterceptor;
 
 /**
  * Lets a WatchUserActivity stream send its response headers as soon as it has started, carrying
- * {@value #RESUME_AFTER_HEADER}: the sequence the stream starts after. A client whose stream breaks before
- * the first event reconnects with that value as {@code resume_after} and misses nothing; without it, a
+ * {@value Headers#ACTIVITY_RESUME_AFTER}: the sequence the stream starts after. A client whose stream breaks
+ * before the first event reconnects with that value as {@code resume_after} and misses nothing; without it, a
  * live-only watch (resume_after 0) would have no position to resume from. Clients that do not know the
  * header ignore it.
  */
 final class WatchHeaders implements ServerInterceptor {
 
-  /** The response header with the sequence a watch stream starts after. */
-  static final String RESUME_AFTER_HEADER = "activity-resume-after";
-
-  private static final Metadata.Key<String> RESUME_AFTER =
-      Metadata.Key.of(RESUME_AFTER_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final Context.Key<HeaderSender<?, ?>> SENDER = Context.key("user-grpc-watch-headers");
 
   /** Sends the headers of the current watch call with its start position; does nothing outside one. */
@@ -57,7 +53,7 @@ final class WatchHeaders implements ServerInterceptor {
         return;
       }
       Metadata headers = new Metadata();
-      headers.put(RESUME_AFTER, Long.toString(resumeAfter));
+      headers.put(Headers.ACTIVITY_RESUME_AFTER_KEY, Long.toString(resumeAfter));
       sendHeaders(headers);
     }
 

@@ -7,9 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import io.github.usergrpc.user.api.ErrorReasons;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.ListUsersResponse;
@@ -72,8 +74,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 public abstract class UserServiceContractTest {
 
-  /** The {@code ErrorInfo.domain} of every error of the UserService. */
-  public static final String ERROR_DOMAIN = "usergrpc.github.io";
+  /** The {@code ErrorInfo.domain} of every error of the UserService; {@link ErrorReasons#DOMAIN}. */
+  public static final String ERROR_DOMAIN = ErrorReasons.DOMAIN;
 
   /** Returns a channel to the implementation under test; called for every test. */
   protected abstract Channel channel();
@@ -121,7 +123,7 @@ public abstract class UserServiceContractTest {
     create(email, "First", "");
 
     assertError(() -> create(email.toUpperCase(Locale.ROOT), "Second", ""),
-        Status.Code.ALREADY_EXISTS, "EMAIL_ALREADY_EXISTS");
+        Status.Code.ALREADY_EXISTS, ErrorReason.EMAIL_ALREADY_EXISTS);
   }
 
   @Test
@@ -145,7 +147,7 @@ public abstract class UserServiceContractTest {
 
     assertError(() -> users().createUser(CreateUserRequest.newBuilder().setEmail(uniqueEmail())
         .setName("Other").setRequestId(requestId).build()),
-        Status.Code.INVALID_ARGUMENT, "REQUEST_ID_REUSED");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.REQUEST_ID_REUSED);
   }
 
   @Test
@@ -195,7 +197,7 @@ public abstract class UserServiceContractTest {
 
     StatusRuntimeException e = assertError(
         () -> users().getUser(GetUserRequest.newBuilder().setId(id).build()),
-        Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+        Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
 
     assertThat(e.getStatus().getDescription()).contains(id);
     assertThat(errorInfo(e).getMetadataMap()).containsEntry("user_id", id);
@@ -319,16 +321,16 @@ public abstract class UserServiceContractTest {
 
     for (String bad : List.of(tampered, "not-a-token", token + "x")) {
       assertError(() -> list(ListUsersRequest.newBuilder().setRoleFilter(role).setPageToken(bad).build()),
-          Status.Code.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN");
+          Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_PAGE_TOKEN);
     }
     assertError(() -> list(ListUsersRequest.newBuilder().setRoleFilter(uniqueRole()).setPageToken(token).build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_PAGE_TOKEN);
   }
 
   @Test
   void listUsers_pageTokenWithLaterPage_isInvalidFields() {
     assertError(() -> list(ListUsersRequest.newBuilder().setPage(3).setPageToken("x").build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
   }
 
   // ---- UpdateUser ----------------------------------------------------------------------------------
@@ -370,7 +372,7 @@ public abstract class UserServiceContractTest {
   @Test
   void updateUser_unknownId_isNotFound() {
     assertError(() -> users().updateUser(UpdateUserRequest.newBuilder()
-        .setId(UUID.randomUUID().toString()).setName("x").build()), Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+        .setId(UUID.randomUUID().toString()).setName("x").build()), Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
   }
 
   @Test
@@ -379,7 +381,7 @@ public abstract class UserServiceContractTest {
     users().updateUser(UpdateUserRequest.newBuilder().setId(user.getId()).setName("Changed").build());
 
     assertError(() -> users().updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
-        .setName("Lost").setEtag(user.getEtag()).build()), Status.Code.ABORTED, "ETAG_MISMATCH");
+        .setName("Lost").setEtag(user.getEtag()).build()), Status.Code.ABORTED, ErrorReason.ETAG_MISMATCH);
     assertThat(get(user.getId()).getName()).isEqualTo("Changed");
   }
 
@@ -401,7 +403,7 @@ public abstract class UserServiceContractTest {
 
     assertError(() -> users().updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
         .setEmail(taken.toUpperCase(Locale.ROOT)).build()), Status.Code.ALREADY_EXISTS,
-        "EMAIL_ALREADY_EXISTS");
+        ErrorReason.EMAIL_ALREADY_EXISTS);
   }
 
   @Test
@@ -444,14 +446,14 @@ public abstract class UserServiceContractTest {
 
     users().deleteUser(DeleteUserRequest.newBuilder().setId(user.getId()).build());
 
-    assertError(() -> get(user.getId()), Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+    assertError(() -> get(user.getId()), Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
     assertThat(create(email, "New owner", "").getId()).isNotEqualTo(user.getId());
   }
 
   @Test
   void deleteUser_unknownId_isNotFound() {
     assertError(() -> users().deleteUser(DeleteUserRequest.newBuilder().setId(UUID.randomUUID().toString())
-        .build()), Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+        .build()), Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
   }
 
   @Test
@@ -461,9 +463,9 @@ public abstract class UserServiceContractTest {
         .setName("Kept too").build());
 
     assertError(() -> users().deleteUser(DeleteUserRequest.newBuilder().setId(user.getId())
-        .setEtag(user.getEtag()).build()), Status.Code.ABORTED, "ETAG_MISMATCH");
+        .setEtag(user.getEtag()).build()), Status.Code.ABORTED, ErrorReason.ETAG_MISMATCH);
     users().deleteUser(DeleteUserRequest.newBuilder().setId(user.getId()).setEtag(changed.getEtag()).build());
-    assertError(() -> get(user.getId()), Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+    assertError(() -> get(user.getId()), Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
   }
 
   // ---- Validation and malformed input --------------------------------------------------------------
@@ -472,7 +474,7 @@ public abstract class UserServiceContractTest {
   void createUser_brokenRules_areInvalidArgumentWithOneFieldViolationEach() {
     StatusRuntimeException e = assertError(() -> users().createUser(CreateUserRequest.newBuilder()
         .setEmail("not-an-email").setName("").setRole("Admin!").build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
 
     BadRequest badRequest = detail(e, BadRequest.class);
     assertThat(badRequest.getFieldViolationsList()).extracting(BadRequest.FieldViolation::getField)
@@ -483,17 +485,17 @@ public abstract class UserServiceContractTest {
   @Test
   void everyRpc_validatesItsRequest() {
     assertError(() -> users().getUser(GetUserRequest.getDefaultInstance()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
     assertError(() -> list(ListUsersRequest.newBuilder().setLimit(-1).build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
     assertError(() -> users().updateUser(UpdateUserRequest.newBuilder().setId("x").setEmail("bad").build()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
     assertError(() -> users().deleteUser(DeleteUserRequest.getDefaultInstance()),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
     assertError(() -> users().recordActivity(RecordActivityRequest.newBuilder().setUserId("x")
-        .setAction("user.created").build()), Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        .setAction("user.created").build()), Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
     assertError(() -> users().watchUserActivity(WatchRequest.getDefaultInstance()).hasNext(),
-        Status.Code.INVALID_ARGUMENT, "INVALID_FIELDS");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_FIELDS);
   }
 
   @Test
@@ -509,7 +511,7 @@ public abstract class UserServiceContractTest {
 
     assertError(() -> ClientCalls.blockingUnaryCall(channel(), rawGetUser,
         CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), garbage),
-        Status.Code.INVALID_ARGUMENT, "MALFORMED_REQUEST");
+        Status.Code.INVALID_ARGUMENT, ErrorReason.MALFORMED_REQUEST);
     assertThat(create(uniqueEmail(), "Still serving", "").getId()).isNotEmpty();
   }
 
@@ -535,13 +537,13 @@ public abstract class UserServiceContractTest {
   void recordActivity_unknownUser_isNotFound() {
     assertError(() -> users().recordActivity(RecordActivityRequest.newBuilder()
         .setUserId(UUID.randomUUID().toString()).setAction("page_view").build()),
-        Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+        Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
   }
 
   @Test
   void watchUserActivity_unknownUser_isNotFound() {
     assertError(() -> users().watchUserActivity(WatchRequest.newBuilder()
-        .setUserId(UUID.randomUUID().toString()).build()).hasNext(), Status.Code.NOT_FOUND, "USER_NOT_FOUND");
+        .setUserId(UUID.randomUUID().toString()).build()).hasNext(), Status.Code.NOT_FOUND, ErrorReason.USER_NOT_FOUND);
   }
 
   @Test
@@ -667,6 +669,19 @@ public abstract class UserServiceContractTest {
   /**
    * Asserts that {@code call} fails with {@code code} and an {@code ErrorInfo} of this service's domain with
    * {@code reason}.
+   *
+   * @param call the call
+   * @param code the status code expected
+   * @param reason the reason expected
+   * @return the failure, for further checks
+   */
+  protected static StatusRuntimeException assertError(Runnable call, Status.Code code, ErrorReason reason) {
+    return assertError(call, code, reason.name());
+  }
+
+  /**
+   * Asserts that {@code call} fails with {@code code} and an {@code ErrorInfo} of this service's domain with
+   * {@code reason}, such as the name of a gRPC status code for errors that gRPC itself produces.
    */
   protected static StatusRuntimeException assertError(Runnable call, Status.Code code, String reason) {
     StatusRuntimeException e = catchStatus(call);

@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server.observability;
 
+import io.github.usergrpc.user.api.Headers;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
@@ -22,12 +23,14 @@ import java.util.regex.Pattern;
  */
 public final class CallLoggingInterceptor implements ServerInterceptor {
 
-  /** The request id header; propagated from clients (and the HTTP gateway) when present. */
-  public static final String REQUEST_ID_HEADER = "x-request-id";
+  /**
+   * The request id header, {@link Headers#REQUEST_ID}; propagated from clients (and the HTTP gateway) when
+   * present.
+   */
+  public static final String REQUEST_ID_HEADER = Headers.REQUEST_ID;
 
   private static final Logger logger = Logger.getLogger("io.github.usergrpc.user.server.calls");
-  private static final Metadata.Key<String> REQUEST_ID =
-      Metadata.Key.of(REQUEST_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> REQUEST_ID = Headers.REQUEST_ID_KEY;
   /** A request id is echoed and logged only when it looks like one, so that logs cannot be forged. */
   private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
