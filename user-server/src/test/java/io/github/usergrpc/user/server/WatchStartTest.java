@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.usergrpc.user.api.Headers;
 import io.github.usergrpc.user.server.store.ForwardingUserStore;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
@@ -144,7 +145,7 @@ class WatchStartTest {
 
     @Override
     public void onHeaders(Metadata headers) {
-      String value = headers.get(Metadata.Key.of(WatchHeaders.RESUME_AFTER_HEADER, Metadata.ASCII_STRING_MARSHALLER));
+      String value = headers.get(Headers.ACTIVITY_RESUME_AFTER_KEY);
       if (value != null) {
         start.complete(Long.parseLong(value));
       }
