@@ -9,7 +9,10 @@
 #   - the metadata Central requires (name, description, url, licenses, scm, developers) as Maven computes it for a
 #     consumer (see "Metadata" in the checker below);
 #   - the user-api jar holds only classes under io/github/usergrpc/user/v1/ (generated) and io/github/usergrpc/user/api/
-#     (the shared wire vocabulary), .proto files and META-INF entries.
+#     (the shared wire vocabulary), .proto files and META-INF entries;
+#   - each jar module's jar declares its Automatic-Module-Name, the one pinned below (a published name never
+#     changes: consumers on the module path require it), and the JDK's jar tool derives exactly that module from
+#     it; no two of the jars share a package (the module path refuses split packages).
 # All problems are listed before the script fails. Needs Java 17 and python3. Run from anywhere in the repository.
 #
 # Environment:
@@ -39,7 +42,10 @@ rm -rf "$staging"
 echo
 echo "check-release: checking $staging (version $version; jar modules: $modules)"
 python3 - "$staging" "$version" $modules <<'PY'
+import os
 import re
+import shutil
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -49,6 +55,9 @@ staging, version, jar_modules = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 GROUP = "io.github.usergrpc"
 PARENT = "user-grpc-parent"
 OURS = ["user-api", "user-client", "user-server", "user-testkit"]
+# The module names consumers on the module path get. Published once, never changed.
+MODULE_NAMES = {"user-api": "io.github.usergrpc.user.api", "user-client": "io.github.usergrpc.user.client",
+                "user-server": "io.github.usergrpc.user.server", "user-testkit": "io.github.usergrpc.user.testkit"}
 NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 errors = []
 
@@ -227,6 +236,62 @@ if "user-api" in jar_modules:
             err("user-api: the jar holds more than the contract and its vocabulary: " + ", ".join(strays))
         else:
             ok(f"user-api jar: only classes under {' and '.join(packages)}, .proto files and META-INF entries")
+
+# --- module names: Automatic-Module-Name, as the JDK reads it; no split packages ----------------------------------
+def manifest_attributes(jar):
+    """The main attributes of a jar's manifest; continuation lines (a leading space) are joined."""
+    text = zipfile.ZipFile(jar).read("META-INF/MANIFEST.MF").decode("utf-8")
+    attributes, last = {}, None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            break  # the main section ends at the first blank line
+        if line.startswith(" ") and last is not None:
+            attributes[last] += line[1:]
+        elif ":" in line:
+            last, value = line.split(":", 1)
+            attributes[last] = value.strip()
+    return attributes
+
+
+java_home = os.environ.get("JAVA_HOME")
+jar_tool = (str(Path(java_home) / "bin" / "jar") if java_home and (Path(java_home) / "bin" / "jar").is_file()
+            else shutil.which("jar"))
+packages_of = {}
+for artifact in jar_modules:
+    jar = artifact_dir(GROUP, artifact, version) / f"{artifact}-{version}.jar"
+    if not jar.is_file():
+        continue  # reported above
+    print(f"{artifact} module name:")
+    expected = MODULE_NAMES.get(artifact)
+    declared = manifest_attributes(jar).get("Automatic-Module-Name")
+    if expected is None:
+        err(f"{artifact}: no module name pinned in MODULE_NAMES of scripts/check-release.sh (declared: {declared})")
+    elif declared != expected:
+        err(f"{artifact}: Automatic-Module-Name is {declared}, expected {expected} (set automatic.module.name in "
+            f"{artifact}/pom.xml; a published name must not change)")
+    elif jar_tool is None:
+        err("the JDK's jar tool was not found (JAVA_HOME/bin/jar or on PATH)")
+    else:
+        described = subprocess.run([jar_tool, "--describe-module", "--file", str(jar)], capture_output=True,
+                                   text=True)
+        derived = f"{expected}@{version} automatic"
+        if described.returncode != 0 or derived not in described.stdout.splitlines():
+            err(f"{artifact}: jar --describe-module does not derive {derived}: "
+                + (described.stdout + described.stderr).strip().replace("\n", " | "))
+        else:
+            ok(f"Automatic-Module-Name: {expected} (jar --describe-module: {derived})")
+    packages_of[artifact] = {n.rsplit("/", 1)[0].replace("/", ".") for n in zipfile.ZipFile(jar).namelist()
+                             if n.endswith(".class") and "/" in n and not n.startswith("META-INF/")}
+shared = {}
+for artifact, packages in packages_of.items():
+    for package in packages:
+        shared.setdefault(package, []).append(artifact)
+split = {p: a for p, a in shared.items() if len(a) > 1}
+if split:
+    err("split packages (the module path refuses them): "
+        + "; ".join(f"{p} in {', '.join(a)}" for p, a in sorted(split.items())))
+elif packages_of:
+    ok(f"no package is in two of {', '.join(packages_of)}")
 
 print()
 if errors:

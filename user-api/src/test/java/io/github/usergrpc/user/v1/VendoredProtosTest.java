@@ -20,7 +20,7 @@ class VendoredProtosTest {
 
   @Test
   void everyVendoredProto_equalsTheCopyInItsJar() throws IOException {
-    Path thirdParty = repositoryRoot().resolve("third_party/proto");
+    Path thirdParty = RepositoryRoot.find().resolve("third_party/proto");
     List<Path> vendored;
     try (Stream<Path> files = Files.walk(thirdParty)) {
       vendored = files.filter(p -> p.toString().endsWith(".proto")).toList();
@@ -38,21 +38,11 @@ class VendoredProtosTest {
 
   @Test
   void publishedUserProto_isTheContract_notTheSeed() throws IOException {
-    Path contract = repositoryRoot().resolve("user-api/src/main/proto/user.proto");
+    Path contract = RepositoryRoot.find().resolve("user-api/src/main/proto/user.proto");
     try (InputStream published = getClass().getClassLoader().getResourceAsStream("user.proto")) {
       assertThat(published).as("user.proto on the classpath (and so in the jar)").isNotNull();
       assertThat(new String(published.readAllBytes(), StandardCharsets.UTF_8))
           .isEqualTo(Files.readString(contract));
     }
-  }
-
-  private static Path repositoryRoot() {
-    String configured = System.getProperty("repo.root");
-    Path dir = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath();
-    while (dir != null && !Files.isDirectory(dir.resolve("third_party/proto"))) {
-      dir = dir.getParent();
-    }
-    assertThat(dir).as("repository root with third_party/proto").isNotNull();
-    return dir;
   }
 }

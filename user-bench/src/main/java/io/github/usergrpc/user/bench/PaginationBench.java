@@ -197,7 +197,7 @@ final class PaginationBench {
   private static double medianMillis(Case c) {
     for (int i = 0; i < c.warmup(); i++) {
       invalidate.run();
-      c.call().get();
+      Object unused = c.call().get();
     }
     List<Double> millis = new ArrayList<>();
     for (int i = 0; i < c.measured(); i++) {

@@ -601,8 +601,10 @@ public final class UserClient implements AutoCloseable {
       }
       owned.forEach(ManagedChannel::shutdown);
       try {
+        // One grace period for all channels, as close() promises, not one per channel.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         for (ManagedChannel channel : owned) {
-          if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+          if (!channel.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
             channel.shutdownNow();
           }
         }

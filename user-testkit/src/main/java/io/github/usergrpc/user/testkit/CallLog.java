@@ -77,6 +77,9 @@ final class CallLog {
     }
   }
 
+  // Every entry is an inner instance of this log (only add() makes one), so this.lock is the lock that guards it;
+  // Error Prone cannot see that an entry's enclosing instance is this one.
+  @SuppressWarnings("GuardedBy")
   @GuardedBy("lock")
   private List<RecordedCall<?>> snapshotLocked(@Nullable String fullMethodName) {
     List<RecordedCall<?>> calls = new ArrayList<>();

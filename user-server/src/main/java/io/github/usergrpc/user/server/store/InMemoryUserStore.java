@@ -113,7 +113,9 @@ public final class InMemoryUserStore implements UserStore {
       userIdByEmailKey.put(created.emailKey(), created.id());
       put(created);
       addToRoleCount(created.role(), 1);
-      requestId.ifPresent(id -> usersByCreateRequest.put(id, created));
+      if (requestId.isPresent()) {
+        usersByCreateRequest.put(requestId.get(), created);
+      }
       forgetRequestsBefore(usersByCreateRequest, User::createdAtMillis, created.createdAtMillis());
       append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
     } finally {
@@ -235,7 +237,9 @@ public final class InMemoryUserStore implements UserStore {
         throw new UserNotFoundException(userId);
       }
       recorded = append(userId, action, details, nowMillis);
-      requestId.ifPresent(id -> eventsByRequest.put(id, recorded));
+      if (requestId.isPresent()) {
+        eventsByRequest.put(requestId.get(), recorded);
+      }
       forgetRequestsBefore(eventsByRequest, ActivityRecord::occurredAtMillis, nowMillis);
     } finally {
       writeLock.unlock();
@@ -343,9 +347,8 @@ public final class InMemoryUserStore implements UserStore {
   /**
    * Forgets the request ids older than {@link #REQUEST_ID_RETENTION} before {@code nowMillis}. The map is in
    * insertion order, which is the order of the calls' times unless the clock went back; then this stops
-   * early and forgets later, never sooner.
+   * early and forgets later, never sooner. Callers hold the write lock, which guards both maps it is given.
    */
-  @GuardedBy("writeLock")
   private static <V> void forgetRequestsBefore(LinkedHashMap<String, V> requests, ToLongFunction<V> timeMillis,
       long nowMillis) {
     long cutoff = nowMillis - REQUEST_ID_RETENTION.toMillis();

@@ -417,12 +417,6 @@ public final class JdbcUserStore implements UserStore {
   }
 
   /**
-   * {@inheritDoc}
-   *
-   * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection. Getting the connection
-   * waits at most the connection timeout (3 seconds by default) while the database is down.
-   */
-  /**
    * Returns the connection pool's current state, for metrics.
    *
    * @return active, idle and total connections, and threads waiting for one
@@ -446,6 +440,12 @@ public final class JdbcUserStore implements UserStore {
    */
   public record PoolStats(int active, int idle, int total, int awaiting) {}
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection. Getting the connection
+   * waits at most the connection timeout (3 seconds by default) while the database is down.
+   */
   @Override
   public void ping() {
     checkOpen();
