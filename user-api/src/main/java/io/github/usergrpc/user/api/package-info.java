@@ -5,7 +5,7 @@
  * ({@link io.github.usergrpc.user.api.Headers}), and the request validation with its {@code
  * google.rpc.BadRequest} ({@link io.github.usergrpc.user.api.RequestValidator}).
  *
- * <p>Public API, and the only hand-written code of {@code user-api}; everything in {@code
+ * <p><b>Public API.</b> The only hand-written code of {@code user-api}; everything in {@code
  * io.github.usergrpc.user.v1} is generated from user.proto and error_reason.proto.
  */
 package io.github.usergrpc.user.api;
