@@ -44,9 +44,12 @@ class FakeUserServiceCallLogTest {
     public void close() {}
   };
   private Level level;
+  private String property;
 
   @BeforeEach
   void captureCallLog() {
+    // A build run with the property on, to debug, must not change what these tests see.
+    property = System.clearProperty(FakeUserService.CALL_LOG_PROPERTY);
     level = calls.getLevel();
     calls.setLevel(Level.ALL);
     calls.addHandler(capture);
@@ -56,7 +59,11 @@ class FakeUserServiceCallLogTest {
   void restore() {
     calls.removeHandler(capture);
     calls.setLevel(level);
-    System.clearProperty(FakeUserService.CALL_LOG_PROPERTY);
+    if (property == null) {
+      System.clearProperty(FakeUserService.CALL_LOG_PROPERTY);
+    } else {
+      System.setProperty(FakeUserService.CALL_LOG_PROPERTY, property);
+    }
   }
 
   @Test
