@@ -39,10 +39,21 @@ public final class SkippedTestsSummary implements TestExecutionListener {
 
   /** Reason, then test class (simple name), then how many of its tests were skipped for it; in order seen. */
   private final Map<String, Map<String, Integer>> skipped = new LinkedHashMap<>();
+  /** Where the summary goes; null for the JVM's standard error. */
+  private final PrintStream out;
+  private final String module;
   private TestPlan plan;
 
   /** Creates the listener; the JUnit Platform does, through {@code ServiceLoader}. */
-  public SkippedTestsSummary() {}
+  public SkippedTestsSummary() {
+    this(null, moduleDirectory());
+  }
+
+  /** Creates a listener that prints to {@code out}, naming the tests' module {@code module}. */
+  SkippedTestsSummary(PrintStream out, String module) {
+    this.out = out;
+    this.module = module;
+  }
 
   @Override
   public void testPlanExecutionStarted(TestPlan testPlan) {
@@ -68,15 +79,17 @@ public final class SkippedTestsSummary implements TestExecutionListener {
       return;
     }
     // Not closed: closing it would close the JVM's standard error.
-    PrintStream console = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-    for (String line : lines(module())) {
+    PrintStream console = out != null
+        ? out
+        : new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+    for (String line : lines()) {
       console.println(line);
     }
     console.flush();
   }
 
   /** Returns the summary, one line per reason. */
-  List<String> lines(String module) {
+  private List<String> lines() {
     List<String> lines = new ArrayList<>();
     skipped.forEach((reason, classes) -> {
       int tests = classes.values().stream().mapToInt(Integer::intValue).sum();
@@ -92,7 +105,7 @@ public final class SkippedTestsSummary implements TestExecutionListener {
    * Counts the tests under {@code identifier} (itself if it is a test; the tests of a class whose set-up
    * aborted) as skipped for {@code reason}.
    */
-  void record(TestIdentifier identifier, String reason) {
+  private void record(TestIdentifier identifier, String reason) {
     String why = reason == null || reason.isBlank() ? "(no reason given)" : reason.strip().replaceAll("\\s+", " ");
     long tests = identifier.isTest() || plan == null
         ? 1
@@ -110,7 +123,7 @@ public final class SkippedTestsSummary implements TestExecutionListener {
   }
 
   /** Returns the module's directory name: surefire runs the tests in the module's directory. */
-  private static String module() {
+  private static String moduleDirectory() {
     Path dir = Path.of(System.getProperty("user.dir")).getFileName();
     return dir == null ? "tests" : dir.toString();
   }
