@@ -23,8 +23,8 @@ import org.junit.platform.launcher.TestPlan;
  * Prints, when a module's tests have run, which tests were skipped and why: one line per reason, such as
  *
  * <pre>
- * [skipped] user-server: 40 tests (PostgresUserStoreTest 25, MultiServerPostgresTest 3, ...): PostgreSQL is not
- * reachable at jdbc:postgresql://127.0.0.1:1/test as postgres (...). Skipping; set REQUIRE_POSTGRES=true to fail instead.
+ * [skipped] user-server: 43 tests (MultiServerPostgresTest 1, PostgresUserStoreTest 40, ...): PostgreSQL is
+ * not reachable at jdbc:postgresql://127.0.0.1:1/test as postgres (...). Skipping; set REQUIRE_POSTGRES=true ...
  * </pre>
  *
  * <p>The reason is the message of the {@code Assumptions} call that aborted the test (or its class), or the

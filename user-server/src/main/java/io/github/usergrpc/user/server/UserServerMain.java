@@ -104,14 +104,17 @@ public final class UserServerMain {
   private static void run(ServerOptions options) throws StartupFailure, IOException, InterruptedException {
     // What needs no store fails first: the ports, then the data path.
     List<ReservedPort> reserved = new ArrayList<>();
+    ReservedPort grpcPort;
+    ReservedPort httpPort = null;
+    ReservedPort metricsPort = null;
     UserStore store;
     try {
-      reserved.add(ReservedPort.bind(options.port(), "--port"));
+      grpcPort = reserve(reserved, options.port(), "--port");
       if (options.httpPort().isPresent()) {
-        reserved.add(ReservedPort.bind(options.httpPort().get(), "--http-port"));
+        httpPort = reserve(reserved, options.httpPort().get(), "--http-port");
       }
       if (options.metricsPort().isPresent()) {
-        reserved.add(ReservedPort.bind(options.metricsPort().get(), "--metrics-port"));
+        metricsPort = reserve(reserved, options.metricsPort().get(), "--metrics-port");
       }
       if (options.store().startsWith("h2:")) {
         H2DataPath.check(options.store().substring(3));
@@ -131,9 +134,8 @@ public final class UserServerMain {
     List<AutoCloseable> endpoints = new ArrayList<>();
     UserServer started = null;
     try {
-      ReservedPort grpcPort = reserved.get(0);
       UserServer built = newServer(options, grpcPort.port(), store, executor, metrics,
-          options.httpPort().isPresent() ? inProcessName : null);
+          httpPort != null ? inProcessName : null);
       grpcPort.release();
       try {
         started = built.start();
@@ -141,25 +143,30 @@ public final class UserServerMain {
         built.shutdownNow();
         throw StartupFailure.listen(grpcPort.port(), grpcPort.option(), e);
       }
-      for (ReservedPort port : reserved.subList(1, reserved.size())) {
-        port.release();
+      if (httpPort != null) {
+        ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
+        endpoints.add(local::shutdownNow);
+        httpPort.release();
+        HttpGateway gateway;
         try {
-          if (port.option().equals("--http-port")) {
-            ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
-            endpoints.add(local::shutdownNow);
-            HttpGateway gateway = HttpGateway.start(new InetSocketAddress(port.port()), local,
-                HttpGateway.DEFAULT_THREADS);
-            gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
-            endpoints.add(gateway);
-            announce("user-server HTTP/JSON gateway on port " + gateway.port());
-          } else {
-            ServerMetrics.Endpoint endpoint = metrics.serve(new InetSocketAddress(port.port()));
-            endpoints.add(endpoint);
-            announce("user-server metrics on port " + endpoint.port());
-          }
+          gateway = HttpGateway.start(new InetSocketAddress(httpPort.port()), local, HttpGateway.DEFAULT_THREADS);
         } catch (IOException e) {
-          throw StartupFailure.listen(port.port(), port.option(), e);
+          throw StartupFailure.listen(httpPort.port(), httpPort.option(), e);
         }
+        gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
+        endpoints.add(gateway);
+        announce("user-server HTTP/JSON gateway on port " + gateway.port());
+      }
+      if (metricsPort != null) {
+        metricsPort.release();
+        ServerMetrics.Endpoint endpoint;
+        try {
+          endpoint = metrics.serve(new InetSocketAddress(metricsPort.port()));
+        } catch (IOException e) {
+          throw StartupFailure.listen(metricsPort.port(), metricsPort.option(), e);
+        }
+        endpoints.add(endpoint);
+        announce("user-server metrics on port " + endpoint.port());
       }
     } catch (StartupFailure | IOException | RuntimeException e) {
       reserved.forEach(ReservedPort::release);
@@ -187,6 +194,13 @@ public final class UserServerMain {
       System.err.println("user-server: stopped");
     }, "user-server-shutdown"));
     server.awaitTermination();
+  }
+
+  /** Binds {@code port} for {@code option} and adds it to {@code reserved}, to be released on failure. */
+  private static ReservedPort reserve(List<ReservedPort> reserved, int port, String option) throws StartupFailure {
+    ReservedPort reservation = ReservedPort.bind(port, option);
+    reserved.add(reservation);
+    return reservation;
   }
 
   private static void closeAll(List<AutoCloseable> endpoints) {
