@@ -30,10 +30,12 @@ import java.util.regex.Pattern;
  * @param metricsPort a port serving only {@code /metrics} (Prometheus text), if any; 0 picks one
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
+ * @param verbose whether a failure to start prints its stack trace after its one-line reason
  */
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
-    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, boolean help, boolean hashToken) {
+    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, boolean help, boolean hashToken,
+    boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
@@ -118,6 +120,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         "(env " + spec[0] + ")", spec[1])));
     usage.append(String.format("  %-30s %-42s %s%n", "--hash-token", "",
         "read a token from standard input, print its token-file hash, exit"));
+    usage.append(String.format("  %-30s %-42s %s%n", "--verbose", "",
+        "if the server cannot start, print the stack trace after the reason"));
     usage.append(String.format("  %-30s %-42s %s%n", "--help", "", "print this help and exit"));
     return usage.toString();
   }
@@ -140,6 +144,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     });
     boolean help = false;
     boolean hashToken = false;
+    boolean verbose = false;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (arg.equals("--help") || arg.equals("-h")) {
@@ -148,6 +153,10 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       }
       if (arg.equals("--hash-token")) {
         hashToken = true;
+        continue;
+      }
+      if (arg.equals("--verbose")) {
+        verbose = true;
         continue;
       }
       String name = arg;
@@ -183,7 +192,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tokens = readableFile(values, "--auth-tokens");
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
         Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
-        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), help, hashToken);
+        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), help, hashToken, verbose);
   }
 
   private static Optional<Integer> optionalPort(Map<String, String> values, String option) {

@@ -84,7 +84,7 @@ public final class UserServer implements AutoCloseable {
       outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
     // Outermost, so that calls refused by authentication or limits are logged too.
-    outer.add(new CallLoggingInterceptor());
+    outer.add(new CallLoggingInterceptor(builder.callLogging));
     ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
     if (builder.metrics != null) {
       builder.metrics.instrument(builder.transport);
@@ -301,6 +301,7 @@ public final class UserServer implements AutoCloseable {
     private int maxWatches = DEFAULT_MAX_WATCHES;
     private int maxWatchesPerUser = DEFAULT_MAX_WATCHES_PER_USER;
     private Duration defaultDeadline = DEFAULT_CALL_DEADLINE;
+    private boolean callLogging = true;
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
@@ -460,6 +461,20 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setInProcessName(String name) {
       this.inProcessName = requireNonNull(name, "name");
+      return this;
+    }
+
+    /**
+     * Sets whether every call is logged when it ends, one line on the logger
+     * {@code io.github.usergrpc.user.server.calls}: at WARNING for errors, at FINE for successes (see
+     * {@link CallLoggingInterceptor}). The {@code x-request-id} is echoed either way. If not called, calls
+     * are logged.
+     *
+     * @param enabled false for no call log, such as in a test fake whose faults fail calls on purpose
+     * @return this
+     */
+    public Builder setCallLogging(boolean enabled) {
+      this.callLogging = enabled;
       return this;
     }
 

@@ -32,6 +32,10 @@ import javax.annotation.Nullable;
  * Runs the reference server: {@code java -jar user-server.jar [--port 50051] [--store h2:./data/users]}.
  * Exit codes: 0 after a clean shutdown (SIGTERM), 1 when the server cannot start, 2 for bad options.
  *
+ * <p>A server that cannot start says why on one line, {@code user-server: cannot start: <cause>; <remedy>}
+ * ({@link StartupFailure}), with the stack trace only under {@code --verbose}. It binds its ports before it
+ * opens the store, so that a port in use fails at once rather than after the store has opened.
+ *
  * <p>With {@code --hash-token} it reads a token from standard input and prints the hash that a token file
  * ({@link AccessTokens}) holds for it, so that the token never appears on a command line.
  */
@@ -86,16 +90,40 @@ public final class UserServerMain {
     }
     try {
       run(options);
-    } catch (IOException | RuntimeException e) {
+    } catch (StartupFailure | IOException | RuntimeException e) {
       System.err.println("user-server: cannot start: " + e.getMessage());
+      if (options.verbose()) {
+        e.printStackTrace();
+      }
       System.exit(1);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  private static void run(ServerOptions options) throws IOException, InterruptedException {
-    UserStore store = openStore(options);
+  private static void run(ServerOptions options) throws StartupFailure, IOException, InterruptedException {
+    // What needs no store fails first: the ports, then the data path.
+    List<ReservedPort> reserved = new ArrayList<>();
+    ReservedPort grpcPort;
+    ReservedPort httpPort = null;
+    ReservedPort metricsPort = null;
+    UserStore store;
+    try {
+      grpcPort = reserve(reserved, options.port(), "--port");
+      if (options.httpPort().isPresent()) {
+        httpPort = reserve(reserved, options.httpPort().get(), "--http-port");
+      }
+      if (options.metricsPort().isPresent()) {
+        metricsPort = reserve(reserved, options.metricsPort().get(), "--metrics-port");
+      }
+      if (options.store().startsWith("h2:")) {
+        H2DataPath.check(options.store().substring(3));
+      }
+      store = openStore(options);
+    } catch (StartupFailure | RuntimeException e) {
+      reserved.forEach(ReservedPort::release);
+      throw e;
+    }
     ServerMetrics metrics = new ServerMetrics();
     if (store instanceof JdbcUserStore jdbc) {
       metrics.observePool(jdbc);
@@ -104,29 +132,53 @@ public final class UserServerMain {
         Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), namedThreads("user-server-call"));
     String inProcessName = "user-server-" + UUID.randomUUID();
     List<AutoCloseable> endpoints = new ArrayList<>();
-    UserServer server;
+    UserServer started = null;
     try {
-      server = newServer(options, store, executor, metrics,
-          options.httpPort().isPresent() ? inProcessName : null).start();
-      if (options.httpPort().isPresent()) {
+      UserServer built = newServer(options, grpcPort.port(), store, executor, metrics,
+          httpPort != null ? inProcessName : null);
+      grpcPort.release();
+      try {
+        started = built.start();
+      } catch (IOException e) {
+        built.shutdownNow();
+        throw StartupFailure.listen(grpcPort.port(), grpcPort.option(), e);
+      }
+      if (httpPort != null) {
         ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
         endpoints.add(local::shutdownNow);
-        HttpGateway gateway = HttpGateway.start(new InetSocketAddress(options.httpPort().get()), local,
-            HttpGateway.DEFAULT_THREADS);
+        httpPort.release();
+        HttpGateway gateway;
+        try {
+          gateway = HttpGateway.start(new InetSocketAddress(httpPort.port()), local, HttpGateway.DEFAULT_THREADS);
+        } catch (IOException e) {
+          throw StartupFailure.listen(httpPort.port(), httpPort.option(), e);
+        }
         gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
         endpoints.add(gateway);
         announce("user-server HTTP/JSON gateway on port " + gateway.port());
       }
-      if (options.metricsPort().isPresent()) {
-        ServerMetrics.Endpoint endpoint = metrics.serve(new InetSocketAddress(options.metricsPort().get()));
+      if (metricsPort != null) {
+        metricsPort.release();
+        ServerMetrics.Endpoint endpoint;
+        try {
+          endpoint = metrics.serve(new InetSocketAddress(metricsPort.port()));
+        } catch (IOException e) {
+          throw StartupFailure.listen(metricsPort.port(), metricsPort.option(), e);
+        }
         endpoints.add(endpoint);
         announce("user-server metrics on port " + endpoint.port());
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (StartupFailure | IOException | RuntimeException e) {
+      reserved.forEach(ReservedPort::release);
+      if (started != null) {
+        started.shutdownNow();
+      }
+      closeAll(endpoints);
       executor.shutdownNow();
       store.close();
       throw e;
     }
+    UserServer server = started;
     announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
         + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
         + (options.authTokens().isPresent() ? " (bearer tokens required)" : ""));
@@ -135,19 +187,30 @@ public final class UserServerMain {
       System.err.println("user-server: shutting down");
       server.close();
       // Every HTTP request is a call the server has finished by now.
-      for (AutoCloseable endpoint : endpoints) {
-        try {
-          endpoint.close();
-        } catch (Exception e) {
-          System.err.println("user-server: " + e);
-        }
-      }
+      closeAll(endpoints);
       metrics.close();
       executor.shutdown();
       store.close();
       System.err.println("user-server: stopped");
     }, "user-server-shutdown"));
     server.awaitTermination();
+  }
+
+  /** Binds {@code port} for {@code option} and adds it to {@code reserved}, to be released on failure. */
+  private static ReservedPort reserve(List<ReservedPort> reserved, int port, String option) throws StartupFailure {
+    ReservedPort reservation = ReservedPort.bind(port, option);
+    reserved.add(reservation);
+    return reservation;
+  }
+
+  private static void closeAll(List<AutoCloseable> endpoints) {
+    for (AutoCloseable endpoint : endpoints) {
+      try {
+        endpoint.close();
+      } catch (Exception e) {
+        System.err.println("user-server: " + e);
+      }
+    }
   }
 
   private static void announce(String line) {
@@ -166,17 +229,18 @@ public final class UserServerMain {
    * @throws IOException if a TLS or token file cannot be read
    */
   static UserServer newServer(ServerOptions options, UserStore store, Executor executor) throws IOException {
-    return newServer(options, store, executor, null, null);
+    return newServer(options, options.port(), store, executor, null, null);
   }
 
   /**
    * Returns the server that {@code options} describe, as {@link #newServer(ServerOptions, UserStore, Executor)},
-   * recording into {@code metrics} and served in-process under {@code inProcessName} when they are given.
+   * on {@code port} (the one reserved for {@code --port}), recording into {@code metrics} and served
+   * in-process under {@code inProcessName} when they are given.
    */
-  static UserServer newServer(ServerOptions options, UserStore store, Executor executor,
+  static UserServer newServer(ServerOptions options, int port, UserStore store, Executor executor,
       @Nullable ServerMetrics metrics, @Nullable String inProcessName) throws IOException {
     ServerOptions.Limits limits = options.limits();
-    NettyServerBuilder transport = NettyServerBuilder.forPort(options.port(), credentials(options))
+    NettyServerBuilder transport = NettyServerBuilder.forPort(port, credentials(options))
         // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
         .executor(executor)
         .maxInboundMessageSize(limits.maxMessageBytes())
@@ -234,7 +298,7 @@ public final class UserServerMain {
     return AccessTokens.hash(token);
   }
 
-  private static UserStore openStore(ServerOptions options) {
+  private static UserStore openStore(ServerOptions options) throws StartupFailure {
     String store = options.store();
     if (store.equals("memory")) {
       return new InMemoryUserStore();
@@ -243,7 +307,11 @@ public final class UserServerMain {
     JdbcSettings.Builder settings = JdbcSettings.newBuilder().setJdbcUrl(url);
     options.dbUser().ifPresent(settings::setUser);
     options.dbPassword().ifPresent(settings::setPassword);
-    return JdbcUserStore.open(settings.build());
+    try {
+      return JdbcUserStore.open(settings.build());
+    } catch (RuntimeException e) {
+      throw StartupFailure.openStore(e, options);
+    }
   }
 
   /**

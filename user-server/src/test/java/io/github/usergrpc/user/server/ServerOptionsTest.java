@@ -43,8 +43,8 @@ class ServerOptionsTest {
         .hasMessage("--port: 70000 (expected: 0..65535)");
     assertThatThrownBy(() -> ServerOptions.parse(List.of("--store", "mysql://x"), Map.of()))
         .hasMessageStartingWith("--store: mysql://x (expected:");
-    assertThatThrownBy(() -> ServerOptions.parse(List.of("--verbose"), Map.of()))
-        .hasMessage("unknown option: --verbose (see --help)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--quiet"), Map.of()))
+        .hasMessage("unknown option: --quiet (see --help)");
     assertThatThrownBy(() -> ServerOptions.parse(List.of("--port"), Map.of()))
         .hasMessage("option --port needs a value");
     assertThatThrownBy(() -> ServerOptions.parse(List.of(), Map.of("USER_SERVER_PORT", "-1")))
@@ -133,9 +133,11 @@ class ServerOptionsTest {
   }
 
   @Test
-  void parse_hashToken_isAFlag() {
+  void parse_hashTokenAndVerbose_areFlags() {
     assertThat(ServerOptions.parse(List.of("--hash-token"), Map.of()).hashToken()).isTrue();
     assertThat(ServerOptions.parse(List.of(), Map.of()).hashToken()).isFalse();
+    assertThat(ServerOptions.parse(List.of("--verbose"), Map.of()).verbose()).isTrue();
+    assertThat(ServerOptions.parse(List.of(), Map.of()).verbose()).isFalse();
   }
 
   @Test

@@ -58,6 +58,11 @@ public final class ServerProcess implements AutoCloseable {
     return port;
   }
 
+  /** Returns the process id of the server. */
+  public long pid() {
+    return process.pid();
+  }
+
   /** Returns what the server printed before its start line. */
   public List<String> outputBeforeStart() {
     return output;

@@ -66,9 +66,22 @@ import javax.annotation.Nullable;
  * request, its headers, its deadline and how the call ended. The fake's own seeding calls ({@link #givenUser},
  * {@link #emitActivity}) are not listed and are never faulted.
  *
+ * <h2>Call log</h2>
+ * The fake is quiet: unlike the real server, it does not log a line per call, so that a consumer's build
+ * shows no {@code WARNING: rpc ... status=UNAVAILABLE} for every fault it injects on purpose. To see the
+ * calls while debugging, turn the call log on with {@link Builder#setCallLogging(boolean)} or, without
+ * touching the code, the system property {@value #CALL_LOG_PROPERTY}{@code =true} (for example
+ * {@code mvn test -Dusergrpc.testkit.callLog=true}).
+ *
  * <p>Thread-safe.
  */
 public final class FakeUserService implements AutoCloseable {
+
+  /**
+   * The system property that, set to {@code true}, turns the call log of fakes on by default: one line per
+   * call on the logger {@code io.github.usergrpc.user.server.calls}, as the real server writes it.
+   */
+  public static final String CALL_LOG_PROPERTY = "usergrpc.testkit.callLog";
 
   private static final Duration SEEDING_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(5);
@@ -107,6 +120,7 @@ public final class FakeUserService implements AutoCloseable {
         // No server-side default deadline: a recorded call's timeout() is the client's own deadline, and a
         // held call without one stays held until the test releases it.
         .setDefaultDeadline(Duration.ZERO)
+        .setCallLogging(builder.callLogging)
         .addInterceptor(new FaultInterceptor(faults, log))
         .build();
   }
@@ -617,6 +631,7 @@ public final class FakeUserService implements AutoCloseable {
     private boolean deterministicIds;
     private int maxPendingEventsPerWatch = UserServer.Builder.DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
     private int retainedEvents = InMemoryUserStore.DEFAULT_RETAINED_EVENTS;
+    private boolean callLogging = Boolean.getBoolean(CALL_LOG_PROPERTY);
 
     private Builder() {}
 
@@ -686,6 +701,20 @@ public final class FakeUserService implements AutoCloseable {
         throw new IllegalArgumentException("events: " + events + " (expected: >= 1)");
       }
       this.retainedEvents = events;
+      return this;
+    }
+
+    /**
+     * Sets whether the fake logs every call when it ends, as the real server does: one line on the logger
+     * {@code io.github.usergrpc.user.server.calls}, at WARNING for errors (injected faults included) and at
+     * FINE for successes. If not called, off, unless the system property
+     * {@value FakeUserService#CALL_LOG_PROPERTY} is {@code true} when the builder is created.
+     *
+     * @param enabled true to log calls, for debugging a test
+     * @return this
+     */
+    public Builder setCallLogging(boolean enabled) {
+      this.callLogging = enabled;
       return this;
     }
 

@@ -20,6 +20,9 @@ import java.util.regex.Pattern;
  * client sent one (echoed back in the response headers). Requests, responses and headers are never
  * logged, so neither are tokens nor email addresses; the status message is not logged either, as it may
  * name a user id.
+ *
+ * <p>A server that does not log its calls (see {@link #CallLoggingInterceptor(boolean)}) still echoes the
+ * request id.
  */
 public final class CallLoggingInterceptor implements ServerInterceptor {
 
@@ -33,6 +36,23 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
   private static final Metadata.Key<String> REQUEST_ID = Headers.REQUEST_ID_KEY;
   /** A request id is echoed and logged only when it looks like one, so that logs cannot be forged. */
   private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private final boolean logCalls;
+
+  /** Creates the interceptor, logging every call. */
+  public CallLoggingInterceptor() {
+    this(true);
+  }
+
+  /**
+   * Creates the interceptor.
+   *
+   * @param logCalls whether to log calls; without, it only echoes the request id (such as for a test fake,
+   *     whose faults are failures on purpose)
+   */
+  public CallLoggingInterceptor(boolean logCalls) {
+    this.logCalls = logCalls;
+  }
 
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
@@ -60,7 +80,7 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
           trailers.put(REQUEST_ID, requestId);
         }
         Level level = status.isOk() ? Level.FINE : Level.WARNING;
-        if (logger.isLoggable(level)) {
+        if (logCalls && logger.isLoggable(level)) {
           SocketAddress peer = getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
           logger.log(level, String.format(Locale.ROOT,
               "rpc method=%s status=%s duration_ms=%.3f peer=%s request_id=%s",
