@@ -12,10 +12,13 @@
 // Plugin options (buf `opt`): title=..., version=... (info.title and info.version).
 // Anything the mapping does not cover (another body field than "*", a nested path template, client
 // streaming) fails the generation instead of writing a wrong document.
-import { createFileRegistry, getOption, ScalarType } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { create } from "@bufbuild/protobuf";
+import { create, createFileRegistry, getOption, ScalarType } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
+import {
+  CodeGeneratorResponse_Feature,
+  CodeGeneratorResponseSchema,
+  FileDescriptorSetSchema,
+} from "@bufbuild/protobuf/wkt";
 import { getComments, runNodeJs } from "@bufbuild/protoplugin";
 
 const OPENAPI_VERSION = "3.0.3";
@@ -35,20 +38,10 @@ runNodeJs({
       throw new Error("no service in the files to generate");
     }
     const document = new DocumentWriter(registry, options).write(services);
-    return {
-      $typeName: "google.protobuf.compiler.CodeGeneratorResponse",
-      supportedFeatures: 1n, // FEATURE_PROTO3_OPTIONAL
-      minimumEdition: 0,
-      maximumEdition: 0,
-      file: [
-        {
-          $typeName: "google.protobuf.compiler.CodeGeneratorResponse.File",
-          name: "openapi.json",
-          insertionPoint: "",
-          content: JSON.stringify(document, null, 2) + "\n",
-        },
-      ],
-    };
+    return create(CodeGeneratorResponseSchema, {
+      supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL),
+      file: [{ name: "openapi.json", content: JSON.stringify(document, null, 2) + "\n" }],
+    });
   },
 });
 
