@@ -1,4 +1,4 @@
-package io.github.usergrpc.testsupport;
+package io.github.usergrpc.user.testsupport;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;

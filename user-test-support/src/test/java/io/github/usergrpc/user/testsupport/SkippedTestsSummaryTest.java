@@ -1,4 +1,4 @@
-package io.github.usergrpc.testsupport;
+package io.github.usergrpc.user.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
