@@ -115,7 +115,10 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
   /** Returns the usage text that {@code --help} prints. */
   static String usage() {
     StringBuilder usage = new StringBuilder("Usage: java -jar user-server.jar [options]\n"
-        + "       java -jar user-server.jar --hash-token < file-holding-one-token\n\nOptions:\n");
+        + "       java -jar user-server.jar --hash-token < file-holding-one-token\n"
+        + "       java -jar user-server.jar ping [--target localhost:50051] [--tls-ca ca.pem]"
+        + " [--token-file f] [--write]\n"
+        + "\nOptions:\n");
     OPTIONS.forEach((option, spec) -> usage.append(String.format("  %-30s %-42s %s%n", option + " <v>",
         "(env " + spec[0] + ")", spec[1])));
     usage.append(String.format("  %-30s %-42s %s%n", "--hash-token", "",

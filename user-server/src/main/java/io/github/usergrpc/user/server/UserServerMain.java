@@ -37,7 +37,8 @@ import javax.annotation.Nullable;
  * opens the store, so that a port in use fails at once rather than after the store has opened.
  *
  * <p>With {@code --hash-token} it reads a token from standard input and prints the hash that a token file
- * ({@link AccessTokens}) holds for it, so that the token never appears on a command line.
+ * ({@link AccessTokens}) holds for it, so that the token never appears on a command line. {@code ping}
+ * checks a running server instead ({@link PingCommand}).
  */
 public final class UserServerMain {
 
@@ -66,6 +67,10 @@ public final class UserServerMain {
   public static void main(String[] args) {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s - %5$s%6$s%n");
+    }
+    if (args.length > 0 && args[0].equals("ping")) {
+      System.exit(ping(List.of(args).subList(1, args.length)));
+      return;
     }
     ServerOptions options;
     try {
@@ -98,6 +103,21 @@ public final class UserServerMain {
       System.exit(1);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int ping(List<String> args) {
+    try {
+      return PingCommand.parse(args, System.out).run();
+    } catch (IllegalArgumentException e) {
+      System.err.println("user-server ping: " + e.getMessage() + "\n" + PingCommand.USAGE);
+      return 2;
+    } catch (IOException e) {
+      System.err.println("user-server ping: cannot read " + e.getMessage());
+      return 2;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
     }
   }
 
