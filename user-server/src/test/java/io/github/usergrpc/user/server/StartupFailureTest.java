@@ -9,6 +9,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -16,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 
@@ -77,34 +80,19 @@ class StartupFailureTest {
     failed.assertReason("connection refused at 127.0.0.1:" + closed + ";");
   }
 
-  @Test
-  void grpcPortInUse_saysPortAndOption_beforeOpeningTheStore(@TempDir Path dir) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"--port", "--http-port", "--metrics-port"})
+  void portInUse_saysPortAndOption_beforeOpeningTheStore(String option, @TempDir Path dir) throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
-      Failed failed = run("--port", Integer.toString(taken.getLocalPort()), "--store", "h2:" + dir.resolve("users"));
+      List<String> args = new ArrayList<>(List.of("--port", "0", "--store", "h2:" + dir.resolve("users")));
+      if (option.equals("--port")) {
+        args.set(1, Integer.toString(taken.getLocalPort()));
+      } else {
+        args.addAll(List.of(option, Integer.toString(taken.getLocalPort())));
+      }
+      Failed failed = run(args.toArray(new String[0]));
 
-      failed.assertReason("port " + taken.getLocalPort() + " (--port) is already in use;");
-    }
-    assertThat(dir).as("the store was never opened").isEmptyDirectory();
-  }
-
-  @Test
-  void httpPortInUse_saysPortAndOption_beforeOpeningTheStore(@TempDir Path dir) throws Exception {
-    try (ServerSocket taken = new ServerSocket(0)) {
-      Failed failed = run("--port", "0", "--http-port", Integer.toString(taken.getLocalPort()),
-          "--store", "h2:" + dir.resolve("users"));
-
-      failed.assertReason("port " + taken.getLocalPort() + " (--http-port) is already in use;");
-    }
-    assertThat(dir).as("the store was never opened").isEmptyDirectory();
-  }
-
-  @Test
-  void metricsPortInUse_saysPortAndOption_beforeOpeningTheStore(@TempDir Path dir) throws Exception {
-    try (ServerSocket taken = new ServerSocket(0)) {
-      Failed failed = run("--port", "0", "--metrics-port", Integer.toString(taken.getLocalPort()),
-          "--store", "h2:" + dir.resolve("users"));
-
-      failed.assertReason("port " + taken.getLocalPort() + " (--metrics-port) is already in use;");
+      failed.assertReason("port " + taken.getLocalPort() + " (" + option + ") is already in use;");
     }
     assertThat(dir).as("the store was never opened").isEmptyDirectory();
   }
