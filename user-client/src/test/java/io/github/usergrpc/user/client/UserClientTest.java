@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.Await;
+import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
@@ -27,8 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -133,16 +132,16 @@ class UserClientTest {
     UserResponse user = client.createUser("dup@example.com", "Dup", "").join();
     client.updateUser(UpdateUserRequest.newBuilder().setId(user.getId()).setName("Changed").build()).join();
 
-    assertThat(failure(client.getUser("00000000-0000-0000-0000-000000000000")))
+    assertThat(Futures.failureOf(client.getUser("00000000-0000-0000-0000-000000000000")))
         .isInstanceOfSatisfying(UserNotFoundException.class, e -> {
           assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND);
           assertThat(e.reason()).contains("USER_NOT_FOUND");
           assertThat(e.errorInfo().getMetadataMap()).containsEntry("user_id", "00000000-0000-0000-0000-000000000000");
           assertThat(e.isRetryable()).isFalse();
         });
-    assertThat(failure(client.createUser("DUP@example.com", "Other", "")))
+    assertThat(Futures.failureOf(client.createUser("DUP@example.com", "Other", "")))
         .isInstanceOf(UserAlreadyExistsException.class);
-    assertThat(failure(client.updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
+    assertThat(Futures.failureOf(client.updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
         .setName("Stale").setEtag(user.getEtag()).build())))
         .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.reason()).contains("ETAG_MISMATCH"));
   }
@@ -153,13 +152,13 @@ class UserClientTest {
     UserClient unvalidated = newClient(UserClient.newBuilder().setValidateRequests(false));
     InvalidArgumentException fromServer;
     try {
-      fromServer = (InvalidArgumentException) failure(unvalidated.createUser(bad));
+      fromServer = (InvalidArgumentException) Futures.failureOf(unvalidated.createUser(bad));
     } finally {
       unvalidated.close();
     }
     calls.clear();
 
-    Throwable local = failure(client.createUser(bad));
+    Throwable local = Futures.failureOf(client.createUser(bad));
 
     assertThat(calls).isEmpty();
     assertThat(local).isInstanceOfSatisfying(InvalidArgumentException.class, e -> {
@@ -412,14 +411,5 @@ class UserClientTest {
 
   private void awaitWatches(int count) {
     Await.until(() -> count + " watches, have " + server.activeWatches(), () -> server.activeWatches() == count);
-  }
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    try {
-      future.join();
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected the call to fail");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.AccessTokens;
+import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.Principal;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
@@ -29,9 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,8 +85,8 @@ class UserClientTlsTest {
     start(tls(false), false);
 
     try (UserClient client = client(b -> b.setTrustedCertificates(dir.resolve("ca.pem")).setWaitForReady(false))) {
-      assertThat(failure(() -> client.listUsers(ListUsersRequest.getDefaultInstance())
-          .join())).isInstanceOf(UnavailableException.class);
+      assertThat(Futures.failureOf(client.listUsers(ListUsersRequest.getDefaultInstance())))
+          .isInstanceOf(UnavailableException.class);
     }
   }
 
@@ -96,7 +95,7 @@ class UserClientTlsTest {
     start(tls(false), false);
 
     try (UserClient client = client(b -> b.usePlaintext().setWaitForReady(false))) {
-      assertThat(failure(() -> client.getUser("anyone").join())).isInstanceOf(UnavailableException.class);
+      assertThat(Futures.failureOf(client.getUser("anyone"))).isInstanceOf(UnavailableException.class);
     }
   }
 
@@ -106,7 +105,7 @@ class UserClientTlsTest {
 
     try (UserClient client = client(b -> b.setTrustedCertificates(dir.resolve("ca.pem"))
         .setAuthorityOverride(AUTHORITY).setWaitForReady(false))) {
-      assertThat(failure(() -> client.getUser("anyone").join())).isInstanceOf(UnavailableException.class);
+      assertThat(Futures.failureOf(client.getUser("anyone"))).isInstanceOf(UnavailableException.class);
     }
   }
 
@@ -117,7 +116,7 @@ class UserClientTlsTest {
     try (UserClient client = client(b -> b.setTrustedCertificates(dir.resolve("ca.pem"))
         .setClientCertificate(dir.resolve("client.pem"), dir.resolve("client.key"))
         .setAuthorityOverride(AUTHORITY))) {
-      assertThat(failure(() -> client.getUser("anyone").join())).isInstanceOf(UserNotFoundException.class);
+      assertThat(Futures.failureOf(client.getUser("anyone"))).isInstanceOf(UserNotFoundException.class);
     }
   }
 
@@ -140,7 +139,7 @@ class UserClientTlsTest {
 
     try (UserClient client = client(b -> b.setTrustedCertificates(dir.resolve("ca.pem"))
         .setAuthorityOverride(AUTHORITY).setBearerToken(() -> TOKEN + "-revoked"))) {
-      Throwable failure = failure(() -> client.getUser("anyone").join());
+      Throwable failure = Futures.failureOf(client.getUser("anyone"));
 
       assertThat(failure).isInstanceOf(UserServiceException.class);
       assertThat(((UserServiceException) failure).code()).isEqualTo(Status.Code.UNAUTHENTICATED);
@@ -154,7 +153,7 @@ class UserClientTlsTest {
     start(InsecureServerCredentials.create(), false);
 
     try (UserClient client = client(b -> b.usePlaintext().setBearerToken(() -> TOKEN))) {
-      Throwable failure = failure(() -> client.getUser("anyone").join());
+      Throwable failure = Futures.failureOf(client.getUser("anyone"));
 
       assertThat(((UserServiceException) failure).code()).isEqualTo(Status.Code.UNAUTHENTICATED);
     }
@@ -206,14 +205,5 @@ class UserClientTlsTest {
   private UserClient client(UnaryOperator<UserClient.Builder> configure) {
     return configure.apply(UserClient.newBuilder().setTarget("127.0.0.1:" + server.port())
         .setTimeout(Duration.ofSeconds(10))).build();
-  }
-
-  private static Throwable failure(Supplier<?> call) {
-    try {
-      call.get();
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("the call succeeded");
   }
 }

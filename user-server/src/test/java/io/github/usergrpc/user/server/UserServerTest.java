@@ -53,8 +53,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the reference server does beyond the contract suite (which user-testkit runs against every store):
@@ -62,14 +62,8 @@ import org.junit.jupiter.api.Test;
  */
 class UserServerTest {
 
-  private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    for (int i = cleanup.size() - 1; i >= 0; i--) {
-      cleanup.get(i).close();
-    }
-  }
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   private InProcessServer start(UserStore store) throws Exception {
     return start(store, b -> b);
@@ -78,7 +72,7 @@ class UserServerTest {
   private InProcessServer start(UserStore store, UnaryOperator<UserServer.Builder> configure)
       throws Exception {
     InProcessServer server = new InProcessServer(store, configure);
-    cleanup.add(server);
+    cleanup.register(server);
     return server;
   }
 
@@ -107,7 +101,7 @@ class UserServerTest {
     List<UserStore> stores = List.of(new InMemoryUserStore(), JdbcUserStore.open(
         JdbcSettings.newBuilder().setJdbcUrl("jdbc:h2:mem:order-" + UUID.randomUUID()).build()));
     for (UserStore store : stores) {
-      cleanup.add(store::close);
+      cleanup.register(store);
       AtomicInteger ids = new AtomicInteger();
       InProcessServer server = start(store, b -> b
           .setClock(new TickingClock(Instant.parse("2026-01-01T00:00:00.100Z"), Duration.ofMillis(3)))

@@ -12,6 +12,7 @@ import io.github.usergrpc.user.client.UnavailableException;
 import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.client.UserServiceException;
 import io.github.usergrpc.user.client.WatchHandle;
+import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
@@ -29,7 +30,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -171,7 +171,7 @@ class UserClientAgainstFakeTest {
 
     long start = System.nanoTime();
     CompletableFuture<UserResponse> read = client.withTimeout(Duration.ofMillis(50)).getUser(user.getId());
-    Throwable failure = catchFailure(read);
+    Throwable failure = Futures.failureOf(read);
     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
 
     assertThat(failure).isInstanceOf(DeadlineExceededException.class);
@@ -315,7 +315,7 @@ class UserClientAgainstFakeTest {
 
     assertThat(create).isCompletedExceptionally();
     assertThat(fake.allRequests()).isEmpty();
-    Throwable failure = catchFailure(create);
+    Throwable failure = Futures.failureOf(create);
     assertThat(failure).isInstanceOf(InvalidArgumentException.class);
     List<BadRequest.FieldViolation> clientSide = ((InvalidArgumentException) failure).fieldViolations();
     assertThat(clientSide).hasSize(3);
@@ -328,7 +328,7 @@ class UserClientAgainstFakeTest {
     FakeUserService fake = users.fake();
     UpdateUserRequest invalid = UpdateUserRequest.newBuilder().setId("").setEmail("x").build();
 
-    Throwable failure = catchFailure(users.client().updateUser(invalid));
+    Throwable failure = Futures.failureOf(users.client().updateUser(invalid));
 
     assertThat(fake.allRequests()).isEmpty();
     assertThat(((InvalidArgumentException) failure).fieldViolations()).isEqualTo(serverViolations(invalid));
@@ -347,15 +347,6 @@ class UserClientAgainstFakeTest {
     });
     assertThat(failure.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     return StatusDetails.detail(failure, BadRequest.class).getFieldViolationsList();
-  }
-
-  private static Throwable catchFailure(CompletableFuture<?> future) {
-    try {
-      future.join();
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected the future to fail");
   }
 
   private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {

@@ -6,6 +6,7 @@ import io.github.usergrpc.user.client.RetrySettings;
 import io.github.usergrpc.user.client.UnavailableException;
 import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.client.UserServiceException;
+import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import io.github.usergrpc.user.server.store.TcpProxy;
@@ -84,7 +85,7 @@ class DatabaseOutageTest {
         proxy.down();
 
         awaitHealth(health, ServingStatus.NOT_SERVING);
-        Throwable failure = failureOf(noRetries.getUser(known.getId()));
+        Throwable failure = Futures.failureOf(noRetries.getUser(known.getId()));
         assertThat(failure).isInstanceOfSatisfying(UnavailableException.class,
             e -> assertThat(e.reason()).contains("STORE_UNAVAILABLE"));
         // An idempotent call made during the outage, with the default retries: it must complete once the
@@ -122,15 +123,6 @@ class DatabaseOutageTest {
     } catch (CompletionException e) {
       return e.getCause() instanceof UserServiceException failure ? failure.code() : Status.Code.UNKNOWN;
     }
-  }
-
-  private static Throwable failureOf(CompletableFuture<?> future) {
-    try {
-      future.join();
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected the call to fail");
   }
 
   private static void awaitHealth(HealthGrpc.HealthBlockingStub health, ServingStatus expected)
