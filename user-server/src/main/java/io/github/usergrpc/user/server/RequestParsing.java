@@ -29,7 +29,11 @@ import java.util.Map;
  */
 final class RequestParsing {
 
-  private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
+  /**
+   * Passes the request bytes through. One instance per method, so that a transport which looks requests up by
+   * their marshaller (Armeria's JSON transcoding on the HTTP port) can tell the methods apart.
+   */
+  private static final class RawMarshaller implements MethodDescriptor.Marshaller<InputStream> {
     @Override
     public InputStream stream(InputStream value) {
       return value;
@@ -39,7 +43,7 @@ final class RequestParsing {
     public InputStream parse(InputStream stream) {
       return stream;
     }
-  };
+  }
 
   private RequestParsing() {}
 
@@ -68,7 +72,7 @@ final class RequestParsing {
   private static <ReqT, RespT> ServerMethodDefinition<InputStream, RespT> wrap(
       ServerMethodDefinition<ReqT, RespT> definition) {
     MethodDescriptor<ReqT, RespT> method = definition.getMethodDescriptor();
-    MethodDescriptor<InputStream, RespT> raw = method.toBuilder(RAW, method.getResponseMarshaller()).build();
+    MethodDescriptor<InputStream, RespT> raw = method.toBuilder(new RawMarshaller(), method.getResponseMarshaller()).build();
     ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
     return ServerMethodDefinition.create(raw,
         (call, headers) -> new ParsingListener<>(method, call, handler.startCall(new ParsedCall<>(call, method), headers)));

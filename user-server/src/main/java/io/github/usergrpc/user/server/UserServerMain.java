@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server;
 
-import io.github.usergrpc.user.server.http.HttpGateway;
+import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
@@ -111,9 +111,19 @@ public final class UserServerMain {
       if (options.httpPort().isPresent()) {
         ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
         endpoints.add(local::shutdownNow);
-        HttpGateway gateway = HttpGateway.start(new InetSocketAddress(options.httpPort().get()), local,
-            HttpGateway.DEFAULT_THREADS);
-        gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
+        HttpEdge.Builder http = HttpEdge.newBuilder(server.userService(), local)
+            .setAddress(new InetSocketAddress(options.httpPort().get()))
+            .addInterceptor(metrics.callMetrics());
+        if (options.tlsCert().isPresent()) {
+          // The same certificate, and the same client CAs, as the gRPC port: HTTPS only.
+          http.setTls(options.tlsCert().get(), options.tlsKey().get());
+          options.tlsClientCa().ifPresent(http::setClientCa);
+        }
+        if (options.authTokens().isEmpty()) {
+          // With tokens, /metrics is only on --metrics-port: it would need a token of its own here.
+          http.setMetrics(metrics::scrape);
+        }
+        HttpEdge gateway = http.build().start();
         endpoints.add(gateway);
         announce("user-server HTTP/JSON gateway on port " + gateway.port());
       }

@@ -16,8 +16,6 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -34,12 +32,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Every route and error of the HTTP/JSON gateway, with the JDK's HttpClient, against the real service. */
-class HttpGatewayTest {
+/** Every route and error of the HTTP port, with the JDK's HttpClient, against the real service. */
+class HttpEdgeTest {
 
   private UserServer server;
   private ManagedChannel channel;
-  private HttpGateway gateway;
+  private HttpEdge gateway;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeEach
@@ -48,7 +46,7 @@ class HttpGatewayTest {
     server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(new InMemoryUserStore())
         .build().start();
     channel = InProcessChannelBuilder.forName(name).build();
-    gateway = HttpGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), channel, 8);
+    gateway = HttpEdge.newBuilder(server.userService(), channel).build().start();
   }
 
   @AfterEach
@@ -153,7 +151,7 @@ class HttpGatewayTest {
     assertThat(noRoute.statusCode()).isEqualTo(404);
     assertThat(noRoute.body()).contains("\"code\":5");
     assertThat(send("PUT", "/v1/users/x", "{}").statusCode()).isEqualTo(405);
-    assertThat(send("POST", "/v1/users", "x".repeat(HttpGateway.MAX_BODY_BYTES + 10)).statusCode()).isEqualTo(429);
+    assertThat(send("POST", "/v1/users", "x".repeat(HttpEdge.DEFAULT_MAX_REQUEST_BYTES + 10)).statusCode()).isEqualTo(429);
   }
 
   @Test
