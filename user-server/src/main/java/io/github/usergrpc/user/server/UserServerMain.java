@@ -112,7 +112,9 @@ public final class UserServerMain {
         ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
         endpoints.add(local::shutdownNow);
         HttpEdge.Builder http = HttpEdge.newBuilder(server.userService(), local)
-            .setAddress(new InetSocketAddress(options.httpPort().get()))
+            .setAddress(options.bindAddress(options.httpPort().get()))
+            .setMaxConnections(options.httpMaxConnections())
+            .setMaxWatches(options.httpMaxWatches())
             .addInterceptor(metrics.callMetrics());
         if (options.tlsCert().isPresent()) {
           // The same certificate, and the same client CAs, as the gRPC port: HTTPS only.
@@ -128,7 +130,8 @@ public final class UserServerMain {
         announce("user-server HTTP/JSON gateway on port " + gateway.port());
       }
       if (options.metricsPort().isPresent()) {
-        ServerMetrics.Endpoint endpoint = metrics.serve(new InetSocketAddress(options.metricsPort().get()));
+        ServerMetrics.Endpoint endpoint = metrics.serve(
+            new InetSocketAddress(options.metricsHost(), options.metricsPort().get()));
         endpoints.add(endpoint);
         announce("user-server metrics on port " + endpoint.port());
       }
@@ -136,6 +139,9 @@ public final class UserServerMain {
       executor.shutdownNow();
       store.close();
       throw e;
+    }
+    if (options.localOnly()) {
+      announce("user-server: no TLS and no tokens, so listening on the loopback interface only (--host to change)");
     }
     announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
         + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
@@ -186,7 +192,8 @@ public final class UserServerMain {
   static UserServer newServer(ServerOptions options, UserStore store, Executor executor,
       @Nullable ServerMetrics metrics, @Nullable String inProcessName) throws IOException {
     ServerOptions.Limits limits = options.limits();
-    NettyServerBuilder transport = NettyServerBuilder.forPort(options.port(), credentials(options))
+    NettyServerBuilder transport = NettyServerBuilder.forAddress(options.bindAddress(options.port()),
+            credentials(options))
         // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
         .executor(executor)
         .maxInboundMessageSize(limits.maxMessageBytes())
