@@ -142,7 +142,8 @@ final class StrictJson {
     String expected = switch (field.getJavaType()) {
       case STRING, BYTE_STRING -> string ? null : "a JSON string";
       case BOOLEAN -> token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE ? null : "true or false";
-      case INT, LONG -> token == JsonToken.VALUE_NUMBER_INT || string ? null : "an integer";
+      case INT, LONG -> token == JsonToken.VALUE_NUMBER_INT || string && integral(reader.getText(), field)
+          ? null : "an integer";
       case FLOAT, DOUBLE -> number || string ? null : "a number";
       case ENUM -> string || token == JsonToken.VALUE_NUMBER_INT ? null : "an enum name or number";
       case MESSAGE -> wellKnown(field.getMessageType())
@@ -154,6 +155,17 @@ final class StrictJson {
       reader.skipChildren();
     } else if (token == JsonToken.START_OBJECT) {
       message(reader, field.getMessageType(), path);
+    }
+  }
+
+  /** Whether a JSON string holds an integer of the field's range, as the mapping allows for integers. */
+  private static boolean integral(String text, FieldDescriptor field) {
+    try {
+      long value = Long.parseLong(text);
+      return field.getJavaType() == FieldDescriptor.JavaType.LONG
+          || value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE;
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 

@@ -155,6 +155,87 @@ class HttpEdgeTest {
   }
 
   @Test
+  void strictJson_wrongTypesUnknownFieldsDuplicatesAndBadUtf8_are400WithAFieldViolation() throws Exception {
+    assertViolation(send("POST", "/v1/users", "{\"email\":[\"a@b.c\"],\"name\":\"A\"}"), "email", "a JSON string");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"name\":42}"), "name", "a JSON string");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"nmae\":\"A\"}"), "nmae", "unknown field");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"name\":\"A\",\"name\":\"B\"}"), "name",
+        "given twice");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"requestId\":\"x\",\"request_id\":\"y\"}"),
+        "request_id", "given twice");
+    assertViolation(send("GET", "/v1/users?limit=many", null), "limit", "an integer");
+    assertViolation(send("GET", "/v1/users?colour=blue", null), "colour", "unknown query parameter");
+
+    byte[] badUtf8 = {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+    HttpResponse<String> invalidUtf8 = http.send(HttpRequest.newBuilder(uri("/v1/users"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(badUtf8)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertViolation(invalidUtf8, "", "not valid UTF-8");
+    assertThat(send("GET", "/v1/users", null).body()).contains("\"total\":0");
+  }
+
+  @Test
+  void nonJsonBodies_are415_andEveryErrorIsStatusJson_evenForAMalformedUrl() throws Exception {
+    HttpResponse<String> text = http.send(HttpRequest.newBuilder(uri("/v1/users"))
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"email\":\"t@example.com\",\"name\":\"T\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> form = http.send(HttpRequest.newBuilder(uri("/v1/users"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("email=t@example.com")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    String malformed = rawRequest("GET /v1/users/%zz HTTP/1.1");
+    String quotedEtag = rawRequest("DELETE /v1/users/x?etag=\"abc\" HTTP/1.1");
+
+    assertThat(text.statusCode()).isEqualTo(415);
+    assertThat(text.body()).contains("\"code\":3", "MALFORMED_REQUEST");
+    assertThat(form.statusCode()).isEqualTo(415);
+    assertThat(malformed).startsWith("HTTP/1.1 400").contains("application/json", "\"code\":3")
+        .doesNotContainIgnoringCase("<html");
+    // Quotes are not allowed in a URL; whichever way the server takes them, the answer is JSON.
+    assertThat(quotedEtag).contains("application/json", "\"code\":").doesNotContainIgnoringCase("<html");
+  }
+
+  @Test
+  void etags_inAUrlOrABody_mayComeWithOrWithoutTheirQuotes() throws Exception {
+    String user = send("POST", "/v1/users", "{\"email\":\"etag@example.com\",\"name\":\"E\"}").body();
+    String id = field(user, "id");
+    String etag = field(user, "etag");
+    assertThat(etag).startsWith("\"").endsWith("\"");
+    String bare = etag.substring(1, etag.length() - 1);
+
+    HttpResponse<String> updated = send("PATCH", "/v1/users/" + id, "{\"name\":\"F\",\"etag\":\"" + bare + "\"}");
+    String newBare = field(updated.body(), "etag").replace("\"", "");
+    HttpResponse<String> staleDelete = send("DELETE", "/v1/users/" + id + "?etag=" + bare, null);
+    HttpResponse<String> deleted = send("DELETE", "/v1/users/" + id + "?etag=" + newBare, null);
+
+    assertThat(updated.statusCode()).isEqualTo(200);
+    assertThat(staleDelete.statusCode()).isEqualTo(409);
+    assertThat(staleDelete.body()).contains("ETAG_MISMATCH");
+    assertThat(deleted.statusCode()).isEqualTo(200);
+  }
+
+  private static void assertViolation(HttpResponse<String> response, String field, String description) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(response.body()).contains("\"code\":3", "MALFORMED_REQUEST", "google.rpc.BadRequest", description);
+    if (!field.isEmpty()) {
+      // A violation of the whole body has no field (the empty path, which JSON leaves out).
+      assertThat(response.body()).contains("\"field\":\"" + field + "\"");
+    }
+  }
+
+  /** Sends a request line as is, which the JDK's HttpClient would refuse to, and returns the raw answer. */
+  private String rawRequest(String requestLine) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write((requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
   void watch_serverSentEvents_streamEachEventWithItsSequenceAsId_andEndAfterDelete() throws Exception {
     String id = field(send("POST", "/v1/users", "{\"email\":\"sse@example.com\",\"name\":\"S\"}").body(), "id");
     String login = field(send("POST", "/v1/users/" + id + "/activity", "{\"action\":\"login\"}").body(), "sequence");
