@@ -11,6 +11,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -39,9 +40,17 @@ final class RequestParsing {
       return value;
     }
 
+    /**
+     * Copies the bytes: grpc-java hands the stream to the listener at once, but Armeria (the HTTP port)
+     * releases the buffer behind it before its blocking executor delivers the message.
+     */
     @Override
     public InputStream parse(InputStream stream) {
-      return stream;
+      try {
+        return new ByteArrayInputStream(stream.readAllBytes());
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("cannot read the request").withCause(e).asRuntimeException();
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
@@ -10,7 +11,16 @@ import com.google.protobuf.util.JsonFormat;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.UserProto;
+import com.linecorp.armeria.client.grpc.GrpcClients;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import io.github.usergrpc.user.v1.CreateUserRequest;
+import io.github.usergrpc.user.v1.GetUserRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.BufferedReader;
@@ -233,6 +243,22 @@ class HttpEdgeTest {
           .getBytes(StandardCharsets.ISO_8859_1));
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
+  }
+
+  @Test
+  void grpcWeb_reachesTheSameServiceWithTheSameErrors() {
+    UserServiceGrpc.UserServiceBlockingStub web = GrpcClients.builder("http://127.0.0.1:" + gateway.port())
+        .serializationFormat(GrpcSerializationFormats.PROTO_WEB)
+        .build(UserServiceGrpc.UserServiceBlockingStub.class);
+
+    UserResponse created = web.createUser(CreateUserRequest.newBuilder().setEmail("web@example.com").setName("W")
+        .build());
+    StatusRuntimeException missing = catchThrowableOfType(StatusRuntimeException.class,
+        () -> web.getUser(GetUserRequest.newBuilder().setId("nobody").build()));
+
+    assertThat(web.getUser(GetUserRequest.newBuilder().setId(created.getId()).build())).isEqualTo(created);
+    assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(StatusProto.fromThrowable(missing).getDetails(0).toString()).contains("USER_NOT_FOUND");
   }
 
   @Test
