@@ -2,6 +2,9 @@ package io.github.usergrpc.user.server.http;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.api.AnnotationsProto;
+import com.google.api.HttpRule;
+import com.google.protobuf.Descriptors;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -14,8 +17,11 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.grpc.Channel;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.netty.handler.ssl.ClientAuth;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -283,6 +289,10 @@ public final class HttpEdge implements AutoCloseable {
           .intercept(interceptors)
           .jsonMarshallerFactory(ProtoJsonMarshaller::new)
           .enableHttpJsonTranscoding(HttpJsonTranscodingOptions.builder()
+              // The rules of the unary methods only: the watch has its own service, and Armeria would warn
+              // at every start that it cannot transcode a stream.
+              .ignoreProtoHttpRule(true)
+              .additionalHttpRules(unaryRules(service))
               // Query parameters by proto name (page_token) or JSON name (pageToken), as in a body.
               .queryParamMatchRules(HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD,
                   HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
@@ -323,6 +333,21 @@ public final class HttpEdge implements AutoCloseable {
                 .ServerMetrics.CONTENT_TYPE), scrape.get()));
       }
       return new HttpEdge(server.build(), watches);
+    }
+
+    private static List<HttpRule> unaryRules(ServerServiceDefinition service) {
+      List<HttpRule> rules = new ArrayList<>();
+      for (ServerMethodDefinition<?, ?> method : service.getMethods()) {
+        if (method.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY
+            && method.getMethodDescriptor().getSchemaDescriptor() instanceof ProtoMethodDescriptorSupplier schema) {
+          Descriptors.MethodDescriptor proto = schema.getMethodDescriptor();
+          if (proto.getOptions().hasExtension(AnnotationsProto.http)) {
+            rules.add(proto.getOptions().getExtension(AnnotationsProto.http).toBuilder()
+                .setSelector(proto.getFullName()).build());
+          }
+        }
+      }
+      return rules;
     }
 
     private static Duration positive(Duration duration, String name) {
