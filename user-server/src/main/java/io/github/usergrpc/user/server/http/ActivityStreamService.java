@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.HttpResponseWriter;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.ResponseHeadersBuilder;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import io.github.usergrpc.user.server.ErrorReason;
@@ -53,6 +54,8 @@ final class ActivityStreamService implements HttpService {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> REQUEST_ID =
       Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Metadata.Key<String> RESUME_AFTER =
+      Metadata.Key.of("activity-resume-after", Metadata.ASCII_STRING_MARSHALLER);
   private static final MediaType NDJSON = MediaType.parse("application/x-ndjson");
   private static final JsonFormat.Printer PRINTER = JsonFormat.printer()
       .alwaysPrintFieldsWithNoPresence()
@@ -152,10 +155,15 @@ final class ActivityStreamService implements HttpService {
       if (!started.compareAndSet(false, true)) {
         return;
       }
-      response.write(ResponseHeaders.builder(HttpStatus.OK)
+      ResponseHeadersBuilder head = ResponseHeaders.builder(HttpStatus.OK)
           .contentType(sse ? MediaType.EVENT_STREAM : NDJSON)
-          .set(HttpHeaderNames.CACHE_CONTROL, "no-cache")
-          .build());
+          .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+      // Where this watch starts: a client that reconnects before the first event resumes from it.
+      String resumeAfter = headers.get(RESUME_AFTER);
+      if (resumeAfter != null) {
+        head.set(RESUME_AFTER.name(), resumeAfter);
+      }
+      response.tryWrite(head.build());
       if (sse) {
         response.tryWrite(HttpData.ofUtf8(": stream started\n\n"));
         heartbeat = ctx.eventLoop().scheduleAtFixedRate(() -> response.tryWrite(HttpData.ofUtf8(":\n\n")),
@@ -178,8 +186,9 @@ final class ActivityStreamService implements HttpService {
       com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
       if (started.compareAndSet(false, true)) {
         var error = RpcStatusJson.response(details);
-        response.write(error.headers());
-        response.write(error.content());
+        // tryWrite: the client may have gone already, which closed the response.
+        response.tryWrite(error.headers());
+        response.tryWrite(error.content());
       } else if (!status.isOk() && status.getCode() != Status.Code.CANCELLED) {
         response.tryWrite(HttpData.ofUtf8(format("error", RpcStatusJson.json(details), null)));
       }

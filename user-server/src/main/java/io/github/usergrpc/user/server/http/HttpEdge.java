@@ -9,7 +9,7 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.common.TlsKeyPair;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
@@ -318,7 +318,7 @@ public final class HttpEdge implements AutoCloseable {
           .service(grpc, service -> service.decorate(new JsonRequests(grpc)))
           .service(Route.builder().path(WATCH_ROUTE).methods(HttpMethod.GET).build(), watches);
       if (tlsCert != null) {
-        server.https(address).tls(tlsCert.toFile(), tlsKey.toFile());
+        server.https(address).tls(TlsKeyPair.of(tlsKey.toFile(), tlsCert.toFile()));
         if (tlsClientCa != null) {
           java.io.File ca = tlsClientCa.toFile();
           server.tlsCustomizer(tls -> tls.clientAuth(ClientAuth.REQUIRE).trustManager(ca));
@@ -363,10 +363,5 @@ public final class HttpEdge implements AutoCloseable {
       }
       return max;
     }
-  }
-
-  /** The protocol this port speaks. */
-  SessionProtocol protocol() {
-    return server.activePorts().values().iterator().next().hasHttps() ? SessionProtocol.HTTPS : SessionProtocol.HTTP;
   }
 }

@@ -300,6 +300,48 @@ class HttpEdgeTest {
   }
 
   @Test
+  void watch_responseHeadSaysWhereTheWatchStarts() throws Exception {
+    String id = field(send("POST", "/v1/users", "{\"email\":\"head@example.com\",\"name\":\"H\"}").body(), "id");
+    String login = field(send("POST", "/v1/users/" + id + "/activity", "{\"action\":\"login\"}").body(), "sequence");
+    send("DELETE", "/v1/users/" + id, null);
+
+    HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(
+        uri("/v1/users/" + id + "/activity:watch?resumeAfter=" + login)).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    readAll(stream.body());
+
+    assertThat(stream.statusCode()).isEqualTo(200);
+    assertThat(stream.headers().firstValue("activity-resume-after")).contains(login);
+  }
+
+  @Test
+  void errorBodies_parseAsGoogleRpcStatus_withoutArmeriasGrpcCodeKey() throws Exception {
+    HttpResponse<String> missing = send("GET", "/v1/users/nobody", null);
+    com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder();
+
+    JsonFormat.parser().usingTypeRegistry(com.google.protobuf.TypeRegistry.newBuilder()
+        .add(com.google.rpc.ErrorInfo.getDescriptor()).build()).merge(missing.body(), status);
+
+    assertThat(missing.body()).doesNotContain("grpc-code");
+    assertThat(status.getCode()).isEqualTo(Status.Code.NOT_FOUND.value());
+    assertThat(status.getDetails(0).unpack(com.google.rpc.ErrorInfo.class).getReason()).isEqualTo("USER_NOT_FOUND");
+  }
+
+  @Test
+  void metrics_servedOnlyWhenAsked() throws Exception {
+    assertThat(send("GET", "/metrics", null).statusCode()).isEqualTo(404);
+    try (HttpEdge withMetrics = HttpEdge.newBuilder(server.userService(), channel)
+        .setMetrics(() -> "up 1\n").build().start()) {
+      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + withMetrics.port() + "/metrics")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).isEqualTo("up 1\n");
+    }
+  }
+
+  @Test
   void watch_unknownUser_isAPlain404() throws Exception {
     HttpResponse<String> response = send("GET", "/v1/users/nobody/activity:watch", null);
 
