@@ -35,13 +35,15 @@ import java.util.regex.Pattern;
  * @param metricsHost the address the metrics port listens on
  * @param httpMaxConnections {@code --http-max-connections}: connections open at once on the HTTP port
  * @param httpMaxWatches {@code --http-max-watches}: activity watches open at once on the HTTP port
+ * @param httpCorsOrigins {@code --http-cors-origins}: web origins allowed to call the HTTP port
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  */
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
     Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
-    String metricsHost, int httpMaxConnections, int httpMaxWatches, boolean help, boolean hashToken) {
+    String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins, boolean help,
+    boolean hashToken) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
@@ -117,6 +119,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         "connections open at once on the HTTP port (default " + HttpEdge.DEFAULT_MAX_CONNECTIONS + ")"});
     OPTIONS.put("--http-max-watches", new String[] {"USER_SERVER_HTTP_MAX_WATCHES",
         "activity watches open at once on the HTTP port (default " + HttpEdge.DEFAULT_MAX_WATCHES + ")"});
+    OPTIONS.put("--http-cors-origins", new String[] {"USER_SERVER_HTTP_CORS_ORIGINS",
+        "comma-separated web origins allowed to call the HTTP port, e.g. https://app.example.com (default none)"});
     OPTIONS.put("--metrics-port", new String[] {"USER_SERVER_METRICS_PORT",
         "port serving only /metrics, Prometheus text (default off; 0 picks a free port)"});
     OPTIONS.put("--metrics-host", new String[] {"USER_SERVER_METRICS_HOST",
@@ -204,7 +208,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), host(values, "--host"),
         host(values, "--metrics-host").orElse(DEFAULT_METRICS_HOST),
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
-        parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE), help, hashToken);
+        parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
+        origins(values.get("--http-cors-origins")), help, hashToken);
   }
 
   /**
@@ -227,6 +232,20 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       return new InetSocketAddress(host.get(), port);
     }
     return localOnly() ? new InetSocketAddress(InetAddress.getLoopbackAddress(), port) : new InetSocketAddress(port);
+  }
+
+  private static List<String> origins(String value) {
+    if (value == null || value.isBlank()) {
+      return List.of();
+    }
+    List<String> origins = List.of(value.split(",", -1)).stream().map(String::strip).toList();
+    for (String origin : origins) {
+      if (!origin.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+")) {
+        throw new IllegalArgumentException("--http-cors-origins: " + origin
+            + " (expected: origins such as https://app.example.com, separated by commas)");
+      }
+    }
+    return origins;
   }
 
   private static Optional<String> host(Map<String, String> values, String option) {

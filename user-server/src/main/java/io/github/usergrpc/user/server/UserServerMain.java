@@ -115,6 +115,7 @@ public final class UserServerMain {
             .setAddress(options.bindAddress(options.httpPort().get()))
             .setMaxConnections(options.httpMaxConnections())
             .setMaxWatches(options.httpMaxWatches())
+            .setCorsOrigins(options.httpCorsOrigins())
             .addInterceptor(metrics.callMetrics());
         if (options.tlsCert().isPresent()) {
           // The same certificate, and the same client CAs, as the gRPC port: HTTPS only.

@@ -13,6 +13,7 @@ import com.linecorp.armeria.common.TlsKeyPair;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.cors.CorsService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
@@ -140,6 +141,7 @@ public final class HttpEdge implements AutoCloseable {
     @Nullable private Path tlsKey;
     @Nullable private Path tlsClientCa;
     @Nullable private Supplier<String> metrics;
+    private List<String> corsOrigins = List.of();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
@@ -196,6 +198,19 @@ public final class HttpEdge implements AutoCloseable {
      */
     public Builder setMetrics(Supplier<String> scrape) {
       this.metrics = requireNonNull(scrape, "scrape");
+      return this;
+    }
+
+    /**
+     * Lets web pages from these origins call the HTTP port (CORS): REST, gRPC-Web and the watch, with the
+     * {@code authorization} header; the gRPC status and {@code activity-resume-after} headers are exposed
+     * to them. If not called, browsers refuse cross-origin calls.
+     *
+     * @param origins origins such as {@code https://app.example.com}
+     * @return this
+     */
+    public Builder setCorsOrigins(List<String> origins) {
+      this.corsOrigins = List.copyOf(origins);
       return this;
     }
 
@@ -317,6 +332,15 @@ public final class HttpEdge implements AutoCloseable {
           .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
           .service(grpc, service -> service.decorate(new JsonRequests(grpc)))
           .service(Route.builder().path(WATCH_ROUTE).methods(HttpMethod.GET).build(), watches);
+      if (!corsOrigins.isEmpty()) {
+        server.decorator(CorsService.builder(corsOrigins)
+            .allowRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE)
+            .allowRequestHeaders("authorization", "content-type", "x-request-id", "last-event-id", "x-grpc-web",
+                "x-user-agent", "grpc-timeout")
+            .exposeHeaders("grpc-status", "grpc-message", "grpc-status-details-bin", "activity-resume-after")
+            .maxAge(Duration.ofHours(1))
+            .newDecorator());
+      }
       if (tlsCert != null) {
         server.https(address).tls(TlsKeyPair.of(tlsKey.toFile(), tlsCert.toFile()));
         if (tlsClientCa != null) {

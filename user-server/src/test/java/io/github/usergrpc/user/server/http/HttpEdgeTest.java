@@ -342,6 +342,33 @@ class HttpEdgeTest {
   }
 
   @Test
+  void cors_onlyForTheConfiguredOrigins() throws Exception {
+    try (HttpEdge withCors = HttpEdge.newBuilder(server.userService(), channel)
+        .setCorsOrigins(List.of("https://app.example.com")).build().start()) {
+      HttpResponse<String> allowed = preflight(withCors, "https://app.example.com");
+      HttpResponse<String> other = preflight(withCors, "https://evil.example.com");
+      HttpResponse<String> get = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + withCors.port() + "/v1/users/nobody"))
+          .header("Origin", "https://app.example.com").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+      assertThat(allowed.headers().firstValue("access-control-allow-origin")).contains("https://app.example.com");
+      assertThat(allowed.headers().firstValue("access-control-allow-headers").orElse(""))
+          .containsIgnoringCase("authorization");
+      assertThat(other.headers().firstValue("access-control-allow-origin")).isEmpty();
+      assertThat(get.statusCode()).isEqualTo(404);
+      assertThat(get.headers().firstValue("access-control-allow-origin")).contains("https://app.example.com");
+    }
+    assertThat(send("GET", "/v1/users", null).headers().firstValue("access-control-allow-origin")).isEmpty();
+  }
+
+  private HttpResponse<String> preflight(HttpEdge edge, String origin) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port() + "/v1/users"))
+        .header("Origin", origin).header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
   void watch_unknownUser_isAPlain404() throws Exception {
     HttpResponse<String> response = send("GET", "/v1/users/nobody/activity:watch", null);
 
