@@ -47,7 +47,8 @@ import javax.annotation.Nullable;
  * <p>Against slow or hostile clients: a connection that sends no complete request head for
  * {@link #DEFAULT_IDLE_TIMEOUT} (so also one trickling its headers) is closed, as is an idle keep-alive
  * connection; once its head is in, a request's body must arrive and its answer be sent within
- * {@link #DEFAULT_REQUEST_TIMEOUT}, else it is answered 503 and ends (watches excepted); request heads are at most 8 KiB, bodies at most
+ * {@link #DEFAULT_REQUEST_TIMEOUT}, else it is answered 503 and ends (watches excepted); request heads are
+ * at most 8 KiB, bodies at most
  * {@link #DEFAULT_MAX_REQUEST_BYTES}; at most {@link #DEFAULT_MAX_CONNECTIONS} connections are open and
  * {@link #DEFAULT_MAX_WATCHES} watches. No thread is held by a waiting connection or an open watch.
  *
@@ -228,7 +229,8 @@ public final class HttpEdge implements AutoCloseable {
 
     /**
      * Sets how long a request may take, from its complete head to its answer's last byte (a slow head is
-     * the idle timeout's concern); a request past it is answered 503 UNAVAILABLE. Watches are exempt. If not called, {@link #DEFAULT_REQUEST_TIMEOUT}.
+     * the idle timeout's concern); a request past it is answered 503 UNAVAILABLE. Watches are exempt. If not
+     * called, {@link #DEFAULT_REQUEST_TIMEOUT}.
      *
      * @param timeout a positive duration
      * @return this
