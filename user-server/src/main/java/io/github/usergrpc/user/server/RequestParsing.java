@@ -81,7 +81,8 @@ final class RequestParsing {
   private static <ReqT, RespT> ServerMethodDefinition<InputStream, RespT> wrap(
       ServerMethodDefinition<ReqT, RespT> definition) {
     MethodDescriptor<ReqT, RespT> method = definition.getMethodDescriptor();
-    MethodDescriptor<InputStream, RespT> raw = method.toBuilder(new RawMarshaller(), method.getResponseMarshaller()).build();
+    MethodDescriptor<InputStream, RespT> raw =
+        method.toBuilder(new RawMarshaller(), method.getResponseMarshaller()).build();
     ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
     return ServerMethodDefinition.create(raw,
         (call, headers) -> new ParsingListener<>(method, call, handler.startCall(new ParsedCall<>(call, method), headers)));
