@@ -11,6 +11,7 @@ dir=scripts/bench
 "$dir/pagination.sh"
 "$dir/watch.sh"
 "$dir/client.sh"
+"$dir/http.sh"
 "$dir/load.sh"
 "$dir/soak.sh"
 echo "bench: all done; see BENCHMARKS.md and docs/latency.png"

@@ -13,6 +13,7 @@ import java.util.Arrays;
  * pagination     1,000,000 users in PostgreSQL and H2: first and deep pages, by token and by offset
  * watch          10,000 watch streams: server heap; mutation-to-event latency with 1,000 watchers
  * client         UserClient facade vs the raw async stub; fake start plus first call
+ * http           the HTTP port: a normal GET while 2,000 connections trickle headers; 10,000 SSE watches
  * soak           mixed traffic at a fixed rate for minutes: errors, server heap, fds and threads over time;
  *                exits with 1 when a check fails
  * embedded-store the embedded H2 file's size under sustained writes against the data it holds
@@ -25,7 +26,8 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|soak|embedded-store|bare-server [--option value ...]");
+      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store"
+          + "|bare-server [--option value ...]");
       System.exit(2);
     }
     Args options = new Args(args, 1);
@@ -35,6 +37,7 @@ public final class BenchMain {
       case "pagination" -> PaginationBench.run(options);
       case "watch" -> WatchBench.run(options);
       case "client" -> ClientBench.run(options);
+      case "http" -> HttpBench.run(options);
       case "embedded-store" -> EmbeddedStoreBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {

@@ -12,7 +12,7 @@ import java.nio.file.Path;
  */
 final class BenchmarksFile {
 
-  static final String[] ORDER = {"load", "serialization", "pagination", "watch", "client", "soak-h2",
+  static final String[] ORDER = {"load", "serialization", "pagination", "watch", "client", "http", "soak-h2",
       "soak-postgres", "soak-memory", "embedded-store"};
 
   private BenchmarksFile() {}

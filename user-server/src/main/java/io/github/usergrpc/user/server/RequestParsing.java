@@ -12,6 +12,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -30,17 +31,29 @@ import java.util.Map;
  */
 final class RequestParsing {
 
-  private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
+  /**
+   * Passes the request bytes through. One instance per method, so that a transport which looks requests up by
+   * their marshaller (Armeria's JSON transcoding on the HTTP port) can tell the methods apart.
+   */
+  private static final class RawMarshaller implements MethodDescriptor.Marshaller<InputStream> {
     @Override
     public InputStream stream(InputStream value) {
       return value;
     }
 
+    /**
+     * Copies the bytes: grpc-java hands the stream to the listener at once, but Armeria (the HTTP port)
+     * releases the buffer behind it before its blocking executor delivers the message.
+     */
     @Override
     public InputStream parse(InputStream stream) {
-      return stream;
+      try {
+        return new ByteArrayInputStream(stream.readAllBytes());
+      } catch (IOException e) {
+        throw Status.INTERNAL.withDescription("cannot read the request").withCause(e).asRuntimeException();
+      }
     }
-  };
+  }
 
   private RequestParsing() {}
 
@@ -69,7 +82,8 @@ final class RequestParsing {
   private static <ReqT, RespT> ServerMethodDefinition<InputStream, RespT> wrap(
       ServerMethodDefinition<ReqT, RespT> definition) {
     MethodDescriptor<ReqT, RespT> method = definition.getMethodDescriptor();
-    MethodDescriptor<InputStream, RespT> raw = method.toBuilder(RAW, method.getResponseMarshaller()).build();
+    MethodDescriptor<InputStream, RespT> raw =
+        method.toBuilder(new RawMarshaller(), method.getResponseMarshaller()).build();
     ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
     return ServerMethodDefinition.create(raw,
         (call, headers) -> new ParsingListener<>(method, call, handler.startCall(new ParsedCall<>(call, method), headers)));

@@ -2,6 +2,9 @@ package io.github.usergrpc.user.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.usergrpc.user.server.http.HttpEdge;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,17 +31,25 @@ import java.util.regex.Pattern;
  * @param limits the limits against abuse
  * @param httpPort the port of the HTTP/JSON gateway (which also serves {@code /metrics}), if any; 0 picks one
  * @param metricsPort a port serving only {@code /metrics} (Prometheus text), if any; 0 picks one
+ * @param host the address the gRPC and HTTP ports listen on, if given; see {@link #bindAddress}
+ * @param metricsHost the address the metrics port listens on
+ * @param httpMaxConnections {@code --http-max-connections}: connections open at once on the HTTP port
+ * @param httpMaxWatches {@code --http-max-watches}: activity watches open at once on the HTTP port
+ * @param httpCorsOrigins {@code --http-cors-origins}: web origins allowed to call the HTTP port
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  * @param verbose whether a failure to start prints its stack trace after its one-line reason
  */
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
-    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, boolean help, boolean hashToken,
-    boolean verbose) {
+    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
+    String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins, boolean help,
+    boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
+  /** The default of {@code --metrics-host}: metrics are for the machine's own Prometheus agent. */
+  static final String DEFAULT_METRICS_HOST = "127.0.0.1";
 
   /**
    * The limits against abuse, each with its option.
@@ -77,6 +88,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Limits defaults = Limits.defaults();
     OPTIONS.put("--port", new String[] {"USER_SERVER_PORT",
         "port to listen on (default " + DEFAULT_PORT + "; 0 picks a free port)"});
+    OPTIONS.put("--host", new String[] {"USER_SERVER_HOST",
+        "address of the gRPC and HTTP ports (default: all interfaces with TLS or tokens, else 127.0.0.1)"});
     OPTIONS.put("--store", new String[] {"USER_SERVER_STORE",
         "memory | h2:<path> | jdbc:postgresql://host:port/db (default " + DEFAULT_STORE + ")"});
     OPTIONS.put("--db-user", new String[] {"USER_SERVER_DB_USER", "database user"});
@@ -103,8 +116,16 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
             + format(defaults.permitKeepAliveTime()) + ")"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
+    OPTIONS.put("--http-max-connections", new String[] {"USER_SERVER_HTTP_MAX_CONNECTIONS",
+        "connections open at once on the HTTP port (default " + HttpEdge.DEFAULT_MAX_CONNECTIONS + ")"});
+    OPTIONS.put("--http-max-watches", new String[] {"USER_SERVER_HTTP_MAX_WATCHES",
+        "activity watches open at once on the HTTP port (default " + HttpEdge.DEFAULT_MAX_WATCHES + ")"});
+    OPTIONS.put("--http-cors-origins", new String[] {"USER_SERVER_HTTP_CORS_ORIGINS",
+        "comma-separated web origins allowed to call the HTTP port, e.g. https://app.example.com (default none)"});
     OPTIONS.put("--metrics-port", new String[] {"USER_SERVER_METRICS_PORT",
         "port serving only /metrics, Prometheus text (default off; 0 picks a free port)"});
+    OPTIONS.put("--metrics-host", new String[] {"USER_SERVER_METRICS_HOST",
+        "address of the metrics port (default " + DEFAULT_METRICS_HOST + ")"});
   }
 
   ServerOptions {
@@ -195,7 +216,58 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tokens = readableFile(values, "--auth-tokens");
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
         Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
-        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), help, hashToken, verbose);
+        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), host(values, "--host"),
+        host(values, "--metrics-host").orElse(DEFAULT_METRICS_HOST),
+        parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
+        parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
+        origins(values.get("--http-cors-origins")), help, hashToken, verbose);
+  }
+
+  /**
+   * Returns whether the server runs for local use: without TLS and without tokens, where anyone who can
+   * reach a port can read and change every user. Then, unless {@code --host} says otherwise, the ports
+   * listen on the loopback interface only.
+   */
+  boolean localOnly() {
+    return host.isEmpty() && tlsCert.isEmpty() && authTokens.isEmpty();
+  }
+
+  /**
+   * Returns where the gRPC or HTTP port listens: {@code --host} if given, else the loopback address for
+   * local use ({@link #localOnly()}), else all interfaces.
+   *
+   * @param port the port
+   */
+  InetSocketAddress bindAddress(int port) {
+    if (host.isPresent()) {
+      return new InetSocketAddress(host.get(), port);
+    }
+    return localOnly() ? new InetSocketAddress(InetAddress.getLoopbackAddress(), port) : new InetSocketAddress(port);
+  }
+
+  private static List<String> origins(String value) {
+    if (value == null || value.isBlank()) {
+      return List.of();
+    }
+    List<String> origins = List.of(value.split(",", -1)).stream().map(String::strip).toList();
+    for (String origin : origins) {
+      if (!origin.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+")) {
+        throw new IllegalArgumentException("--http-cors-origins: " + origin
+            + " (expected: origins such as https://app.example.com, separated by commas)");
+      }
+    }
+    return origins;
+  }
+
+  private static Optional<String> host(Map<String, String> values, String option) {
+    String value = values.get(option);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (!value.matches("[A-Za-z0-9.:\\-\\[\\]%]{1,253}")) {
+      throw new IllegalArgumentException(option + ": " + value + " (expected: an IP address or a host name)");
+    }
+    return Optional.of(value.startsWith("[") && value.endsWith("]") ? value.substring(1, value.length() - 1) : value);
   }
 
   private static Optional<Integer> optionalPort(Map<String, String> values, String option) {

@@ -59,6 +59,7 @@ public final class UserServer implements AutoCloseable {
   /** The same service for in-process callers, such as the HTTP/JSON gateway; null unless asked for. */
   @Nullable private final Server inProcess;
   private final UserStore store;
+  private final ServerServiceDefinition users;
   private final ActivityFeed feed;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService healthChecker;
@@ -86,6 +87,7 @@ public final class UserServer implements AutoCloseable {
     // Outermost, so that calls refused by authentication or limits are logged too.
     outer.add(new CallLoggingInterceptor(builder.callLogging));
     ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
+    this.users = users;
     if (builder.metrics != null) {
       builder.metrics.instrument(builder.transport);
       builder.metrics.observeWatches(feed::activeWatches);
@@ -105,6 +107,15 @@ public final class UserServer implements AutoCloseable {
       }
       this.inProcess = local.addService(users).build();
     }
+  }
+
+  /**
+   * Returns the UserService as this server serves it, with all its interceptors (authentication, deadline,
+   * call log, parsing, error details, validation), for a second transport such as the HTTP port: its calls
+   * behave as the same calls here. Health and reflection are not part of it.
+   */
+  public ServerServiceDefinition userService() {
+    return users;
   }
 
   /**

@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server;
 
-import io.github.usergrpc.user.server.http.HttpGateway;
+import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
@@ -166,14 +166,28 @@ public final class UserServerMain {
       if (httpPort != null) {
         ManagedChannel local = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
         endpoints.add(local::shutdownNow);
+        HttpEdge.Builder http = HttpEdge.newBuilder(started.userService(), local)
+            .setAddress(options.bindAddress(httpPort.port()))
+            .setMaxConnections(options.httpMaxConnections())
+            .setMaxWatches(options.httpMaxWatches())
+            .setCorsOrigins(options.httpCorsOrigins())
+            .addInterceptor(metrics.callMetrics());
+        if (options.tlsCert().isPresent()) {
+          // The same certificate, and the same client CAs, as the gRPC port: HTTPS only.
+          http.setTls(options.tlsCert().get(), options.tlsKey().get());
+          options.tlsClientCa().ifPresent(http::setClientCa);
+        }
+        if (options.authTokens().isEmpty()) {
+          // With tokens, /metrics is only on --metrics-port: it would need a token of its own here.
+          http.setMetrics(metrics::scrape);
+        }
         httpPort.release();
-        HttpGateway gateway;
+        HttpEdge gateway;
         try {
-          gateway = HttpGateway.start(new InetSocketAddress(httpPort.port()), local, HttpGateway.DEFAULT_THREADS);
+          gateway = http.build().start();
         } catch (IOException e) {
           throw StartupFailure.listen(httpPort.port(), httpPort.option(), e);
         }
-        gateway.addTextEndpoint("/metrics", ServerMetrics.CONTENT_TYPE, metrics::scrape);
         endpoints.add(gateway);
         announce("user-server HTTP/JSON gateway on port " + gateway.port());
       }
@@ -181,7 +195,7 @@ public final class UserServerMain {
         metricsPort.release();
         ServerMetrics.Endpoint endpoint;
         try {
-          endpoint = metrics.serve(new InetSocketAddress(metricsPort.port()));
+          endpoint = metrics.serve(new InetSocketAddress(options.metricsHost(), metricsPort.port()));
         } catch (IOException e) {
           throw StartupFailure.listen(metricsPort.port(), metricsPort.option(), e);
         }
@@ -199,6 +213,9 @@ public final class UserServerMain {
       throw e;
     }
     UserServer server = started;
+    if (options.localOnly()) {
+      announce("user-server: no TLS and no tokens, so listening on the loopback interface only (--host to change)");
+    }
     announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
         + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
         + (options.authTokens().isPresent() ? " (bearer tokens required)" : ""));
@@ -260,7 +277,7 @@ public final class UserServerMain {
   static UserServer newServer(ServerOptions options, int port, UserStore store, Executor executor,
       @Nullable ServerMetrics metrics, @Nullable String inProcessName) throws IOException {
     ServerOptions.Limits limits = options.limits();
-    NettyServerBuilder transport = NettyServerBuilder.forPort(port, credentials(options))
+    NettyServerBuilder transport = NettyServerBuilder.forAddress(options.bindAddress(port), credentials(options))
         // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
         .executor(executor)
         .maxInboundMessageSize(limits.maxMessageBytes())

@@ -52,6 +52,29 @@ class ServerOptionsTest {
   }
 
   @Test
+  void bindAddress_loopbackForLocalUse_allInterfacesWithTokens_orWhatHostSays(@TempDir Path dir) throws Exception {
+    Path tokens = Files.writeString(dir.resolve("tokens"), AccessTokens.hash("t") + " p users:read\n");
+
+    ServerOptions local = ServerOptions.parse(List.of(), Map.of());
+    ServerOptions withTokens = ServerOptions.parse(List.of("--auth-tokens", tokens.toString()), Map.of());
+    ServerOptions withHost = ServerOptions.parse(List.of("--host", "0.0.0.0"), Map.of());
+    ServerOptions ipv6 = ServerOptions.parse(List.of("--host=[::1]"), Map.of());
+
+    assertThat(local.localOnly()).isTrue();
+    assertThat(local.bindAddress(80).getAddress().isLoopbackAddress()).isTrue();
+    assertThat(local.metricsHost()).isEqualTo("127.0.0.1");
+    assertThat(withTokens.localOnly()).isFalse();
+    assertThat(withTokens.bindAddress(80).getAddress().isAnyLocalAddress()).isTrue();
+    assertThat(withHost.localOnly()).isFalse();
+    assertThat(withHost.bindAddress(80).getAddress().isAnyLocalAddress()).isTrue();
+    assertThat(ipv6.bindAddress(80).getAddress().isLoopbackAddress()).isTrue();
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--host", "a b"), Map.of()))
+        .hasMessage("--host: a b (expected: an IP address or a host name)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--http-max-watches", "0"), Map.of()))
+        .hasMessage("--http-max-watches: 0 (expected: >= 1)");
+  }
+
+  @Test
   void parse_tlsNeedsReadableCertAndKey(@TempDir Path dir) throws Exception {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
     Path key = Files.writeString(dir.resolve("key.pem"), "x");

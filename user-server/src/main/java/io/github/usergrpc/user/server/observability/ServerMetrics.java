@@ -6,11 +6,18 @@ import io.github.usergrpc.user.server.store.ForwardingUserStore;
 import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import com.sun.net.httpserver.HttpServer;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import io.grpc.opentelemetry.GrpcOpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -42,6 +49,8 @@ public final class ServerMetrics implements AutoCloseable {
   private static final AttributeKey<String> OPERATION = AttributeKey.stringKey("operation");
   private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
   private static final AttributeKey<String> STATE = AttributeKey.stringKey("state");
+  private static final AttributeKey<String> GRPC_METHOD = AttributeKey.stringKey("grpc.method");
+  private static final AttributeKey<String> GRPC_STATUS = AttributeKey.stringKey("grpc.status");
 
   private final PrometheusMetricReader reader = PrometheusMetricReader.create();
   private final SdkMeterProvider meterProvider;
@@ -63,6 +72,37 @@ public final class ServerMetrics implements AutoCloseable {
    */
   public void instrument(ServerBuilder<?> transport) {
     grpc.configureServerBuilder(requireNonNull(transport, "transport"));
+  }
+
+  /**
+   * Returns an interceptor that records gRPC's per-call metrics ({@code grpc.server.call.started},
+   * {@code grpc.server.call.duration}, same names, units and labels) for calls on a transport that
+   * grpc-opentelemetry cannot instrument, such as the HTTP port (Armeria). Its series carry their own
+   * {@code otel_scope_name}, so that the two sources stay apart.
+   */
+  public ServerInterceptor callMetrics() {
+    Meter http = meterProvider.get("io.github.usergrpc.user.server.http");
+    LongCounter started = http.counterBuilder("grpc.server.call.started").setUnit("{call}")
+        .setDescription("Number of server calls started").build();
+    DoubleHistogram duration = http.histogramBuilder("grpc.server.call.duration").setUnit("s")
+        .setDescription("Time taken to complete a call from server transport's perspective").build();
+    return new ServerInterceptor() {
+      @Override
+      public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+          ServerCallHandler<ReqT, RespT> next) {
+        String method = call.getMethodDescriptor().getFullMethodName();
+        started.add(1, Attributes.of(GRPC_METHOD, method));
+        long start = System.nanoTime();
+        return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+          @Override
+          public void close(Status status, Metadata trailers) {
+            duration.record(seconds(start),
+                Attributes.of(GRPC_METHOD, method, GRPC_STATUS, status.getCode().name()));
+            super.close(status, trailers);
+          }
+        }, headers);
+      }
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
@@ -10,14 +11,21 @@ import com.google.protobuf.util.JsonFormat;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.UserProto;
+import com.linecorp.armeria.client.grpc.GrpcClients;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import io.github.usergrpc.user.v1.CreateUserRequest;
+import io.github.usergrpc.user.v1.GetUserRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -34,12 +42,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Every route and error of the HTTP/JSON gateway, with the JDK's HttpClient, against the real service. */
-class HttpGatewayTest {
+/** Every route and error of the HTTP port, with the JDK's HttpClient, against the real service. */
+class HttpEdgeTest {
 
   private UserServer server;
   private ManagedChannel channel;
-  private HttpGateway gateway;
+  private HttpEdge gateway;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeEach
@@ -48,7 +56,7 @@ class HttpGatewayTest {
     server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(new InMemoryUserStore())
         .build().start();
     channel = InProcessChannelBuilder.forName(name).build();
-    gateway = HttpGateway.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), channel, 8);
+    gateway = HttpEdge.newBuilder(server.userService(), channel).build().start();
   }
 
   @AfterEach
@@ -153,7 +161,104 @@ class HttpGatewayTest {
     assertThat(noRoute.statusCode()).isEqualTo(404);
     assertThat(noRoute.body()).contains("\"code\":5");
     assertThat(send("PUT", "/v1/users/x", "{}").statusCode()).isEqualTo(405);
-    assertThat(send("POST", "/v1/users", "x".repeat(HttpGateway.MAX_BODY_BYTES + 10)).statusCode()).isEqualTo(429);
+    assertThat(send("POST", "/v1/users", "x".repeat(HttpEdge.DEFAULT_MAX_REQUEST_BYTES + 10)).statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  void strictJson_wrongTypesUnknownFieldsDuplicatesAndBadUtf8_are400WithAFieldViolation() throws Exception {
+    assertViolation(send("POST", "/v1/users", "{\"email\":[\"a@b.c\"],\"name\":\"A\"}"), "email", "a JSON string");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"name\":42}"), "name", "a JSON string");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"nmae\":\"A\"}"), "nmae", "unknown field");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"name\":\"A\",\"name\":\"B\"}"), "name",
+        "given twice");
+    assertViolation(send("POST", "/v1/users", "{\"email\":\"a@b.c\",\"requestId\":\"x\",\"request_id\":\"y\"}"),
+        "request_id", "given twice");
+    assertViolation(send("GET", "/v1/users?limit=many", null), "limit", "an integer");
+    assertViolation(send("GET", "/v1/users?colour=blue", null), "colour", "unknown query parameter");
+
+    byte[] badUtf8 = {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+    HttpResponse<String> invalidUtf8 = http.send(HttpRequest.newBuilder(uri("/v1/users"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(badUtf8)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertViolation(invalidUtf8, "", "not valid UTF-8");
+    assertThat(send("GET", "/v1/users", null).body()).contains("\"total\":0");
+  }
+
+  @Test
+  void nonJsonBodies_are415_andEveryErrorIsStatusJson_evenForAMalformedUrl() throws Exception {
+    HttpResponse<String> text = http.send(HttpRequest.newBuilder(uri("/v1/users"))
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"email\":\"t@example.com\",\"name\":\"T\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> form = http.send(HttpRequest.newBuilder(uri("/v1/users"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString("email=t@example.com")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    String malformed = rawRequest("GET /v1/users/%zz HTTP/1.1");
+    String quotedEtag = rawRequest("DELETE /v1/users/x?etag=\"abc\" HTTP/1.1");
+
+    assertThat(text.statusCode()).isEqualTo(415);
+    assertThat(text.body()).contains("\"code\":3", "MALFORMED_REQUEST");
+    assertThat(form.statusCode()).isEqualTo(415);
+    assertThat(malformed).startsWith("HTTP/1.1 400").contains("application/json", "\"code\":3")
+        .doesNotContainIgnoringCase("<html");
+    // Quotes are not allowed in a URL; whichever way the server takes them, the answer is JSON.
+    assertThat(quotedEtag).contains("application/json", "\"code\":").doesNotContainIgnoringCase("<html");
+  }
+
+  @Test
+  void etags_inAUrlOrABody_mayComeWithOrWithoutTheirQuotes() throws Exception {
+    String user = send("POST", "/v1/users", "{\"email\":\"etag@example.com\",\"name\":\"E\"}").body();
+    String id = field(user, "id");
+    String etag = field(user, "etag");
+    assertThat(etag).startsWith("\"").endsWith("\"");
+    String bare = etag.substring(1, etag.length() - 1);
+
+    HttpResponse<String> updated = send("PATCH", "/v1/users/" + id, "{\"name\":\"F\",\"etag\":\"" + bare + "\"}");
+    String newBare = field(updated.body(), "etag").replace("\"", "");
+    HttpResponse<String> staleDelete = send("DELETE", "/v1/users/" + id + "?etag=" + bare, null);
+    HttpResponse<String> deleted = send("DELETE", "/v1/users/" + id + "?etag=" + newBare, null);
+
+    assertThat(updated.statusCode()).isEqualTo(200);
+    assertThat(staleDelete.statusCode()).isEqualTo(409);
+    assertThat(staleDelete.body()).contains("ETAG_MISMATCH");
+    assertThat(deleted.statusCode()).isEqualTo(200);
+  }
+
+  private static void assertViolation(HttpResponse<String> response, String field, String description) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/json");
+    assertThat(response.body()).contains("\"code\":3", "MALFORMED_REQUEST", "google.rpc.BadRequest", description);
+    if (!field.isEmpty()) {
+      // A violation of the whole body has no field (the empty path, which JSON leaves out).
+      assertThat(response.body()).contains("\"field\":\"" + field + "\"");
+    }
+  }
+
+  /** Sends a request line as is, which the JDK's HttpClient would refuse to, and returns the raw answer. */
+  private String rawRequest(String requestLine) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write((requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void grpcWeb_reachesTheSameServiceWithTheSameErrors() {
+    UserServiceGrpc.UserServiceBlockingStub web = GrpcClients.builder("http://127.0.0.1:" + gateway.port())
+        .serializationFormat(GrpcSerializationFormats.PROTO_WEB)
+        .build(UserServiceGrpc.UserServiceBlockingStub.class);
+
+    UserResponse created = web.createUser(CreateUserRequest.newBuilder().setEmail("web@example.com").setName("W")
+        .build());
+    StatusRuntimeException missing = catchThrowableOfType(StatusRuntimeException.class,
+        () -> web.getUser(GetUserRequest.newBuilder().setId("nobody").build()));
+
+    assertThat(web.getUser(GetUserRequest.newBuilder().setId(created.getId()).build())).isEqualTo(created);
+    assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(StatusProto.fromThrowable(missing).getDetails(0).toString()).contains("USER_NOT_FOUND");
   }
 
   @Test
@@ -192,6 +297,75 @@ class HttpGatewayTest {
     assertThat(stream.headers().firstValue("Content-Type")).contains("application/x-ndjson");
     assertThat(lines).hasSize(1);
     assertThat(lines.get(0)).startsWith("{").contains("\"action\":\"user.deleted\"");
+  }
+
+  @Test
+  void watch_responseHeadSaysWhereTheWatchStarts() throws Exception {
+    String id = field(send("POST", "/v1/users", "{\"email\":\"head@example.com\",\"name\":\"H\"}").body(), "id");
+    String login = field(send("POST", "/v1/users/" + id + "/activity", "{\"action\":\"login\"}").body(), "sequence");
+    send("DELETE", "/v1/users/" + id, null);
+
+    HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(
+        uri("/v1/users/" + id + "/activity:watch?resumeAfter=" + login)).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    readAll(stream.body());
+
+    assertThat(stream.statusCode()).isEqualTo(200);
+    assertThat(stream.headers().firstValue("activity-resume-after")).contains(login);
+  }
+
+  @Test
+  void errorBodies_parseAsGoogleRpcStatus_withoutArmeriasGrpcCodeKey() throws Exception {
+    HttpResponse<String> missing = send("GET", "/v1/users/nobody", null);
+    com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder();
+
+    JsonFormat.parser().usingTypeRegistry(com.google.protobuf.TypeRegistry.newBuilder()
+        .add(com.google.rpc.ErrorInfo.getDescriptor()).build()).merge(missing.body(), status);
+
+    assertThat(missing.body()).doesNotContain("grpc-code");
+    assertThat(status.getCode()).isEqualTo(Status.Code.NOT_FOUND.value());
+    assertThat(status.getDetails(0).unpack(com.google.rpc.ErrorInfo.class).getReason()).isEqualTo("USER_NOT_FOUND");
+  }
+
+  @Test
+  void metrics_servedOnlyWhenAsked() throws Exception {
+    assertThat(send("GET", "/metrics", null).statusCode()).isEqualTo(404);
+    try (HttpEdge withMetrics = HttpEdge.newBuilder(server.userService(), channel)
+        .setMetrics(() -> "up 1\n").build().start()) {
+      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + withMetrics.port() + "/metrics")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(metrics.body()).isEqualTo("up 1\n");
+    }
+  }
+
+  @Test
+  void cors_onlyForTheConfiguredOrigins() throws Exception {
+    try (HttpEdge withCors = HttpEdge.newBuilder(server.userService(), channel)
+        .setCorsOrigins(List.of("https://app.example.com")).build().start()) {
+      HttpResponse<String> allowed = preflight(withCors, "https://app.example.com");
+      HttpResponse<String> other = preflight(withCors, "https://evil.example.com");
+      HttpResponse<String> get = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + withCors.port() + "/v1/users/nobody"))
+          .header("Origin", "https://app.example.com").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+      assertThat(allowed.headers().firstValue("access-control-allow-origin")).contains("https://app.example.com");
+      assertThat(allowed.headers().firstValue("access-control-allow-headers").orElse(""))
+          .containsIgnoringCase("authorization");
+      assertThat(other.headers().firstValue("access-control-allow-origin")).isEmpty();
+      assertThat(get.statusCode()).isEqualTo(404);
+      assertThat(get.headers().firstValue("access-control-allow-origin")).contains("https://app.example.com");
+    }
+    assertThat(send("GET", "/v1/users", null).headers().firstValue("access-control-allow-origin")).isEmpty();
+  }
+
+  private HttpResponse<String> preflight(HttpEdge edge, String origin) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port() + "/v1/users"))
+        .header("Origin", origin).header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
