@@ -17,6 +17,8 @@ import com.linecorp.armeria.server.cors.CorsService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
+import io.github.usergrpc.user.api.Headers;
+import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
 import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
@@ -340,6 +342,14 @@ public final class HttpEdge implements AutoCloseable {
           .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
           .service(grpc, service -> service.decorate(new JsonRequests(grpc)))
           .service(Route.builder().path(WATCH_ROUTE).methods(HttpMethod.GET).build(), watches);
+      // Echo the caller's request id on every answer, errors included: a failed call is when it is needed,
+      // and an error answered before the service (a refused body, an unknown route) never reaches the
+      // call log interceptor that echoes it on gRPC.
+      server.decorator((delegate, ctx, req) -> {
+        CallLoggingInterceptor.safeRequestId(req.headers().get(Headers.REQUEST_ID))
+            .ifPresent(id -> ctx.setAdditionalResponseHeader(Headers.REQUEST_ID, id));
+        return delegate.serve(ctx, req);
+      });
       if (!corsOrigins.isEmpty()) {
         server.decorator(CorsService.builder(corsOrigins)
             .allowRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.PATCH, HttpMethod.DELETE)

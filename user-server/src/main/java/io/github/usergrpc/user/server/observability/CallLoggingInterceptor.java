@@ -10,9 +10,11 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.net.SocketAddress;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
+import javax.annotation.Nullable;
 
 /**
  * Logs one structured line per call when it ends: at FINE for successes, at WARNING for errors, with the
@@ -39,6 +41,17 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
 
   private final boolean logCalls;
 
+  /**
+   * Returns the request id a client sent, if it looks like one: only such an id is echoed and logged, on
+   * every port, so that logs and response headers cannot be forged.
+   *
+   * @param sent the value of the {@link Headers#REQUEST_ID} header, or null when there was none
+   * @return the id, or empty
+   */
+  public static Optional<String> safeRequestId(@Nullable String sent) {
+    return sent != null && SAFE_REQUEST_ID.matcher(sent).matches() ? Optional.of(sent) : Optional.empty();
+  }
+
   /** Creates the interceptor, logging every call. */
   public CallLoggingInterceptor() {
     this(true);
@@ -59,7 +72,7 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
       ServerCallHandler<ReqT, RespT> next) {
     long start = System.nanoTime();
     String sent = headers.get(REQUEST_ID);
-    String requestId = sent != null && SAFE_REQUEST_ID.matcher(sent).matches() ? sent : null;
+    String requestId = safeRequestId(sent).orElse(null);
     return next.startCall(new SimpleForwardingServerCall<>(call) {
       private boolean headersSent;
 

@@ -150,6 +150,20 @@ class HttpEdgeTest {
   }
 
   @Test
+  void requestId_isEchoedOnce_onSuccessAndOnEveryKindOfError() throws Exception {
+    String user = send("POST", "/v1/users", "{\"email\":\"echo@example.com\",\"name\":\"E\"}").body();
+    List<HttpResponse<String>> answers = List.of(
+        sendWithRequestId("GET", "/v1/users/" + field(user, "id"), null),
+        sendWithRequestId("GET", "/v1/users/nobody", null),
+        sendWithRequestId("POST", "/v1/users", "{\"email\":\"nope\",\"name\":5}"),
+        sendWithRequestId("GET", "/v1/groups", null));
+
+    assertThat(answers).extracting(HttpResponse::statusCode).containsExactly(200, 404, 400, 404);
+    assertThat(answers).allSatisfy(answer ->
+        assertThat(answer.headers().allValues("x-request-id")).containsExactly("req-err-1"));
+  }
+
+  @Test
   void badRequests_areRejectedWithoutReachingTheService() throws Exception {
     assertThat(send("POST", "/v1/users", "{not json").statusCode()).isEqualTo(400);
     assertThat(send("POST", "/v1/users", "{\"email\":\"a@example.com\",\"nmae\":\"typo\"}").statusCode())
@@ -412,6 +426,16 @@ class HttpEdgeTest {
 
   private HttpResponse<String> send(String method, String path, String body) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> sendWithRequestId(String method, String path, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+        .header("x-request-id", "req-err-1")
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) {
       request.header("Content-Type", "application/json");
