@@ -178,8 +178,9 @@ public final class UserServerMain {
           options.tlsClientCa().ifPresent(http::setClientCa);
         }
         if (options.authTokens().isEmpty()) {
-          // With tokens, /metrics is only on --metrics-port: it would need a token of its own here.
-          http.setMetrics(metrics::scrape);
+          // With tokens, /metrics is only on --metrics-port and there is no docs page: each would need a
+          // token of its own here.
+          http.setMetrics(metrics::scrape).enableDocs();
         }
         httpPort.release();
         HttpEdge gateway;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.api.AnnotationsProto;
 import com.google.api.HttpRule;
 import com.google.protobuf.Descriptors;
+import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -14,6 +15,7 @@ import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.cors.CorsService;
+import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
@@ -27,6 +29,8 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.netty.handler.ssl.ClientAuth;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,6 +69,13 @@ import javax.annotation.Nullable;
  * }</pre>
  */
 public final class HttpEdge implements AutoCloseable {
+
+  /** Where the OpenAPI document of the HTTP API is served. */
+  public static final String OPENAPI_ROUTE = "/openapi.json";
+  /** Where the documentation page is served, with {@link Builder#enableDocs()}. */
+  public static final String DOCS_ROUTE = "/docs/";
+  /** The OpenAPI document, generated from user.proto by scripts/openapi-check.sh. */
+  private static final String OPENAPI_RESOURCE = "/io/github/usergrpc/user/server/openapi.json";
 
   /** The default of {@link Builder#setRequestTimeout}. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -150,6 +161,7 @@ public final class HttpEdge implements AutoCloseable {
     @Nullable private Path tlsKey;
     @Nullable private Path tlsClientCa;
     @Nullable private Supplier<String> metrics;
+    private boolean docs;
     private List<String> corsOrigins = List.of();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
@@ -207,6 +219,18 @@ public final class HttpEdge implements AutoCloseable {
      */
     public Builder setMetrics(Supplier<String> scrape) {
       this.metrics = requireNonNull(scrape, "scrape");
+      return this;
+    }
+
+    /**
+     * Also serves Armeria's documentation page under {@code /docs/}: the service's methods, their HTTP
+     * routes and messages, with a form to try a call. If not called, there is no such page. Like
+     * {@code /metrics}, meant for a port that needs no token (the server turns it on only then).
+     *
+     * @return this
+     */
+    public Builder enableDocs() {
+      this.docs = true;
       return this;
     }
 
@@ -368,6 +392,13 @@ public final class HttpEdge implements AutoCloseable {
       } else {
         server.http(address);
       }
+      // The contract as OpenAPI: public, like the .proto file and gRPC reflection on the gRPC port.
+      byte[] openApi = openApiDocument();
+      server.service(Route.builder().exact(OPENAPI_ROUTE).methods(HttpMethod.GET).build(), (ctx, req) ->
+          HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, HttpData.wrap(openApi)));
+      if (docs) {
+        server.serviceUnder(DOCS_ROUTE, new DocService());
+      }
       if (metrics != null) {
         Supplier<String> scrape = metrics;
         server.service(Route.builder().exact("/metrics").methods(HttpMethod.GET).build(), (ctx, req) ->
@@ -375,6 +406,17 @@ public final class HttpEdge implements AutoCloseable {
                 .ServerMetrics.CONTENT_TYPE), scrape.get()));
       }
       return new HttpEdge(server.build(), watches);
+    }
+
+    private static byte[] openApiDocument() {
+      try (InputStream document = HttpEdge.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+        if (document == null) {
+          throw new IllegalStateException(OPENAPI_RESOURCE + " is missing from the class path");
+        }
+        return document.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
 
     private static List<HttpRule> unaryRules(ServerServiceDefinition service) {

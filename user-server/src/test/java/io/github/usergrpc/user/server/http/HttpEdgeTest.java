@@ -7,6 +7,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.Message;
+import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
@@ -352,6 +353,51 @@ class HttpEdgeTest {
 
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).isEqualTo("up 1\n");
+    }
+  }
+
+  /**
+   * Every route of the OpenAPI document the port serves exists on the server: it is answered by the
+   * service (a status with an error reason, or success), never by the router's own 404 or 405.
+   */
+  @Test
+  void openApiDocument_isServed_andEachOfItsRoutesExistsOnTheServer() throws Exception {
+    HttpResponse<String> document = send("GET", HttpEdge.OPENAPI_ROUTE, null);
+    assertThat(document.statusCode()).isEqualTo(200);
+    assertThat(document.headers().firstValue("content-type")).hasValueSatisfying(
+        type -> assertThat(type).startsWith("application/json"));
+    Struct.Builder openApi = Struct.newBuilder();
+    JsonFormat.parser().merge(document.body(), openApi);
+    Struct paths = openApi.getFieldsOrThrow("paths").getStructValue();
+
+    List<String> routes = new ArrayList<>();
+    paths.getFieldsMap().forEach((path, operations) -> operations.getStructValue().getFieldsMap().keySet()
+        .forEach(method -> routes.add(method.toUpperCase(java.util.Locale.ROOT) + " " + path)));
+    assertThat(routes).hasSize(7);
+    for (String route : routes) {
+      String method = route.substring(0, route.indexOf(' '));
+      String path = route.substring(route.indexOf(' ') + 1).replaceAll("\\{[^}]+}", "nobody");
+      HttpResponse<String> answer = send(method, path, method.equals("POST") || method.equals("PATCH") ? "{}" : null);
+      boolean answeredByTheService = answer.statusCode() < 400 || answer.body().contains("\"reason\"");
+      assertThat(answeredByTheService).as("%s answered %s %s", route, answer.statusCode(), answer.body()).isTrue();
+    }
+  }
+
+  @Test
+  void docsPage_servedOnlyWhenAsked_andListsTheService() throws Exception {
+    assertThat(send("GET", "/docs/specification.json", null).statusCode()).isEqualTo(404);
+    try (HttpEdge withDocs = HttpEdge.newBuilder(server.userService(), channel).enableDocs().build().start()) {
+      HttpResponse<String> specification = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + withDocs.port() + "/docs/specification.json")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> page = http.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + withDocs.port() + "/docs/")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertThat(specification.statusCode()).isEqualTo(200);
+      assertThat(specification.body()).contains("user.UserService", "GetUser", "/v1/users/");
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).containsIgnoringCase("<html");
     }
   }
 
