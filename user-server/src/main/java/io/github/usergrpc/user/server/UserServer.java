@@ -6,6 +6,7 @@ import build.buf.protovalidate.Validator;
 import build.buf.protovalidate.ValidatorFactory;
 import build.buf.protovalidate.exceptions.CompilationException;
 import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.server.observability.MalformedInputLog;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.StoreException;
 import io.github.usergrpc.user.server.store.UserStore;
@@ -98,6 +99,7 @@ public final class UserServer implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+    MalformedInputLog.install();
     if (builder.inProcessName == null) {
       this.inProcess = null;
     } else {
