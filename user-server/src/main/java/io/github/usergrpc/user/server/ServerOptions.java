@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,12 +29,14 @@ import java.util.regex.Pattern;
  * @param limits the limits against abuse
  * @param httpPort the port of the HTTP/JSON gateway (which also serves {@code /metrics}), if any; 0 picks one
  * @param metricsPort a port serving only {@code /metrics} (Prometheus text), if any; 0 picks one
+ * @param activityRetention how long an H2 or PostgreSQL store keeps activity events
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  */
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
-    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, boolean help, boolean hashToken) {
+    Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Duration activityRetention,
+    boolean help, boolean hashToken) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
@@ -70,6 +73,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
   private static final Duration MAX_DURATION = Duration.ofDays(1);
+  private static final Pattern RETENTION = Pattern.compile("(\\d{1,9})(s|m|h|d)");
 
   static {
     Limits defaults = Limits.defaults();
@@ -99,6 +103,9 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     OPTIONS.put("--permit-keepalive-time", new String[] {"USER_SERVER_PERMIT_KEEPALIVE_TIME",
         "shortest client keepalive ping interval tolerated (default "
             + format(defaults.permitKeepAliveTime()) + ")"});
+    OPTIONS.put("--activity-retention", new String[] {"USER_SERVER_ACTIVITY_RETENTION",
+        "how long h2 and PostgreSQL stores keep activity events, e.g. 12h, 30d (default "
+            + JdbcSettings.DEFAULT_ACTIVITY_RETENTION.toDays() + "d)"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
     OPTIONS.put("--metrics-port", new String[] {"USER_SERVER_METRICS_PORT",
@@ -108,6 +115,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
   ServerOptions {
     requireNonNull(store, "store");
     requireNonNull(limits, "limits");
+    requireNonNull(activityRetention, "activityRetention");
   }
 
   /** Returns the usage text that {@code --help} prints. */
@@ -183,7 +191,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tokens = readableFile(values, "--auth-tokens");
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
         Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
-        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), help, hashToken);
+        optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), parseRetention(values),
+        help, hashToken);
   }
 
   private static Optional<Integer> optionalPort(Map<String, String> values, String option) {
@@ -243,6 +252,26 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       throw new IllegalArgumentException(option + ": " + value + " (expected: at most 24h)");
     }
     return duration;
+  }
+
+  /** Parses {@code --activity-retention}: a whole number of seconds, minutes, hours or days. */
+  private static Duration parseRetention(Map<String, String> values) {
+    String value = values.get("--activity-retention");
+    if (value == null) {
+      return JdbcSettings.DEFAULT_ACTIVITY_RETENTION;
+    }
+    Matcher matcher = RETENTION.matcher(value.toLowerCase(Locale.ROOT));
+    if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+      throw new IllegalArgumentException("--activity-retention: " + value
+          + " (expected: a positive number with a unit s, m, h or d, such as 7d)");
+    }
+    long amount = Long.parseLong(matcher.group(1));
+    return switch (matcher.group(2)) {
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      case "h" -> Duration.ofHours(amount);
+      default -> Duration.ofDays(amount);
+    };
   }
 
   /** Formats a duration as {@link #parseDuration} reads it. */

@@ -24,6 +24,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -61,8 +62,11 @@ import org.flywaydb.core.Flyway;
  * activity event are written in one transaction; uniqueness of emails and request ids is enforced by the
  * database, so it holds across servers.
  *
- * <p>Retention: the activity log and the request ids of creates and recorded events are kept forever;
- * nothing is pruned, so {@link #userActivityAfter} never throws {@link ResumePointExpiredException}.
+ * <p>Retention: events of the activity log are kept for the {@linkplain JdbcSettings#activityRetention()
+ * activity retention} (7 days by default), RecordActivity request ids with them, and CreateUser request ids
+ * for {@link UserStore#REQUEST_ID_RETENTION}; a background {@link ActivityPruner} deletes what is older in
+ * small batches. {@link #userActivityAfter} from before the oldest kept event throws
+ * {@link ResumePointExpiredException}.
  *
  * <p>Errors: when the database cannot be reached, calls wait at most the
  * {@linkplain JdbcSettings#connectionTimeout() connection timeout} and throw
@@ -112,15 +116,17 @@ public final class JdbcUserStore implements UserStore {
   @Nullable private final Connection keepAlive;
   /** Compacts an embedded H2 file database, which WRITE_DELAY=0 leaves to us; see H2Housekeeping. */
   @Nullable private final H2Housekeeping housekeeping;
+  private final ActivityPruner pruner;
   private final byte[] secretKey;
   private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private JdbcUserStore(HikariDataSource dataSource, @Nullable Connection keepAlive,
-      @Nullable H2Housekeeping housekeeping, byte[] secretKey) {
+      @Nullable H2Housekeeping housekeeping, ActivityPruner pruner, byte[] secretKey) {
     this.dataSource = dataSource;
     this.keepAlive = keepAlive;
     this.housekeeping = housekeeping;
+    this.pruner = pruner;
     this.secretKey = secretKey;
   }
 
@@ -134,7 +140,13 @@ public final class JdbcUserStore implements UserStore {
    * @throws IllegalStateException if the schema cannot be migrated
    */
   public static JdbcUserStore open(JdbcSettings settings) {
+    return open(settings, Clock.systemUTC());
+  }
+
+  /** Opens a store as {@link #open(JdbcSettings)}, whose pruner never takes "now" later than {@code clock}. */
+  static JdbcUserStore open(JdbcSettings settings, Clock clock) {
     requireNonNull(settings, "settings");
+    requireNonNull(clock, "clock");
     String url = settings.isH2() ? withH2Settings(settings.jdbcUrl()) : settings.jdbcUrl();
     HikariDataSource dataSource;
     try {
@@ -154,7 +166,10 @@ public final class JdbcUserStore implements UserStore {
       H2Housekeeping housekeeping = isEmbeddedH2File(url)
           ? H2Housekeeping.start(dataSource, H2_HOUSEKEEPING_PERIOD)
           : null;
-      return new JdbcUserStore(dataSource, keepAlive, housekeeping, secretKey);
+      ActivityPruner pruner = new ActivityPruner(dataSource, settings.activityRetention(),
+          UserStore.REQUEST_ID_RETENTION, clock);
+      pruner.start();
+      return new JdbcUserStore(dataSource, keepAlive, housekeeping, pruner, secretKey);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -392,12 +407,24 @@ public final class JdbcUserStore implements UserStore {
   /**
    * {@inheritDoc}
    *
-   * <p>This store keeps every event, so it never throws {@link ResumePointExpiredException}.
+   * <p>Reads the events, then {@code activity_retention.pruned_up_to}: a pruner that deleted events after
+   * {@code afterSequence} before the first read committed before the second, which then sees it.
    */
   @Override
   public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
     requireNonNull(userId, "userId");
-    return eventsAfter(Optional.of(userId), afterSequence, max);
+    List<ActivityRecord> events = eventsAfter(Optional.of(userId), afterSequence, max);
+    long prunedUpTo = read(tx -> {
+      try (Statement select = tx.connection.createStatement();
+          ResultSet rows = select.executeQuery("SELECT pruned_up_to FROM activity_retention WHERE id = 1")) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    });
+    if (Math.max(afterSequence, 0) < prunedUpTo) {
+      throw new ResumePointExpiredException(afterSequence, prunedUpTo + 1);
+    }
+    return events;
   }
 
   @Override
@@ -476,6 +503,7 @@ public final class JdbcUserStore implements UserStore {
     if (closed.getAndSet(true)) {
       return;
     }
+    pruner.close();
     if (housekeeping != null) {
       housekeeping.close();
     }
