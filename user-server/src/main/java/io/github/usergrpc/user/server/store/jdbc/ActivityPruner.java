@@ -14,6 +14,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -48,13 +49,22 @@ final class ActivityPruner implements AutoCloseable {
   private final Duration activityRetention;
   private final Duration requestIdRetention;
   private final Clock clock;
+  private final BooleanSupplier paused;
   private final ScheduledExecutorService executor;
 
-  ActivityPruner(DataSource dataSource, Duration activityRetention, Duration requestIdRetention, Clock clock) {
+  /**
+   * Creates the pruner; {@link #start} starts it.
+   *
+   * @param paused tells when not to run: while the database is known to be down, a run would only wait
+   *     for a connection
+   */
+  ActivityPruner(DataSource dataSource, Duration activityRetention, Duration requestIdRetention, Clock clock,
+      BooleanSupplier paused) {
     this.dataSource = requireNonNull(dataSource, "dataSource");
     this.activityRetention = requireNonNull(activityRetention, "activityRetention");
     this.requestIdRetention = requireNonNull(requestIdRetention, "requestIdRetention");
     this.clock = requireNonNull(clock, "clock");
+    this.paused = requireNonNull(paused, "paused");
     this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "user-store-retention");
       thread.setDaemon(true);
@@ -102,6 +112,9 @@ final class ActivityPruner implements AutoCloseable {
   }
 
   private void runQuietly() {
+    if (paused.getAsBoolean()) {
+      return;
+    }
     try {
       long deleted = runOnce();
       if (deleted > 0) {
