@@ -53,10 +53,12 @@ class DatabaseOutageFailFastTest {
   private static final Duration OUTAGE = Duration.ofSeconds(10);
   private static final Duration AFTER = Duration.ofSeconds(5);
   private static final Duration CALL_DEADLINE = Duration.ofSeconds(5);
+  private static final Metadata.Key<String> RETRY_PUSHBACK =
+      Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
 
   /** One call of the load: when it started and ended (nanoTime), how, and the user a create made. */
   private record Outcome(long startNanos, long endNanos, String method, Status.Code code, String reason,
-      UserResponse created) {
+      String retryPushback, UserResponse created) {
     long millis() {
       return TimeUnit.NANOSECONDS.toMillis(endNanos - startNanos);
     }
@@ -100,7 +102,7 @@ class DatabaseOutageFailFastTest {
           Futures.addCallback(call, new FutureCallback<>() {
             @Override
             public void onSuccess(UserResponse user) {
-              outcomes.add(new Outcome(start, System.nanoTime(), method, Status.Code.OK, "",
+              outcomes.add(new Outcome(start, System.nanoTime(), method, Status.Code.OK, "", null,
                   method.equals("CreateUser") ? user : null));
               inFlight.decrementAndGet();
             }
@@ -111,7 +113,7 @@ class DatabaseOutageFailFastTest {
               Metadata trailers = t instanceof StatusRuntimeException e && e.getTrailers() != null
                   ? e.getTrailers() : new Metadata();
               outcomes.add(new Outcome(start, System.nanoTime(), method, status.getCode(),
-                  new Closed(status, trailers).reason(), null));
+                  new Closed(status, trailers).reason(), trailers.get(RETRY_PUSHBACK), null));
               inFlight.decrementAndGet();
             }
           }, MoreExecutors.directExecutor());
@@ -152,6 +154,8 @@ class DatabaseOutageFailFastTest {
         assertThat(duringOutage).allSatisfy(o -> {
           assertThat(o.code()).as(o.toString()).isEqualTo(Status.Code.UNAVAILABLE);
           assertThat(o.reason()).as(o.toString()).isEqualTo("STORE_UNAVAILABLE");
+          // Clients retrying by their retry policy wait a second, not their own 100-400 ms backoff.
+          assertThat(o.retryPushback()).as(o.toString()).isEqualTo("1000");
         });
         long p50 = percentile(duringOutage, 50);
         long p99 = percentile(duringOutage, 99);
