@@ -19,6 +19,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import java.time.Duration;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -35,6 +36,19 @@ final class ErrorMapper {
   /** The trailer in which {@link StatusProto} carries a {@code google.rpc.Status}. */
   private static final Metadata.Key<byte[]> STATUS_DETAILS_KEY =
       Metadata.Key.of("grpc-status-details-bin", Metadata.BINARY_BYTE_MARSHALLER);
+
+  /**
+   * gRPC's retry pushback (gRFC A6): a client retrying by a service config {@code retryPolicy} waits this
+   * long before its next attempt instead of its own backoff.
+   */
+  private static final Metadata.Key<String> RETRY_PUSHBACK_KEY =
+      Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER);
+  /**
+   * The pushback on STORE_UNAVAILABLE. While the database is down, calls fail at once (the JDBC store's
+   * circuit breaker), so a client's own backoff (100 ms, 200 ms, 400 ms by default) would spend all its
+   * attempts within a second; a second apart, they span an outage of a few seconds.
+   */
+  static final Duration STORE_RETRY_PUSHBACK = Duration.ofSeconds(1);
 
   private ErrorMapper() {}
 
@@ -74,7 +88,10 @@ final class ErrorMapper {
       logger.log(Level.WARNING, "user store unavailable: {0}",
           cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage());
       logger.log(Level.FINE, "user store unavailable", cause);
-      return error(ErrorReason.STORE_UNAVAILABLE, e.getMessage(), Map.of());
+      StatusRuntimeException unavailable = error(ErrorReason.STORE_UNAVAILABLE, e.getMessage(), Map.of());
+      Metadata trailers = unavailable.getTrailers();
+      trailers.put(RETRY_PUSHBACK_KEY, Long.toString(STORE_RETRY_PUSHBACK.toMillis()));
+      return unavailable.getStatus().asRuntimeException(trailers);
     }
     logger.log(Level.SEVERE, "unexpected failure", failure);
     return error(ErrorReason.INTERNAL_ERROR, "internal error", Map.of());

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static java.util.Objects.requireNonNull;
 
 import io.github.usergrpc.user.server.http.HttpEdge;
+import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -36,6 +37,7 @@ import java.util.regex.Pattern;
  * @param httpMaxConnections {@code --http-max-connections}: connections open at once on the HTTP port
  * @param httpMaxWatches {@code --http-max-watches}: activity watches open at once on the HTTP port
  * @param httpCorsOrigins {@code --http-cors-origins}: web origins allowed to call the HTTP port
+ * @param activityRetention how long an H2 or PostgreSQL store keeps activity events
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  * @param verbose whether a failure to start prints its stack trace after its one-line reason
@@ -43,8 +45,8 @@ import java.util.regex.Pattern;
 record ServerOptions(int port, String store, Optional<String> dbUser, Optional<String> dbPassword,
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
     Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
-    String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins, boolean help,
-    boolean hashToken, boolean verbose) {
+    String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins,
+    Duration activityRetention, boolean help, boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "h2:./data/users";
@@ -83,6 +85,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
 
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
   private static final Duration MAX_DURATION = Duration.ofDays(1);
+  private static final Pattern RETENTION = Pattern.compile("(\\d{1,9})(s|m|h|d)");
 
   static {
     Limits defaults = Limits.defaults();
@@ -114,6 +117,9 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     OPTIONS.put("--permit-keepalive-time", new String[] {"USER_SERVER_PERMIT_KEEPALIVE_TIME",
         "shortest client keepalive ping interval tolerated (default "
             + format(defaults.permitKeepAliveTime()) + ")"});
+    OPTIONS.put("--activity-retention", new String[] {"USER_SERVER_ACTIVITY_RETENTION",
+        "how long h2 and PostgreSQL stores keep activity events, e.g. 12h, 30d (default "
+            + JdbcSettings.DEFAULT_ACTIVITY_RETENTION.toDays() + "d)"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
     OPTIONS.put("--http-max-connections", new String[] {"USER_SERVER_HTTP_MAX_CONNECTIONS",
@@ -131,6 +137,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
   ServerOptions {
     requireNonNull(store, "store");
     requireNonNull(limits, "limits");
+    requireNonNull(activityRetention, "activityRetention");
   }
 
   /** Returns the usage text that {@code --help} prints. */
@@ -220,7 +227,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         host(values, "--metrics-host").orElse(DEFAULT_METRICS_HOST),
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
         parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
-        origins(values.get("--http-cors-origins")), help, hashToken, verbose);
+        origins(values.get("--http-cors-origins")), parseRetention(values), help, hashToken, verbose);
   }
 
   /**
@@ -327,6 +334,26 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       throw new IllegalArgumentException(option + ": " + value + " (expected: at most 24h)");
     }
     return duration;
+  }
+
+  /** Parses {@code --activity-retention}: a whole number of seconds, minutes, hours or days. */
+  private static Duration parseRetention(Map<String, String> values) {
+    String value = values.get("--activity-retention");
+    if (value == null) {
+      return JdbcSettings.DEFAULT_ACTIVITY_RETENTION;
+    }
+    Matcher matcher = RETENTION.matcher(value.toLowerCase(Locale.ROOT));
+    if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+      throw new IllegalArgumentException("--activity-retention: " + value
+          + " (expected: a positive number with a unit s, m, h or d, such as 7d)");
+    }
+    long amount = Long.parseLong(matcher.group(1));
+    return switch (matcher.group(2)) {
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      case "h" -> Duration.ofHours(amount);
+      default -> Duration.ofDays(amount);
+    };
   }
 
   /** Formats a duration as {@link #parseDuration} reads it. */

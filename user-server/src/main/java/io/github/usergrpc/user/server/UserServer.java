@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.github.usergrpc.user.api.RequestValidator;
 import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.server.observability.MalformedInputLog;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.store.StoreException;
 import io.github.usergrpc.user.server.store.UserStore;
@@ -97,6 +98,7 @@ public final class UserServer implements AutoCloseable {
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
+    MalformedInputLog.install();
     if (builder.inProcessName == null) {
       this.inProcess = null;
     } else {

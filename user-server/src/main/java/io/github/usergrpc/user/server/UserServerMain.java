@@ -342,7 +342,8 @@ public final class UserServerMain {
       return new InMemoryUserStore();
     }
     String url = store.startsWith("h2:") ? h2FileUrl(store.substring(3)) : store;
-    JdbcSettings.Builder settings = JdbcSettings.newBuilder().setJdbcUrl(url);
+    JdbcSettings.Builder settings = JdbcSettings.newBuilder().setJdbcUrl(url)
+        .setActivityRetention(options.activityRetention());
     options.dbUser().ifPresent(settings::setUser);
     options.dbPassword().ifPresent(settings::setPassword);
     try {

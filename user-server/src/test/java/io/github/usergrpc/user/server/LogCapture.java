@@ -22,7 +22,7 @@ final class LogCapture extends Handler implements AutoCloseable {
   private final Level rootLevel = root.getLevel();
   private final Level projectLevel = project.getLevel();
   private final SimpleFormatter formatter = new SimpleFormatter();
-  private final List<String> records = new ArrayList<>();
+  private final List<LogRecord> records = new ArrayList<>();
 
   LogCapture() {
     setLevel(Level.ALL);
@@ -33,12 +33,19 @@ final class LogCapture extends Handler implements AutoCloseable {
 
   @Override
   public synchronized void publish(LogRecord record) {
-    records.add(formatter.format(record));
+    records.add(record);
   }
 
   /** Returns every record so far, formatted, one after the other. */
   synchronized String text() {
-    return String.join("", records);
+    StringBuilder text = new StringBuilder();
+    records.forEach(record -> text.append(formatter.format(record)));
+    return text.toString();
+  }
+
+  /** Returns every record so far. */
+  synchronized List<LogRecord> records() {
+    return List.copyOf(records);
   }
 
   @Override

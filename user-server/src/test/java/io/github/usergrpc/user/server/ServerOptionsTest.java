@@ -156,6 +156,23 @@ class ServerOptionsTest {
   }
 
   @Test
+  void parse_activityRetention_fromCommandLineOrEnvironment_defaultSevenDays() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).activityRetention()).isEqualTo(Duration.ofDays(7));
+    assertThat(ServerOptions.parse(List.of("--activity-retention", "30d"), Map.of()).activityRetention())
+        .isEqualTo(Duration.ofDays(30));
+    assertThat(ServerOptions.parse(List.of(), Map.of("USER_SERVER_ACTIVITY_RETENTION", "12h")).activityRetention())
+        .isEqualTo(Duration.ofHours(12));
+    assertThat(ServerOptions.parse(List.of("--activity-retention=90s"), Map.of()).activityRetention())
+        .isEqualTo(Duration.ofSeconds(90));
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity-retention", "0d"), Map.of()))
+        .hasMessage("--activity-retention: 0d (expected: a positive number with a unit s, m, h or d, such as 7d)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity-retention", "1w"), Map.of()))
+        .hasMessageStartingWith("--activity-retention: 1w (expected:");
+    assertThat(ServerOptions.usage()).contains("--activity-retention", "USER_SERVER_ACTIVITY_RETENTION",
+        "(default 7d)");
+  }
+
+  @Test
   void parse_hashTokenAndVerbose_areFlags() {
     assertThat(ServerOptions.parse(List.of("--hash-token"), Map.of()).hashToken()).isTrue();
     assertThat(ServerOptions.parse(List.of(), Map.of()).hashToken()).isFalse();

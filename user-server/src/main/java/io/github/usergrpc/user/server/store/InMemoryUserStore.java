@@ -33,11 +33,8 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
  */
 public final class InMemoryUserStore implements UserStore {
 
-  /**
-   * How long a request id is remembered after its call, by the clock of the calls: user.proto promises at
-   * least 24 hours (AIP-155).
-   */
-  public static final Duration REQUEST_ID_RETENTION = Duration.ofHours(24);
+  /** How long a request id is remembered after its call: {@link UserStore#REQUEST_ID_RETENTION}. */
+  public static final Duration REQUEST_ID_RETENTION = UserStore.REQUEST_ID_RETENTION;
 
   /** How many activity events {@link #InMemoryUserStore()} keeps. */
   public static final int DEFAULT_RETAINED_EVENTS = 100_000;

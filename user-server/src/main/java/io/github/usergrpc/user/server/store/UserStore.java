@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server.store;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,6 +16,12 @@ import java.util.Optional;
  * {@link StoreUnavailableException} when the store cannot be reached; any other exception is a bug.
  */
 public interface UserStore extends AutoCloseable {
+
+  /**
+   * How long a CreateUser request id is remembered after its call, by the clock of the calls: user.proto
+   * promises at least 24 hours (AIP-155).
+   */
+  Duration REQUEST_ID_RETENTION = Duration.ofHours(24);
 
   /**
    * Creates a user and appends its {@code user.created} event.

@@ -32,6 +32,10 @@ public final class JdbcSettings {
   public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
   /** The shortest connection timeout HikariCP accepts. */
   public static final Duration MINIMUM_CONNECTION_TIMEOUT = Duration.ofMillis(250);
+  /** How long activity events are kept when not set. */
+  public static final Duration DEFAULT_ACTIVITY_RETENTION = Duration.ofDays(7);
+  /** The shortest activity retention accepted. */
+  public static final Duration MINIMUM_ACTIVITY_RETENTION = Duration.ofSeconds(1);
 
   private static final String H2_PREFIX = "jdbc:h2:";
   private static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
@@ -41,6 +45,7 @@ public final class JdbcSettings {
   private final String password;
   private final int maximumPoolSize;
   private final Duration connectionTimeout;
+  private final Duration activityRetention;
 
   private JdbcSettings(Builder builder) {
     this.jdbcUrl = builder.jdbcUrl;
@@ -48,6 +53,7 @@ public final class JdbcSettings {
     this.password = builder.password;
     this.maximumPoolSize = builder.maximumPoolSize;
     this.connectionTimeout = builder.connectionTimeout;
+    this.activityRetention = builder.activityRetention;
   }
 
   /** Returns a builder with every setting at its default. */
@@ -91,6 +97,15 @@ public final class JdbcSettings {
     return connectionTimeout;
   }
 
+  /**
+   * Returns how long the activity log keeps an event, by the time it occurred: older events are deleted
+   * in the background, and a watch cannot resume from before them. RecordActivity request ids are kept
+   * with their events. Defaults to 7 days.
+   */
+  public Duration activityRetention() {
+    return activityRetention;
+  }
+
   /** Tells whether the URL names an H2 database (embedded file or in-memory). */
   boolean isH2() {
     return jdbcUrl.startsWith(H2_PREFIX);
@@ -99,7 +114,7 @@ public final class JdbcSettings {
   @Override
   public String toString() {
     return "JdbcSettings{jdbcUrl=" + jdbcUrl + ", user=" + user + ", maximumPoolSize=" + maximumPoolSize
-        + ", connectionTimeout=" + connectionTimeout + "}";
+        + ", connectionTimeout=" + connectionTimeout + ", activityRetention=" + activityRetention + "}";
   }
 
   /** Builds {@link JdbcSettings}. Not thread-safe. */
@@ -110,6 +125,7 @@ public final class JdbcSettings {
     private String password = DEFAULT_PASSWORD;
     private int maximumPoolSize = DEFAULT_MAXIMUM_POOL_SIZE;
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+    private Duration activityRetention = DEFAULT_ACTIVITY_RETENTION;
 
     private Builder() {}
 
@@ -119,6 +135,7 @@ public final class JdbcSettings {
       this.password = settings.password;
       this.maximumPoolSize = settings.maximumPoolSize;
       this.connectionTimeout = settings.connectionTimeout;
+      this.activityRetention = settings.activityRetention;
     }
 
     /**
@@ -197,6 +214,27 @@ public final class JdbcSettings {
             "connectionTimeout: " + connectionTimeout + " (expected: >= " + MINIMUM_CONNECTION_TIMEOUT + ")");
       }
       this.connectionTimeout = connectionTimeout;
+      return this;
+    }
+
+    /**
+     * Sets how long the activity log keeps an event, by the time it occurred. Older events are deleted in
+     * the background, in small batches; a watch asking to resume from before the oldest kept event fails
+     * with OUT_OF_RANGE (RESUME_POINT_EXPIRED). RecordActivity request ids are kept with their events, so a
+     * retention under 24 hours also forgets them sooner. CreateUser request ids are kept 24 hours
+     * regardless. If not called, defaults to 7 days.
+     *
+     * @param activityRetention the retention, at least 1 second
+     * @return this
+     * @throws IllegalArgumentException if {@code activityRetention} is shorter than 1 second
+     */
+    public Builder setActivityRetention(Duration activityRetention) {
+      requireNonNull(activityRetention, "activityRetention");
+      if (activityRetention.compareTo(MINIMUM_ACTIVITY_RETENTION) < 0) {
+        throw new IllegalArgumentException(
+            "activityRetention: " + activityRetention + " (expected: >= " + MINIMUM_ACTIVITY_RETENTION + ")");
+      }
+      this.activityRetention = activityRetention;
       return this;
     }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.pool.HikariPool;
 import io.github.usergrpc.user.server.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.server.store.EtagMismatchException;
@@ -23,7 +24,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -31,6 +34,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,12 +66,17 @@ import org.flywaydb.core.Flyway;
  * activity event are written in one transaction; uniqueness of emails and request ids is enforced by the
  * database, so it holds across servers.
  *
- * <p>Retention: the activity log and the request ids of creates and recorded events are kept forever;
- * nothing is pruned, so {@link #userActivityAfter} never throws {@link ResumePointExpiredException}.
+ * <p>Retention: events of the activity log are kept for the {@linkplain JdbcSettings#activityRetention()
+ * activity retention} (7 days by default), RecordActivity request ids with them, and CreateUser request ids
+ * for {@link UserStore#REQUEST_ID_RETENTION}; a background {@link ActivityPruner} deletes what is older in
+ * small batches. {@link #userActivityAfter} from before the oldest kept event throws
+ * {@link ResumePointExpiredException}.
  *
  * <p>Errors: when the database cannot be reached, calls wait at most the
  * {@linkplain JdbcSettings#connectionTimeout() connection timeout} and throw
- * {@link StoreUnavailableException}; so do calls on a closed store. Any other database failure is a bug
+ * {@link StoreUnavailableException}; so do calls on a closed store. After a few connection failures in a row
+ * a {@link DatabaseCircuitBreaker} opens and calls throw it at once, without waiting, until a probe outside
+ * the pool reaches the database again. Any other database failure is a bug
  * and is thrown as an {@link IllegalStateException} whose message holds no SQL.
  *
  * <p>Thread-safe.
@@ -86,6 +96,10 @@ public final class JdbcUserStore implements UserStore {
       "LOCK_TIMEOUT", "10000");
   private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
   private static final int PING_TIMEOUT_SECONDS = 1;
+  /** The longest a health ping waits for a pooled connection, so that health reflects an outage quickly. */
+  private static final Duration PING_CONNECTION_WAIT = Duration.ofSeconds(1);
+  /** The slices a call's wait for a connection is cut into; see {@link #borrow}. */
+  private static final Duration BORROW_SLICE = Duration.ofMillis(100);
   private static final int SECRET_BYTES = 32;
 
   private static final String USER_COLUMNS =
@@ -112,15 +126,22 @@ public final class JdbcUserStore implements UserStore {
   @Nullable private final Connection keepAlive;
   /** Compacts an embedded H2 file database, which WRITE_DELAY=0 leaves to us; see H2Housekeeping. */
   @Nullable private final H2Housekeeping housekeeping;
+  private final ActivityPruner pruner;
+  private final DatabaseCircuitBreaker breaker;
+  private final Duration connectionTimeout;
   private final byte[] secretKey;
   private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private JdbcUserStore(HikariDataSource dataSource, @Nullable Connection keepAlive,
-      @Nullable H2Housekeeping housekeeping, byte[] secretKey) {
+      @Nullable H2Housekeeping housekeeping, ActivityPruner pruner, DatabaseCircuitBreaker breaker,
+      Duration connectionTimeout, byte[] secretKey) {
     this.dataSource = dataSource;
     this.keepAlive = keepAlive;
     this.housekeeping = housekeeping;
+    this.pruner = pruner;
+    this.breaker = breaker;
+    this.connectionTimeout = connectionTimeout;
     this.secretKey = secretKey;
   }
 
@@ -134,7 +155,13 @@ public final class JdbcUserStore implements UserStore {
    * @throws IllegalStateException if the schema cannot be migrated
    */
   public static JdbcUserStore open(JdbcSettings settings) {
+    return open(settings, Clock.systemUTC());
+  }
+
+  /** Opens a store as {@link #open(JdbcSettings)}, whose pruner never takes "now" later than {@code clock}. */
+  static JdbcUserStore open(JdbcSettings settings, Clock clock) {
     requireNonNull(settings, "settings");
+    requireNonNull(clock, "clock");
     String url = settings.isH2() ? withH2Settings(settings.jdbcUrl()) : settings.jdbcUrl();
     HikariDataSource dataSource;
     try {
@@ -154,7 +181,12 @@ public final class JdbcUserStore implements UserStore {
       H2Housekeeping housekeeping = isEmbeddedH2File(url)
           ? H2Housekeeping.start(dataSource, H2_HOUSEKEEPING_PERIOD)
           : null;
-      return new JdbcUserStore(dataSource, keepAlive, housekeeping, secretKey);
+      DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> probe(url, settings));
+      ActivityPruner pruner = new ActivityPruner(dataSource, settings.activityRetention(),
+          UserStore.REQUEST_ID_RETENTION, clock, breaker::isOpen);
+      pruner.start();
+      return new JdbcUserStore(dataSource, keepAlive, housekeeping, pruner, breaker,
+          settings.connectionTimeout(), secretKey);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -392,12 +424,24 @@ public final class JdbcUserStore implements UserStore {
   /**
    * {@inheritDoc}
    *
-   * <p>This store keeps every event, so it never throws {@link ResumePointExpiredException}.
+   * <p>Reads the events, then {@code activity_retention.pruned_up_to}: a pruner that deleted events after
+   * {@code afterSequence} before the first read committed before the second, which then sees it.
    */
   @Override
   public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
     requireNonNull(userId, "userId");
-    return eventsAfter(Optional.of(userId), afterSequence, max);
+    List<ActivityRecord> events = eventsAfter(Optional.of(userId), afterSequence, max);
+    long prunedUpTo = read(tx -> {
+      try (Statement select = tx.connection.createStatement();
+          ResultSet rows = select.executeQuery("SELECT pruned_up_to FROM activity_retention WHERE id = 1")) {
+        rows.next();
+        return rows.getLong(1);
+      }
+    });
+    if (Math.max(afterSequence, 0) < prunedUpTo) {
+      throw new ResumePointExpiredException(afterSequence, prunedUpTo + 1);
+    }
+    return events;
   }
 
   @Override
@@ -443,13 +487,17 @@ public final class JdbcUserStore implements UserStore {
   /**
    * {@inheritDoc}
    *
-   * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection. Getting the connection
-   * waits at most the connection timeout (3 seconds by default) while the database is down.
+   * <p>Runs {@code SELECT 1} with a one-second timeout on a pooled connection, waiting at most a second for
+   * the connection; throws at once while the circuit breaker is open.
    */
   @Override
   public void ping() {
     checkOpen();
-    try (Connection connection = dataSource.getConnection();
+    breaker.checkClosed();
+    Duration wait = connectionTimeout.compareTo(PING_CONNECTION_WAIT) < 0
+        ? connectionTimeout
+        : PING_CONNECTION_WAIT;
+    try (Connection connection = borrow(wait);
         Statement select = connection.createStatement()) {
       select.setQueryTimeout(PING_TIMEOUT_SECONDS);
       try {
@@ -460,7 +508,11 @@ public final class JdbcUserStore implements UserStore {
         select.setQueryTimeout(0);
       }
       connection.rollback();
+      breaker.recordSuccess();
     } catch (SQLException e) {
+      if (SqlFailures.isConnectionFailure(e)) {
+        breaker.recordConnectionFailure();
+      }
       throw new StoreUnavailableException(e);
     }
   }
@@ -476,6 +528,8 @@ public final class JdbcUserStore implements UserStore {
     if (closed.getAndSet(true)) {
       return;
     }
+    pruner.close();
+    breaker.close();
     if (housekeeping != null) {
       housekeeping.close();
     }
@@ -513,6 +567,10 @@ public final class JdbcUserStore implements UserStore {
     config.setUsername(settings.user());
     config.setPassword(settings.password());
     config.setMaximumPoolSize(settings.maximumPoolSize());
+    // Connections are opened as calls need them, not kept at the maximum: a pool below its minimum keeps
+    // retrying to connect while the database is down, backing off up to 5 s between attempts, and the first
+    // calls after the database returns waited out that backoff. Idle connections close after 10 minutes.
+    config.setMinimumIdle(0);
     config.setConnectionTimeout(settings.connectionTimeout().toMillis());
     // HikariCP requires validationTimeout < connectionTimeout, and would quietly change it otherwise.
     Duration validationTimeout = settings.connectionTimeout().compareTo(VALIDATION_TIMEOUT) > 0
@@ -602,13 +660,15 @@ public final class JdbcUserStore implements UserStore {
    */
   private <T> T transact(Work<T> work) {
     checkOpen();
+    breaker.checkClosed();
     Transaction tx;
     T result;
-    try (Connection connection = dataSource.getConnection()) {
+    try (Connection connection = borrow(connectionTimeout)) {
       tx = new Transaction(connection);
       try {
         result = work.run(tx);
         connection.commit();
+        breaker.recordSuccess();
       } catch (SQLException | RuntimeException e) {
         rollback(connection, e);
         throw e;
@@ -632,9 +692,12 @@ public final class JdbcUserStore implements UserStore {
    */
   private <T> T read(Work<T> work) {
     checkOpen();
-    try (Connection connection = dataSource.getConnection()) {
+    breaker.checkClosed();
+    try (Connection connection = borrow(connectionTimeout)) {
       connection.setAutoCommit(true);
-      return work.run(new Transaction(connection));
+      T result = work.run(new Transaction(connection));
+      breaker.recordSuccess();
+      return result;
     } catch (SQLException e) {
       throw translate(e);
     }
@@ -646,7 +709,57 @@ public final class JdbcUserStore implements UserStore {
     }
   }
 
+  /**
+   * Takes a connection from the pool, waiting at most {@code timeout}, in slices of {@link #BORROW_SLICE}:
+   * between two, a wait that the circuit breaker has meanwhile given up on ends at once, so that the calls
+   * waiting when the database goes away fail within a slice of the breaker opening, not after the whole
+   * timeout. A slice that ended on a failed attempt to connect counts as a connection failure.
+   */
+  private Connection borrow(Duration timeout) throws SQLException {
+    HikariPool pool = (HikariPool) dataSource.getHikariPoolMXBean();
+    if (pool == null) {
+      return dataSource.getConnection();
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      try {
+        long slice = Math.min(BORROW_SLICE.toMillis(), TimeUnit.NANOSECONDS.toMillis(left));
+        return pool.getConnection(Math.max(1, slice));
+      } catch (SQLTransientConnectionException e) {
+        if (SqlFailures.isConnectionFailure(e)) {
+          breaker.recordConnectionFailure();
+        }
+        if (breaker.isOpen() || deadline - System.nanoTime() <= 0) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * Connects to the database outside the pool, as {@link DatabaseCircuitBreaker}'s probe: with PostgreSQL's
+   * connect and socket timeouts short, so that a probe never hangs on an unreachable host.
+   */
+  private static void probe(String url, JdbcSettings settings) throws SQLException {
+    Properties properties = new Properties();
+    properties.setProperty("user", settings.user());
+    properties.setProperty("password", settings.password());
+    if (!settings.isH2()) {
+      properties.setProperty("connectTimeout", "1");
+      properties.setProperty("socketTimeout", "2");
+      properties.setProperty("loginTimeout", "2");
+    }
+    try (Connection connection = DriverManager.getConnection(url, properties);
+        Statement select = connection.createStatement()) {
+      select.execute("SELECT 1");
+    }
+  }
+
   private RuntimeException translate(SQLException e) {
+    if (SqlFailures.isConnectionFailure(e)) {
+      breaker.recordConnectionFailure();
+    }
     if (SqlFailures.isUniqueViolation(e)) {
       return new DuplicateKeyException(e);
     }

@@ -23,6 +23,9 @@ final class SqlFailures {
   private static final Set<String> TRANSIENT_STATES =
       Set.of("57P01", "57P02", "57P03", "57014", "55P03", "90067", "90098", "90121", "HYT00");
 
+  /** PostgreSQL shutting down or starting. */
+  private static final Set<String> CONNECTION_LOST_STATES = Set.of("57P01", "57P02", "57P03");
+
   private SqlFailures() {}
 
   /** Tells whether a unique index or primary key rejected a write. */
@@ -44,6 +47,27 @@ final class SqlFailures {
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
         String state = sql.getSQLState();
         if (state.startsWith("08") || state.startsWith("53") || TRANSIENT_STATES.contains(state)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Tells whether {@code e} means the database itself could not be reached or went away: a connection
+   * refused, broken or closed (SQLState class 08), a server shutting down or starting ({@code 57P01} to
+   * {@code 57P03}), or the pool's timeout when its last attempt to connect failed. Not a busy pool, a slow
+   * statement or a statement error: those say nothing about the database being down.
+   */
+  static boolean isConnectionFailure(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof SQLNonTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        String state = sql.getSQLState();
+        if (state.startsWith("08") || CONNECTION_LOST_STATES.contains(state)) {
           return true;
         }
       }

@@ -1,0 +1,216 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.usergrpc.user.server.store.UserStore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * Deletes what a {@link JdbcUserStore} no longer keeps, in the background: the activity log's events older
+ * than the activity retention, and the CreateUser request ids older than
+ * {@link UserStore#REQUEST_ID_RETENTION}.
+ *
+ * <p>Writers are never blocked: each batch is a short transaction of its own that deletes at most
+ * {@value #BATCH_SIZE} rows by primary key or index range, rows no writer touches (writers only add newer
+ * ones). Events are deleted oldest sequence first, and the last deleted sequence is recorded in
+ * {@code activity_retention.pruned_up_to} in the same transaction, so that a watch resuming from before it is
+ * refused instead of missing events.
+ *
+ * <p>"Now" is the time of the newest event, by the clock of the calls as every event is stamped, and never
+ * later than this machine's clock: a store that receives no calls keeps what it has, and a store written
+ * with timestamps from the past, as tests do, is pruned by those timestamps. Several servers on one
+ * database may each run a pruner; their batches overlap harmlessly.
+ */
+final class ActivityPruner implements AutoCloseable {
+
+  private static final Logger logger = Logger.getLogger(ActivityPruner.class.getName());
+
+  /** The most rows one transaction deletes. */
+  static final int BATCH_SIZE = 1000;
+  /** The longest pause between two runs; shorter for a short retention (a tenth of it, at least 100 ms). */
+  static final Duration MAX_PERIOD = Duration.ofMinutes(1);
+  private static final Duration MIN_PERIOD = Duration.ofMillis(100);
+
+  private final DataSource dataSource;
+  private final Duration activityRetention;
+  private final Duration requestIdRetention;
+  private final Clock clock;
+  private final BooleanSupplier paused;
+  private final ScheduledExecutorService executor;
+
+  /**
+   * Creates the pruner; {@link #start} starts it.
+   *
+   * @param paused tells when not to run: while the database is known to be down, a run would only wait
+   *     for a connection
+   */
+  ActivityPruner(DataSource dataSource, Duration activityRetention, Duration requestIdRetention, Clock clock,
+      BooleanSupplier paused) {
+    this.dataSource = requireNonNull(dataSource, "dataSource");
+    this.activityRetention = requireNonNull(activityRetention, "activityRetention");
+    this.requestIdRetention = requireNonNull(requestIdRetention, "requestIdRetention");
+    this.clock = requireNonNull(clock, "clock");
+    this.paused = requireNonNull(paused, "paused");
+    this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "user-store-retention");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** Runs {@link #runOnce} periodically on a daemon thread until closed; see {@link #period}. */
+  void start() {
+    long millis = period(activityRetention).toMillis();
+    executor.scheduleWithFixedDelay(this::runQuietly, millis, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Returns the pause between runs: a tenth of the retention, between 100 ms and a minute. */
+  static Duration period(Duration activityRetention) {
+    Duration tenth = activityRetention.dividedBy(10);
+    return tenth.compareTo(MIN_PERIOD) < 0 ? MIN_PERIOD : tenth.compareTo(MAX_PERIOD) > 0 ? MAX_PERIOD : tenth;
+  }
+
+  /**
+   * Deletes, batch by batch, every event and request id past its retention.
+   *
+   * @return the number of rows deleted
+   * @throws SQLException if the database fails; what was deleted before stays deleted
+   */
+  long runOnce() throws SQLException {
+    OptionalLong newest = newestEventMillis();
+    if (newest.isEmpty()) {
+      return 0;
+    }
+    long now = Math.min(newest.getAsLong(), clock.millis());
+    long deleted = 0;
+    for (int batch; (batch = pruneEvents(now - activityRetention.toMillis())) > 0; ) {
+      deleted += batch;
+    }
+    for (int batch; (batch = pruneCreateRequests(now - requestIdRetention.toMillis())) > 0; ) {
+      deleted += batch;
+    }
+    return deleted;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+  }
+
+  private void runQuietly() {
+    if (paused.getAsBoolean()) {
+      return;
+    }
+    try {
+      long deleted = runOnce();
+      if (deleted > 0) {
+        logger.log(Level.FINE, "{0} - pruned {1} rows past their retention",
+            new Object[] {JdbcUserStore.POOL_NAME, deleted});
+      }
+    } catch (SQLException | RuntimeException e) {
+      // The next run tries again; health reports an unreachable database.
+      logger.log(SqlFailures.sqlCause(e).filter(SqlFailures::isUnavailable).isPresent() ? Level.FINE
+          : Level.WARNING, "{0} - pruning failed: {1}", new Object[] {JdbcUserStore.POOL_NAME, e.toString()});
+    }
+  }
+
+  private OptionalLong newestEventMillis() throws SQLException {
+    try (Connection connection = dataSource.getConnection(); Statement select = connection.createStatement()) {
+      connection.setAutoCommit(true);
+      try (ResultSet rows = select.executeQuery(
+          "SELECT occurred_at_ms FROM activity ORDER BY sequence DESC LIMIT 1")) {
+        return rows.next() ? OptionalLong.of(rows.getLong(1)) : OptionalLong.empty();
+      }
+    }
+  }
+
+  /**
+   * Deletes the oldest run of at most {@value #BATCH_SIZE} events that all occurred before {@code cutoff},
+   * and records the last one's sequence as pruned. Stops at the first younger event, so that everything up
+   * to {@code pruned_up_to} is gone and everything after it is kept.
+   *
+   * @return the number of events deleted; 0 when none is due
+   */
+  private int pruneEvents(long cutoffMillis) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      try {
+        long prunedUpTo;
+        try (Statement select = connection.createStatement();
+            ResultSet rows = select.executeQuery("SELECT pruned_up_to FROM activity_retention WHERE id = 1")) {
+          rows.next();
+          prunedUpTo = rows.getLong(1);
+        }
+        long upTo = prunedUpTo;
+        try (PreparedStatement select = connection.prepareStatement("SELECT sequence, occurred_at_ms"
+            + " FROM activity WHERE sequence > ? ORDER BY sequence LIMIT ?")) {
+          select.setLong(1, prunedUpTo);
+          select.setInt(2, BATCH_SIZE);
+          try (ResultSet rows = select.executeQuery()) {
+            while (rows.next() && rows.getLong(2) < cutoffMillis) {
+              upTo = rows.getLong(1);
+            }
+          }
+        }
+        if (upTo == prunedUpTo) {
+          connection.rollback();
+          return 0;
+        }
+        int deleted;
+        try (PreparedStatement delete = connection.prepareStatement(
+            "DELETE FROM activity WHERE sequence > ? AND sequence <= ?")) {
+          delete.setLong(1, prunedUpTo);
+          delete.setLong(2, upTo);
+          deleted = delete.executeUpdate();
+        }
+        try (PreparedStatement update = connection.prepareStatement(
+            "UPDATE activity_retention SET pruned_up_to = ? WHERE id = 1 AND pruned_up_to < ?")) {
+          update.setLong(1, upTo);
+          update.setLong(2, upTo);
+          update.executeUpdate();
+        }
+        connection.commit();
+        // A run of sequences without rows (another pruner got there first) still moves on.
+        return Math.max(deleted, 1);
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Deletes at most {@value #BATCH_SIZE} CreateUser request ids of creates before {@code cutoff}.
+   *
+   * @return the number deleted
+   */
+  private int pruneCreateRequests(long cutoffMillis) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement delete = connection.prepareStatement("DELETE FROM create_requests WHERE request_id IN"
+            + " (SELECT request_id FROM create_requests WHERE created_at_ms < ? ORDER BY created_at_ms LIMIT ?)")) {
+      try {
+        delete.setLong(1, cutoffMillis);
+        delete.setInt(2, BATCH_SIZE);
+        int deleted = delete.executeUpdate();
+        connection.commit();
+        return deleted;
+      } catch (SQLException | RuntimeException e) {
+        connection.rollback();
+        throw e;
+      }
+    }
+  }
+}

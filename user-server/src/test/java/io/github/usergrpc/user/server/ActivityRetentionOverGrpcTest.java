@@ -1,0 +1,80 @@
+package io.github.usergrpc.user.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.usergrpc.user.server.TestCalls.Closed;
+import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.v1.ActivityEvent;
+import io.github.usergrpc.user.v1.CreateUserRequest;
+import io.github.usergrpc.user.v1.RecordActivityRequest;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.github.usergrpc.user.v1.WatchRequest;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Iterator;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** A watch resuming from before what an H2 store still keeps is refused with RESUME_POINT_EXPIRED. */
+class ActivityRetentionOverGrpcTest {
+
+  @Test
+  void watch_resumeAfterPrunedEvent_isOutOfRangeResumePointExpired() throws Exception {
+    // The server stamps events with this clock: from 2023 on, moved by the test.
+    AtomicLong now = new AtomicLong(1_700_000_000_000L);
+    Clock clock = new Clock() {
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(now.get());
+      }
+    };
+    try (JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder()
+            .setJdbcUrl("jdbc:h2:mem:retention-grpc-" + UUID.randomUUID())
+            .setActivityRetention(Duration.ofSeconds(5)).build());
+        InProcessServer server = new InProcessServer(store, builder -> builder.setClock(clock))) {
+      UserServiceGrpc.UserServiceBlockingStub users = server.blocking();
+      String id = users.createUser(CreateUserRequest.newBuilder().setEmail("a@example.com").setName("A").build())
+          .getId();
+      long first = users.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
+          .build()).getEvent().getSequence();
+      now.addAndGet(Duration.ofMinutes(1).toMillis());
+      long kept = users.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
+          .setDetails("kept").build()).getEvent().getSequence();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (store.activityAfter(0, 10).size() > 1) {
+        assertThat(System.nanoTime()).as("the old events are pruned").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+
+      Closed expired = TestCalls.call(server.channel(), UserServiceGrpc.getWatchUserActivityMethod(),
+          WatchRequest.newBuilder().setUserId(id).setResumeAfter(first - 1).build(), new Metadata(),
+          Duration.ofSeconds(10));
+      assertThat(expired.code()).isEqualTo(Status.Code.OUT_OF_RANGE);
+      assertThat(expired.reason()).isEqualTo("RESUME_POINT_EXPIRED");
+
+      // Resuming from the last pruned event replays what is kept.
+      Iterator<ActivityEvent> replay = UserServiceGrpc.newBlockingStub(server.channel())
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .watchUserActivity(WatchRequest.newBuilder().setUserId(id).setResumeAfter(kept - 1).build());
+      assertThat(replay.next().getDetails()).isEqualTo("kept");
+    }
+  }
+}
