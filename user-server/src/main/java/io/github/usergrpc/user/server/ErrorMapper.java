@@ -32,6 +32,7 @@ import java.util.logging.Logger;
 final class ErrorMapper {
 
   private static final Logger logger = Logger.getLogger(ErrorMapper.class.getName());
+  private static final LogThrottle STORE_UNAVAILABLE_LOG = new LogThrottle(Duration.ofSeconds(10));
 
   /** The trailer in which {@link StatusProto} carries a {@code google.rpc.Status}. */
   private static final Metadata.Key<byte[]> STATUS_DETAILS_KEY =
@@ -83,10 +84,13 @@ final class ErrorMapper {
           Map.of("oldest_retained", Long.toString(e.oldestRetained())));
     }
     if (failure instanceof StoreUnavailableException e) {
-      // Every call fails this way while the database is down: one line each, the stack trace at FINE only.
+      // Every call fails this way while the database is down: a line every few seconds with a count, each
+      // call's cause at FINE only.
       Throwable cause = e.getCause();
-      logger.log(Level.WARNING, "user store unavailable: {0}",
-          cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage());
+      String why = cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+      STORE_UNAVAILABLE_LOG.tryAcquire().ifPresent(heldBack -> logger.log(Level.WARNING,
+          "user store unavailable: {0} ({1} more calls failed the same way since the last such line)",
+          new Object[] {why, heldBack}));
       logger.log(Level.FINE, "user store unavailable", cause);
       StatusRuntimeException unavailable = error(ErrorReason.STORE_UNAVAILABLE, e.getMessage(), Map.of());
       Metadata trailers = unavailable.getTrailers();
