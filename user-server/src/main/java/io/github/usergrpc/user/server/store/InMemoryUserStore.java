@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
@@ -30,8 +32,12 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
  * {@link #REQUEST_ID_RETENTION}, as user.proto promises, and then forgotten: remembering every one grew the
  * heap by every create for the life of the store (the soak benchmark found it). So the store holds its
  * users, the newest events and a day of request ids.
+ *
+ * <p>{@link #exportTo} copies the store under the write lock and hands the copy over afterwards;
+ * {@link #beginImport} collects the records and installs them at {@link Load#commit} under the write lock, keeping
+ * the newest {@code retainedEvents} of them. Both are for tests and tools: nothing else survives this store.
  */
-public final class InMemoryUserStore implements UserStore {
+public final class InMemoryUserStore implements UserStore, StoreExport, StoreImport {
 
   /** How long a request id is remembered after its call: {@link UserStore#REQUEST_ID_RETENTION}. */
   public static final Duration REQUEST_ID_RETENTION = UserStore.REQUEST_ID_RETENTION;
@@ -303,6 +309,164 @@ public final class InMemoryUserStore implements UserStore {
   @Override
   public void close() {
     // Nothing to release.
+  }
+
+  @Override
+  public void exportTo(Function<StoreSummary, ContentsSink> begin) {
+    requireNonNull(begin, "begin");
+    TreeMap<String, User> users;
+    TreeMap<String, User> createRequests;
+    List<ActivityRecord> events;
+    Map<Long, String> requestIdBySequence = new HashMap<>();
+    StoreSummary summary;
+    writeLock.lock();
+    try {
+      users = new TreeMap<>(usersById);
+      createRequests = new TreeMap<>(usersByCreateRequest);
+      events = List.copyOf(log.values());
+      eventsByRequest.forEach((requestId, event) -> requestIdBySequence.put(event.sequence(), requestId));
+      summary = new StoreSummary(users.size(), createRequests.size(), events.size(), lastSequence, discardedUpTo);
+    } finally {
+      writeLock.unlock();
+    }
+    ContentsSink sink = requireNonNull(begin.apply(summary), "sink");
+    users.values().forEach(sink::user);
+    createRequests.forEach(sink::createRequest);
+    for (ActivityRecord event : events) {
+      sink.event(event, Optional.ofNullable(requestIdBySequence.get(event.sequence())));
+    }
+  }
+
+  @Override
+  public Load beginImport(StoreSummary summary, boolean replace) {
+    requireNonNull(summary, "summary");
+    writeLock.lock();
+    try {
+      checkEmptyUnless(replace);
+    } finally {
+      writeLock.unlock();
+    }
+    return new MemoryLoad(summary, replace);
+  }
+
+  @GuardedBy("writeLock")
+  private void checkEmptyUnless(boolean replace) {
+    if (!replace && (!usersById.isEmpty() || !usersByCreateRequest.isEmpty() || lastSequence != 0)) {
+      throw new ImportRefusedException("the target store is not empty (" + usersById.size() + " users, last sequence "
+          + lastSequence + "); import into an empty store, or replace what it holds");
+    }
+  }
+
+  /** An import into this store: the records, checked and installed all at once by {@link #commit}. */
+  private final class MemoryLoad implements Load {
+    private final StoreSummary summary;
+    private final boolean replace;
+    private final Map<String, User> users = new LinkedHashMap<>();
+    private final Map<String, String> userIdByEmailKey = new HashMap<>();
+    private final LinkedHashMap<String, User> createRequests = new LinkedHashMap<>();
+    private final TreeMap<Long, ActivityRecord> events = new TreeMap<>();
+    private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
+    private boolean done;
+
+    MemoryLoad(StoreSummary summary, boolean replace) {
+      this.summary = summary;
+      this.replace = replace;
+    }
+
+    @Override
+    public void user(User user) {
+      checkNotDone();
+      if (users.putIfAbsent(user.id(), user) != null) {
+        throw new ImportRefusedException("two users with the id " + user.id());
+      }
+      if (userIdByEmailKey.putIfAbsent(user.emailKey(), user.id()) != null) {
+        throw new ImportRefusedException("two users with one email: " + userIdByEmailKey.get(user.emailKey())
+            + " and " + user.id());
+      }
+    }
+
+    @Override
+    public void createRequest(String requestId, User asCreated) {
+      checkNotDone();
+      if (createRequests.putIfAbsent(requestId, asCreated) != null) {
+        throw new ImportRefusedException("two CreateUser request ids " + requestId);
+      }
+    }
+
+    @Override
+    public void event(ActivityRecord event, Optional<String> requestId) {
+      checkNotDone();
+      if (events.putIfAbsent(event.sequence(), event) != null) {
+        throw new ImportRefusedException("two events with the sequence " + event.sequence());
+      }
+      if (requestId.isPresent() && eventsByRequest.putIfAbsent(requestId.get(), event) != null) {
+        throw new ImportRefusedException("two events with the RecordActivity request id " + requestId.get());
+      }
+    }
+
+    @Override
+    public void commit() {
+      checkNotDone();
+      StoreSummary received = new StoreSummary(users.size(), createRequests.size(), events.size(),
+          summary.lastSequence(), summary.prunedUpTo());
+      if (!received.equals(summary)) {
+        throw new ImportRefusedException("received " + received + ", announced " + summary);
+      }
+      if (!events.isEmpty() && (events.firstKey() <= summary.prunedUpTo()
+          || events.lastKey() > summary.lastSequence())) {
+        throw new ImportRefusedException("events " + events.firstKey() + ".." + events.lastKey()
+            + " outside the log's range " + summary.prunedUpTo() + ".." + summary.lastSequence());
+      }
+      // In the order of the calls' times, which forgetRequestsBefore expects.
+      List<Map.Entry<String, User>> requestsByTime = createRequests.entrySet().stream()
+          .sorted(Map.Entry.comparingByValue(Comparator.comparingLong(User::createdAtMillis)))
+          .toList();
+      List<Map.Entry<String, ActivityRecord>> eventRequestsByTime = eventsByRequest.entrySet().stream()
+          .sorted(Map.Entry.comparingByValue(Comparator.comparingLong(ActivityRecord::sequence)))
+          .toList();
+      writeLock.lock();
+      try {
+        checkEmptyUnless(replace);
+        usersById.clear();
+        usersNewestFirst.clear();
+        usersByRole.clear();
+        InMemoryUserStore.this.userIdByEmailKey.clear();
+        usersByCreateRequest.clear();
+        InMemoryUserStore.this.eventsByRequest.clear();
+        log.clear();
+        for (User user : users.values()) {
+          put(user);
+          addToRoleCount(user.role(), 1);
+        }
+        InMemoryUserStore.this.userIdByEmailKey.putAll(userIdByEmailKey);
+        for (Map.Entry<String, User> request : requestsByTime) {
+          usersByCreateRequest.put(request.getKey(), request.getValue());
+        }
+        for (Map.Entry<String, ActivityRecord> request : eventRequestsByTime) {
+          InMemoryUserStore.this.eventsByRequest.put(request.getKey(), request.getValue());
+        }
+        log.putAll(events);
+        lastSequence = summary.lastSequence();
+        discardedUpTo = summary.prunedUpTo();
+        while (log.size() > retainedEvents) {
+          discardedUpTo = log.pollFirstEntry().getKey();
+        }
+      } finally {
+        writeLock.unlock();
+      }
+      done = true;
+    }
+
+    @Override
+    public void close() {
+      done = true;
+    }
+
+    private void checkNotDone() {
+      if (done) {
+        throw new IllegalStateException("the import was committed or closed");
+      }
+    }
   }
 
   @GuardedBy("writeLock")

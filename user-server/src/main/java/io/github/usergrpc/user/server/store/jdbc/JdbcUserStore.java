@@ -7,12 +7,16 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import com.zaxxer.hikari.pool.HikariPool;
 import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.server.store.ContentsSink;
 import io.github.usergrpc.user.server.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.server.store.EtagMismatchException;
 import io.github.usergrpc.user.server.store.NewUser;
 import io.github.usergrpc.user.server.store.PageCursor;
 import io.github.usergrpc.user.server.store.RequestIdReusedException;
 import io.github.usergrpc.user.server.store.ResumePointExpiredException;
+import io.github.usergrpc.user.server.store.StoreExport;
+import io.github.usergrpc.user.server.store.StoreImport;
+import io.github.usergrpc.user.server.store.StoreSummary;
 import io.github.usergrpc.user.server.store.StoreUnavailableException;
 import io.github.usergrpc.user.server.store.User;
 import io.github.usergrpc.user.server.store.UserChanges;
@@ -36,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -81,7 +86,7 @@ import org.flywaydb.core.Flyway;
  *
  * <p>Thread-safe.
  */
-public final class JdbcUserStore implements UserStore {
+public final class JdbcUserStore implements UserStore, StoreExport, StoreImport {
 
   /** The name of the connection pool, as it appears in HikariCP's log lines and metrics. */
   public static final String POOL_NAME = "user-store";
@@ -514,6 +519,40 @@ public final class JdbcUserStore implements UserStore {
         breaker.recordConnectionFailure();
       }
       throw new StoreUnavailableException(e);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One read-only transaction on a snapshot, so writers may keep running: see {@link JdbcExport}.
+   */
+  @Override
+  public void exportTo(Function<StoreSummary, ContentsSink> begin) {
+    requireNonNull(begin, "begin");
+    checkOpen();
+    breaker.checkClosed();
+    try (Connection connection = borrow(connectionTimeout)) {
+      JdbcExport.run(connection, begin);
+    } catch (SQLException e) {
+      throw JdbcImport.failure(e);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One transaction on one connection, held until the load is committed or closed: see {@link JdbcImport}.
+   */
+  @Override
+  public Load beginImport(StoreSummary summary, boolean replace) {
+    requireNonNull(summary, "summary");
+    checkOpen();
+    breaker.checkClosed();
+    try {
+      return JdbcImport.begin(borrow(connectionTimeout), summary, replace);
+    } catch (SQLException e) {
+      throw JdbcImport.failure(e);
     }
   }
 
