@@ -146,6 +146,9 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         + "       java -jar user-server.jar --hash-token < file-holding-one-token\n"
         + "       java -jar user-server.jar ping [--target localhost:50051] [--tls-ca ca.pem]"
         + " [--token-file f] [--write]\n"
+        + "       java -jar user-server.jar export --store <store> --file <path>|- [--db-user u] [--db-password p]\n"
+        + "       java -jar user-server.jar import --store <store> --file <path>|- [--replace] [--db-user u]"
+        + " [--db-password p]\n"
         + "\nOptions:\n");
     OPTIONS.forEach((option, spec) -> usage.append(String.format("  %-30s %-42s %s%n", option + " <v>",
         "(env " + spec[0] + ")", spec[1])));

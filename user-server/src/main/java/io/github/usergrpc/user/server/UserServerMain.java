@@ -38,7 +38,8 @@ import javax.annotation.Nullable;
  *
  * <p>With {@code --hash-token} it reads a token from standard input and prints the hash that a token file
  * ({@link AccessTokens}) holds for it, so that the token never appears on a command line. {@code ping}
- * checks a running server instead ({@link PingCommand}).
+ * checks a running server instead ({@link PingCommand}); {@code export} and {@code import} move a store's
+ * contents to another store ({@link TransferCommand}).
  */
 public final class UserServerMain {
 
@@ -70,6 +71,10 @@ public final class UserServerMain {
     }
     if (args.length > 0 && args[0].equals("ping")) {
       System.exit(ping(List.of(args).subList(1, args.length)));
+      return;
+    }
+    if (args.length > 0 && (args[0].equals("export") || args[0].equals("import"))) {
+      System.exit(transfer(args[0], List.of(args).subList(1, args.length)));
       return;
     }
     ServerOptions options;
@@ -119,6 +124,18 @@ public final class UserServerMain {
       Thread.currentThread().interrupt();
       return 1;
     }
+  }
+
+  private static int transfer(String command, List<String> args) {
+    TransferCommand transfer;
+    try {
+      transfer = TransferCommand.parse(command, args, System.getenv(), System.err);
+    } catch (IllegalArgumentException e) {
+      System.err.println("user-server " + command + ": " + e.getMessage() + "\n"
+          + (command.equals("export") ? TransferCommand.EXPORT_USAGE : TransferCommand.IMPORT_USAGE));
+      return 2;
+    }
+    return transfer.run();
   }
 
   private static void run(ServerOptions options) throws StartupFailure, IOException, InterruptedException {
@@ -336,7 +353,7 @@ public final class UserServerMain {
     return AccessTokens.hash(token);
   }
 
-  private static UserStore openStore(ServerOptions options) throws StartupFailure {
+  static UserStore openStore(ServerOptions options) throws StartupFailure {
     String store = options.store();
     if (store.equals("memory")) {
       return new InMemoryUserStore();

@@ -1,0 +1,193 @@
+package io.github.usergrpc.user.server.transfer;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.server.store.StoreImport;
+import io.github.usergrpc.user.server.store.StoreSummary;
+import io.github.usergrpc.user.server.transfer.v1.ExportRecord;
+import io.github.usergrpc.user.server.transfer.v1.Header;
+import io.github.usergrpc.user.server.transfer.v1.Trailer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.Optional;
+
+/**
+ * Reads an export file into a store, all or nothing: every record goes into one {@link StoreImport.Load},
+ * which is committed only after the trailer has been read and the counts and the SHA-256 match, and
+ * nothing follows it. A file that ends early, fails to parse, breaks the order of {@code store_export.proto}
+ * or does not match its digest is refused with {@link InvalidExportFileException}, and the load is closed
+ * (rolled back). One record in memory at a time. Not resumable: a failed import is run again from the start.
+ */
+public final class ExportFileReader {
+
+  /** The sections of the file, in order. */
+  private enum Section { USERS, CREATE_REQUESTS, EVENTS }
+
+  private final InputStream in;
+  private final MessageDigest digest = ExportFormat.sha256();
+  private final byte[] prefix = new byte[5];
+  private long records;
+
+  private ExportFileReader(InputStream in) {
+    this.in = in;
+  }
+
+  /**
+   * Imports the export file {@code in} into {@code store}.
+   *
+   * @param in the file, buffered by the caller; read up to its end
+   * @param store the target
+   * @param replace whether to replace what the target holds (see {@link StoreImport#beginImport})
+   * @return what was imported
+   * @throws InvalidExportFileException if the file is not a complete, intact export file
+   * @throws IOException if the file cannot be read
+   * @throws io.github.usergrpc.user.server.store.ImportRefusedException if the store refuses the import
+   */
+  public static StoreSummary importFile(InputStream in, StoreImport store, boolean replace)
+      throws IOException, InvalidExportFileException {
+    requireNonNull(in, "in");
+    requireNonNull(store, "store");
+    return new ExportFileReader(in).importInto(store, replace);
+  }
+
+  private StoreSummary importInto(StoreImport store, boolean replace) throws IOException, InvalidExportFileException {
+    Optional<ExportRecord> first = next();
+    if (first.isEmpty() || !first.get().hasHeader() || !first.get().getHeader().getFormat().equals(ExportFormat.FORMAT)) {
+      throw new InvalidExportFileException("not a user-server export file (no export header at its start)");
+    }
+    Header header = first.get().getHeader();
+    if (header.getVersion() != ExportFormat.VERSION) {
+      throw new InvalidExportFileException("export format version " + header.getVersion()
+          + " is not the one this user-server reads (" + ExportFormat.VERSION + "); import with the user-server"
+          + " version that exported it, or a newer one");
+    }
+    StoreSummary summary;
+    try {
+      summary = ExportFormat.summary(header);
+    } catch (IllegalArgumentException e) {
+      throw corrupt("its header is inconsistent", e);
+    }
+    try (StoreImport.Load load = store.beginImport(summary, replace)) {
+      Section section = Section.USERS;
+      long lastSequence = summary.prunedUpTo();
+      while (true) {
+        long at = records;
+        Optional<ExportRecord> next = next();
+        if (next.isEmpty()) {
+          throw new InvalidExportFileException("the file ends after " + at + " records, before its trailer"
+              + " (truncated); nothing was imported");
+        }
+        ExportRecord record = next.get();
+        try {
+          switch (record.getRecordCase()) {
+            case USER -> {
+              checkSection(section, Section.USERS, at);
+              load.user(ExportFormat.fromRecord(record.getUser()));
+            }
+            case CREATE_REQUEST -> {
+              section = checkSection(section, Section.CREATE_REQUESTS, at);
+              if (record.getCreateRequest().getRequestId().isEmpty()) {
+                throw new IllegalArgumentException("a CreateUser request without id");
+              }
+              load.createRequest(record.getCreateRequest().getRequestId(),
+                  ExportFormat.fromRecord(record.getCreateRequest().getUser()));
+            }
+            case EVENT -> {
+              section = checkSection(section, Section.EVENTS, at);
+              ActivityRecord event = ExportFormat.fromRecord(record.getEvent());
+              if (event.sequence() <= lastSequence || event.sequence() > summary.lastSequence()) {
+                throw new IllegalArgumentException("event " + event.sequence() + " out of order or outside "
+                    + summary.prunedUpTo() + ".." + summary.lastSequence());
+              }
+              lastSequence = event.sequence();
+              String requestId = record.getEvent().getRequestId();
+              load.event(event, requestId.isEmpty() ? Optional.empty() : Optional.of(requestId));
+            }
+            case TRAILER -> {
+              checkTrailer(record.getTrailer(), summary);
+              if (in.read() != -1) {
+                throw new InvalidExportFileException("the file goes on after its trailer; it is corrupt,"
+                    + " nothing was imported");
+              }
+              load.commit();
+              return summary;
+            }
+            default -> throw new IllegalArgumentException("a record of no known kind");
+          }
+        } catch (IllegalArgumentException e) {
+          throw corrupt("record " + (at + 1) + " is invalid: " + e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  private static Section checkSection(Section current, Section of, long at) {
+    if (of.compareTo(current) < 0) {
+      throw new IllegalArgumentException(of + " after " + current);
+    }
+    return of;
+  }
+
+  private void checkTrailer(Trailer trailer, StoreSummary summary) throws InvalidExportFileException {
+    byte[] sha256 = digest.digest();
+    if (!MessageDigest.isEqual(sha256, trailer.getSha256().toByteArray())) {
+      throw new InvalidExportFileException("the file's SHA-256 does not match its trailer; it is corrupt,"
+          + " nothing was imported");
+    }
+    if (!trailer.getCounts().equals(ExportFormat.counts(summary))) {
+      throw new InvalidExportFileException("the trailer's counts differ from the header's; the file is corrupt,"
+          + " nothing was imported");
+    }
+  }
+
+  /**
+   * Reads the next record, adding its bytes to the digest unless it is the trailer (the digest covers what
+   * precedes the trailer).
+   *
+   * @return the record, or empty at the end of the file
+   */
+  private Optional<ExportRecord> next() throws IOException, InvalidExportFileException {
+    int firstByte = in.read();
+    if (firstByte == -1) {
+      return Optional.empty();
+    }
+    int length;
+    try {
+      length = CodedInputStream.readRawVarint32(firstByte, in);
+    } catch (InvalidProtocolBufferException e) {
+      throw corrupt("record " + (records + 1) + " has a broken length", e);
+    }
+    if (length < 0 || length > ExportFormat.MAX_RECORD_BYTES) {
+      throw corrupt("record " + (records + 1) + " claims " + Integer.toUnsignedString(length) + " bytes", null);
+    }
+    byte[] bytes = in.readNBytes(length);
+    if (bytes.length < length) {
+      throw new InvalidExportFileException("the file ends inside record " + (records + 1)
+          + " (truncated); nothing was imported");
+    }
+    ExportRecord record;
+    try {
+      record = ExportRecord.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw corrupt("record " + (records + 1) + " does not parse", e);
+    }
+    records++;
+    if (!record.hasTrailer()) {
+      CodedOutputStream encoded = CodedOutputStream.newInstance(prefix);
+      encoded.writeUInt32NoTag(length);
+      encoded.flush();
+      digest.update(prefix, 0, encoded.getTotalBytesWritten());
+      digest.update(bytes);
+    }
+    return Optional.of(record);
+  }
+
+  private static InvalidExportFileException corrupt(String what, Throwable cause) {
+    return new InvalidExportFileException("the file is corrupt: " + what + "; nothing was imported", cause);
+  }
+}
