@@ -19,6 +19,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -43,6 +44,7 @@ final class MovedStoreScenario {
   private ActivityEvent recorded;
   private UserResponse aliceAsCreated;
   private long lastSequence;
+  private String pageToken;
 
   /** Fills {@code store} through a real server, then records what that server answers. */
   static MovedStoreScenario fill(UserStore store) throws Exception {
@@ -83,6 +85,7 @@ final class MovedStoreScenario {
     UserServiceGrpc.UserServiceBlockingStub stub = served.users();
     all = stub.listUsers(ListUsersRequest.newBuilder().setLimit(100).build());
     admins = stub.listUsers(ListUsersRequest.newBuilder().setLimit(100).setRoleFilter("admin").build());
+    pageToken = stub.listUsers(ListUsersRequest.newBuilder().setLimit(2).build()).getNextPageToken();
     for (UserResponse listed : all.getUsersList()) {
       users.add(stub.getUser(GetUserRequest.newBuilder().setId(listed.getId()).build()));
     }
@@ -104,6 +107,11 @@ final class MovedStoreScenario {
         assertThat(stub.getUser(GetUserRequest.newBuilder().setId(user.getId()).build()))
             .as("GetUser %s, etag included", user.getId()).isEqualTo(user);
       }
+      // The page-token secret is not moved: a token of the old store is refused, not misread.
+      assertThat(pageToken).isNotEmpty();
+      Status refused = Status.fromThrowable(org.assertj.core.api.Assertions.catchThrowable(() -> stub.listUsers(
+          ListUsersRequest.newBuilder().setLimit(2).setPageToken(pageToken).build())));
+      assertThat(refused.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
       // Request ids moved with their records: a retry returns what the first call did.
       assertThat(stub.recordActivity(record(aliceId, "page_view", "/home").setRequestId("0e0a1a11-0000-4000-8000-000000000003").build())
           .getEvent()).isEqualTo(recorded);

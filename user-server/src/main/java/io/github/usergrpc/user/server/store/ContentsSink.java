@@ -4,7 +4,8 @@ import java.util.Optional;
 
 /**
  * Receives a store's contents record by record, in the order {@link StoreExport} gives them: every user by
- * id, then every remembered CreateUser request id by request id, then every retained event by sequence.
+ * id, then every remembered CreateUser request id by request id, then every retained event by user id and
+ * sequence.
  * Implementations may throw {@link java.io.UncheckedIOException} when they cannot write a record; the
  * export then stops.
  */

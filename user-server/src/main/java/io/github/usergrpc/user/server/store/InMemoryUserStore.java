@@ -323,7 +323,9 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     try {
       users = new TreeMap<>(usersById);
       createRequests = new TreeMap<>(usersByCreateRequest);
-      events = List.copyOf(log.values());
+      events = log.values().stream()
+          .sorted(Comparator.comparing(ActivityRecord::userId).thenComparingLong(ActivityRecord::sequence))
+          .toList();
       eventsByRequest.forEach((requestId, event) -> requestIdBySequence.put(event.sequence(), requestId));
       summary = new StoreSummary(users.size(), createRequests.size(), events.size(), lastSequence, discardedUpTo);
     } finally {

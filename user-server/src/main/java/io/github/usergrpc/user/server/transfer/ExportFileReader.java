@@ -74,7 +74,7 @@ public final class ExportFileReader {
     }
     try (StoreImport.Load load = store.beginImport(summary, replace)) {
       Section section = Section.USERS;
-      long lastSequence = summary.prunedUpTo();
+      ActivityRecord previous = null;
       while (true) {
         long at = records;
         Optional<ExportRecord> next = next();
@@ -100,11 +100,13 @@ public final class ExportFileReader {
             case EVENT -> {
               section = checkSection(section, Section.EVENTS, at);
               ActivityRecord event = ExportFormat.fromRecord(record.getEvent());
-              if (event.sequence() <= lastSequence || event.sequence() > summary.lastSequence()) {
-                throw new IllegalArgumentException("event " + event.sequence() + " out of order or outside "
-                    + summary.prunedUpTo() + ".." + summary.lastSequence());
+              boolean sameUser = previous != null && previous.userId().equals(event.userId());
+              if ((sameUser && event.sequence() <= previous.sequence()) || event.sequence() <= summary.prunedUpTo()
+                  || event.sequence() > summary.lastSequence()) {
+                throw new IllegalArgumentException("event " + event.sequence() + " of user " + event.userId()
+                    + " out of order or outside " + summary.prunedUpTo() + ".." + summary.lastSequence());
               }
-              lastSequence = event.sequence();
+              previous = event;
               String requestId = record.getEvent().getRequestId();
               load.event(event, requestId.isEmpty() ? Optional.empty() : Optional.of(requestId));
             }

@@ -52,10 +52,14 @@ final class JdbcActivityTransfer {
     }
   }
 
-  /** Gives every event to {@code sink}, by sequence, read as the caller's transaction sees them. */
+  /**
+   * Gives every event to {@code sink}, by user id (byte order, as Java compares the ids) and sequence, read
+   * as the caller's transaction sees them. By user rather than by the global sequence: that order does not
+   * depend on how sequences are numbered, globally or per user.
+   */
   static void export(Connection connection, ContentsSink sink) throws SQLException {
-    try (PreparedStatement select = connection.prepareStatement(
-        "SELECT " + EVENT_COLUMNS + " FROM activity ORDER BY sequence")) {
+    try (PreparedStatement select = connection.prepareStatement("SELECT " + EVENT_COLUMNS + " FROM activity"
+        + " ORDER BY user_id" + (JdbcExport.isH2(connection) ? "" : " COLLATE \"C\"") + ", sequence")) {
       select.setFetchSize(JdbcExport.FETCH_SIZE);
       try (ResultSet rows = select.executeQuery()) {
         while (rows.next()) {
