@@ -114,7 +114,7 @@ final class TransferCommand {
     String name = "user-server " + (export ? "export" : "import");
     try {
       StoreSummary moved = export ? export() : importFile();
-      err.println(name + ": " + (export ? "exported " : "imported ") + describe(moved)
+      err.println(name + ": " + (export ? "exported " : "imported ") + moved
           + (export ? " from " : " into ") + store.storeForLog());
       return 0;
     } catch (StartupFailure | InvalidExportFileException | ImportRefusedException e) {
@@ -181,10 +181,5 @@ final class TransferCommand {
         return ExportFileReader.importFile(buffered, (StoreImport) opened, replace);
       }
     }
-  }
-
-  private static String describe(StoreSummary summary) {
-    return summary.users() + " users, " + summary.createRequests() + " CreateUser request ids and "
-        + summary.events() + " activity events (last sequence " + summary.lastSequence() + ")";
   }
 }

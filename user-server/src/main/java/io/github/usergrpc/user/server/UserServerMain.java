@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.Nullable;
 
@@ -135,6 +136,8 @@ public final class UserServerMain {
           + (command.equals("export") ? TransferCommand.EXPORT_USAGE : TransferCommand.IMPORT_USAGE));
       return 2;
     }
+    // The command's own line is the report; the pool's and Flyway's start-up lines would bury it.
+    Logger.getLogger("").setLevel(Level.WARNING);
     return transfer.run();
   }
 

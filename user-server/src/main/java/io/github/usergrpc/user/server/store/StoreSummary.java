@@ -16,11 +16,18 @@ public record StoreSummary(long users, long createRequests, long events, long la
 
   public StoreSummary {
     if (users < 0 || createRequests < 0 || events < 0 || lastSequence < 0 || prunedUpTo < 0) {
-      throw new IllegalArgumentException("negative count or sequence in " + this);
+      throw new IllegalArgumentException("a negative count or sequence");
     }
     if (prunedUpTo > lastSequence) {
       throw new IllegalArgumentException("prunedUpTo " + prunedUpTo + " after lastSequence " + lastSequence);
     }
+  }
+
+  /** Returns the counts and positions in words, for messages to operators. */
+  @Override
+  public String toString() {
+    return users + " users, " + createRequests + " CreateUser request ids and " + events
+        + " activity events (last sequence " + lastSequence + ", pruned up to " + prunedUpTo + ")";
   }
 
   /** Tells whether this is the summary of a store that holds nothing and has handed out no sequence. */
