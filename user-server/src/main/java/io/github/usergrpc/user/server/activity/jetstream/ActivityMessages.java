@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server.activity.jetstream;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

@@ -1,8 +1,8 @@
 package io.github.usergrpc.user.server.activity.jetstream;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.ResumePointExpiredException;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.nats.client.IterableConsumer;
 import io.nats.client.JetStreamStatusCheckedException;
 import io.nats.client.Message;

@@ -2,10 +2,10 @@ package io.github.usergrpc.user.server.activity.jetstream;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.RequestIdReusedException;
-import io.github.usergrpc.user.server.store.ResumePointExpiredException;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.RequestIdReusedException;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.nats.client.Connection;
 import io.nats.client.ConsumeOptions;
 import io.nats.client.IterableConsumer;

@@ -2,7 +2,7 @@ package io.github.usergrpc.user.server.activity.jetstream;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server.activity.jetstream;
 
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.Await;
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.RequestIdReusedException;
-import io.github.usergrpc.user.server.store.ResumePointExpiredException;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.RequestIdReusedException;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.api.StorageType;

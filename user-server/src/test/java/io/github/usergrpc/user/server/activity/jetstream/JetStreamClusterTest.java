@@ -3,8 +3,8 @@ package io.github.usergrpc.user.server.activity.jetstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.server.Await;
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.nats.client.Connection;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package io.github.usergrpc.user.server.activity.jetstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.server.Await;
-import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import java.security.SecureRandom;
 import java.sql.DriverManager;
