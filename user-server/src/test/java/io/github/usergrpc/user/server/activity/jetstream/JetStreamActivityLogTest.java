@@ -17,40 +17,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link JetStreamActivityLog} against a JetStream node of its own ({@link NatsTestCluster}). */
 class JetStreamActivityLogTest {
 
-  private static final AtomicInteger STREAMS = new AtomicInteger();
+  @RegisterExtension static final SingleNatsNode nats = new SingleNatsNode();
+
   private static final Duration WAIT = Duration.ofSeconds(10);
 
-  private static NatsTestCluster nats;
 
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = NatsTestCluster.startSingle();
-  }
-
-  @AfterAll
-  static void stopNats() throws Exception {
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  /** Settings for a stream of the test's own, so that tests never see each other's events. */
-  private static JetStreamActivitySettings settings() {
-    int n = STREAMS.incrementAndGet();
-    return JetStreamActivitySettings.of(nats.url()).withStreamName("T" + n).withSubjectPrefix("t" + n);
-  }
 
   @Test
   void appendReturnsTheStreamSequenceAndAMessageIdIsStoredOnce() {
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings())) {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       JetStreamActivityLog.Appended first = log.append("u1", "page_view", "/a", 1_000, Optional.of("m1"));
       JetStreamActivityLog.Appended other = log.append("u1", "page_view", "/b", 2_000, Optional.empty());
       JetStreamActivityLog.Appended again = log.append("u1", "page_view", "/changed", 3_000, Optional.of("m1"));
@@ -67,7 +48,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void recordActivityReturnsTheFirstEventForARetryAndRejectsAReusedRequestId() {
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings())) {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       String requestId = UUID.randomUUID().toString();
       ActivityRecord first = log.recordActivity("u1", "page_view", "/a", 1_000, Optional.of(requestId));
       ActivityRecord retry = log.recordActivity("u1", "page_view", "/a", 5_000, Optional.of(requestId));
@@ -83,7 +64,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void userIdsWithSubjectSyntaxGetSubjectsOfTheirOwn() throws Exception {
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings())) {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       List<String> ids = List.of("a.b", "a", "*", ">", "a b", "ü/ß", "x".repeat(64), "\u00e9".repeat(64));
       for (String id : ids) {
         log.append(id, "page_view", id, 1, Optional.empty());
@@ -99,7 +80,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void readReplaysAUsersEventsAfterASequenceThenContinuesLive() throws Exception {
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings())) {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       long a1 = log.append("alice", "a", "1", 1, Optional.empty()).event().sequence();
       log.append("bob", "b", "1", 1, Optional.empty());
       long a2 = log.append("alice", "a", "2", 1, Optional.empty()).event().sequence();
@@ -123,7 +104,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void aStartBeyondTheEndDeliversOnlyEventsAfterIt() throws Exception {
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings())) {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       log.append("alice", "a", "0", 1, Optional.empty());
       long after = log.lastSequence() + 3; // the server clamps the start to last + 1
       try (ActivityReader reader = log.read("alice", after)) {
@@ -139,7 +120,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void aResumePointOlderThanTheStreamsFirstSequenceIsExpired() throws Exception {
-    JetStreamActivitySettings settings = settings().withMaxAge(Duration.ofSeconds(1));
+    JetStreamActivitySettings settings = nats.freshSettings().withMaxAge(Duration.ofSeconds(1));
     try (JetStreamActivityLog log = JetStreamActivityLog.open(settings)) {
       long a1 = log.append("alice", "a", "1", 1, Optional.empty()).event().sequence();
       log.append("alice", "a", "2", 1, Optional.empty());
@@ -159,7 +140,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void aResumePointBeforeEventsThePerUserLimitDiscardedIsExpired() throws Exception {
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings().withMaxMessagesPerSubject(2))) {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings().withMaxMessagesPerSubject(2))) {
       log.append("bob", "b", "kept", 1, Optional.empty()); // keeps the stream's first sequence at 1
       long a1 = log.append("alice", "a", "1", 1, Optional.empty()).event().sequence();
       long a2 = log.append("alice", "a", "2", 1, Optional.empty()).event().sequence();
@@ -180,14 +161,14 @@ class JetStreamActivityLogTest {
 
   @Test
   void anExistingStreamGetsItsLimitsUpdatedButNotItsStorage() throws Exception {
-    JetStreamActivitySettings settings = settings();
+    JetStreamActivitySettings settings = nats.freshSettings();
     try (JetStreamActivityLog log = JetStreamActivityLog.open(settings)) {
       log.append("alice", "a", "1", 1, Optional.empty());
     }
     JetStreamActivitySettings changed = settings.withMaxAge(Duration.ofDays(1)).withMaxMessagesPerSubject(50)
         .withDuplicateWindow(Duration.ofMinutes(5));
     try (JetStreamActivityLog log = JetStreamActivityLog.open(changed);
-        Connection connection = nats.connect()) {
+        Connection connection = nats.node().connect()) {
       StreamConfiguration config = connection.jetStreamManagement().getStreamInfo(settings.streamName())
           .getConfiguration();
       assertThat(config.getMaxAge()).isEqualTo(Duration.ofDays(1));
@@ -196,8 +177,8 @@ class JetStreamActivityLogTest {
       assertThat(log.lastSequence()).isEqualTo(1); // nothing lost
     }
 
-    JetStreamActivitySettings memory = settings();
-    try (Connection connection = nats.connect()) {
+    JetStreamActivitySettings memory = nats.freshSettings();
+    try (Connection connection = nats.node().connect()) {
       JetStreamManagement jsm = connection.jetStreamManagement();
       jsm.addStream(StreamConfiguration.builder().name(memory.streamName())
           .subjects(memory.subjectPrefix() + ".>").storageType(StorageType.Memory).build());
@@ -211,7 +192,7 @@ class JetStreamActivityLogTest {
 
   @Test
   void threeReplicasOnASingleNodeFailAtStartUpWithOneLine() {
-    assertThatThrownBy(() -> JetStreamActivityLog.open(settings().withReplicas(3)))
+    assertThatThrownBy(() -> JetStreamActivityLog.open(nats.freshSettings().withReplicas(3)))
         .isInstanceOf(ActivityStreamSetupException.class)
         .hasMessageContaining("replicas > 1 need a JetStream cluster")
         .hasMessageNotContaining("\n");

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.Assumptions;
  * {@link #startCluster} return once every node answers {@code /healthz} and a client has seen JetStream
  * answer (the cluster has a meta leader).
  *
- * <p>The binary is {@code $NATS_SERVER}, else {@code nats-server} on the PATH, else {@code /usr/sbin/nats-server}.
+ * <p>The binary is {@code $NATS_SERVER} when set (and then only it), else {@code nats-server} on the PATH, else
+ * {@code /usr/sbin/nats-server}.
  * Where it is missing the test is skipped with a message that says so, unless the system property or
  * environment variable {@value #REQUIRE_VARIABLE} is {@code true}: then it fails, so that CI cannot pass by
  * skipping. {@link #close} kills every node it started and deletes the directory.
@@ -336,7 +337,8 @@ public final class NatsTestCluster implements AutoCloseable {
     List<Path> candidates = new ArrayList<>();
     String configured = System.getenv(BINARY_VARIABLE);
     if (configured != null && !configured.isBlank()) {
-      candidates.add(Paths.get(configured));
+      candidates.add(Paths.get(configured)); // only it: a wrong path is a missing binary, not a fallback
+      return candidates.stream().filter(p -> Files.isRegularFile(p) && Files.isExecutable(p)).findFirst();
     }
     String path = System.getenv("PATH");
     if (path != null) {

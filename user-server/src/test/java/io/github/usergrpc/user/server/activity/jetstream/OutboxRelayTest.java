@@ -13,37 +13,19 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link OutboxRelay} with a fake outbox, the real NATS server of {@link NatsTestCluster}, and PostgreSQL's advisory locks. */
 class OutboxRelayTest {
 
-  private static final AtomicInteger STREAMS = new AtomicInteger();
+  @RegisterExtension static final SingleNatsNode nats = new SingleNatsNode();
+
   private static final Duration POLL = Duration.ofMillis(50);
 
   @RegisterExtension final PostgresTestDatabase postgres = new PostgresTestDatabase();
 
-  private static NatsTestCluster nats;
 
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = NatsTestCluster.startSingle();
-  }
-
-  @AfterAll
-  static void stopNats() throws Exception {
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  private static JetStreamActivitySettings settings() {
-    int n = STREAMS.incrementAndGet();
-    return JetStreamActivitySettings.of(nats.url()).withStreamName("R" + n).withSubjectPrefix("r" + n);
-  }
 
   @Test
   void relaysEveryRowOnceInIdOrderAndMarksIt() throws Exception {
@@ -51,7 +33,7 @@ class OutboxRelayTest {
     for (int i = 0; i < 7; i++) {
       outbox.add(i % 2 == 0 ? "alice" : "bob", "user.updated", "name" + i);
     }
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings());
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings());
         OutboxRelay relay = new OutboxRelay(outbox.view(), log, RelayLease.singleProcess(), POLL, 3)) {
       assertThat(relay.relayPending()).isEqualTo(7);
 
@@ -69,7 +51,7 @@ class OutboxRelayTest {
     for (int i = 0; i < 5; i++) {
       outbox.add("alice", "user.updated", "v" + i);
     }
-    JetStreamActivitySettings settings = settings();
+    JetStreamActivitySettings settings = nats.freshSettings();
     outbox.failNextMarks(1);
     try (JetStreamActivityLog log = JetStreamActivityLog.open(settings);
         OutboxRelay dying = new OutboxRelay(outbox.view(), log, RelayLease.singleProcess(), POLL, 10)) {
@@ -98,7 +80,7 @@ class OutboxRelayTest {
     PostgresAdvisoryLease.ConnectionFactory connections =
         () -> DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
     CountingLease secondLease = new CountingLease(new PostgresAdvisoryLease(connections, key));
-    try (JetStreamActivityLog log = JetStreamActivityLog.open(settings());
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings());
         OutboxRelay first = new OutboxRelay(firstView, log, new PostgresAdvisoryLease(connections, key), POLL, 10);
         OutboxRelay second = new OutboxRelay(secondView, log, secondLease, POLL, 10)) {
       first.start();
