@@ -1,11 +1,11 @@
 package io.github.usergrpc.user.server;
 
-import io.github.usergrpc.user.server.store.ImportRefusedException;
-import io.github.usergrpc.user.server.store.StoreExport;
-import io.github.usergrpc.user.server.store.StoreImport;
-import io.github.usergrpc.user.server.store.StoreSummary;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.ImportRefusedException;
+import io.github.usergrpc.user.service.store.StoreExport;
+import io.github.usergrpc.user.service.store.StoreImport;
+import io.github.usergrpc.user.service.store.StoreSummary;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.server.transfer.ExportFileReader;
 import io.github.usergrpc.user.server.transfer.ExportFileWriter;
 import io.github.usergrpc.user.server.transfer.InvalidExportFileException;

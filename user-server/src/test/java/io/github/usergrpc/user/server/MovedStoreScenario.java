@@ -2,7 +2,7 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;

@@ -2,9 +2,9 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.NewUser;
-import io.github.usergrpc.user.server.store.StoreSummary;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.StoreSummary;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.server.transfer.ExportFileReader;

@@ -5,9 +5,9 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.StoreImport;
-import io.github.usergrpc.user.server.store.StoreSummary;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.StoreImport;
+import io.github.usergrpc.user.service.store.StoreSummary;
 import io.github.usergrpc.user.server.transfer.v1.ExportRecord;
 import io.github.usergrpc.user.server.transfer.v1.Header;
 import io.github.usergrpc.user.server.transfer.v1.Trailer;
@@ -46,7 +46,7 @@ public final class ExportFileReader {
    * @return what was imported
    * @throws InvalidExportFileException if the file is not a complete, intact export file
    * @throws IOException if the file cannot be read
-   * @throws io.github.usergrpc.user.server.store.ImportRefusedException if the store refuses the import
+   * @throws io.github.usergrpc.user.service.store.ImportRefusedException if the store refuses the import
    */
   public static StoreSummary importFile(InputStream in, StoreImport store, boolean replace)
       throws IOException, InvalidExportFileException {

@@ -3,11 +3,11 @@ package io.github.usergrpc.user.server.transfer;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.CodedOutputStream;
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.ContentsSink;
-import io.github.usergrpc.user.server.store.StoreExport;
-import io.github.usergrpc.user.server.store.StoreSummary;
-import io.github.usergrpc.user.server.store.User;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ContentsSink;
+import io.github.usergrpc.user.service.store.StoreExport;
+import io.github.usergrpc.user.service.store.StoreSummary;
+import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.server.transfer.v1.CreateRequest;
 import io.github.usergrpc.user.server.transfer.v1.ExportRecord;
 import io.github.usergrpc.user.server.transfer.v1.Trailer;
@@ -42,7 +42,7 @@ public final class ExportFileWriter implements ContentsSink {
    *
    * @return what was exported
    * @throws IOException if {@code out} cannot be written
-   * @throws io.github.usergrpc.user.server.store.StoreUnavailableException if the store cannot be reached
+   * @throws io.github.usergrpc.user.service.store.StoreUnavailableException if the store cannot be reached
    */
   public static StoreSummary export(StoreExport store, OutputStream out) throws IOException {
     requireNonNull(out, "out");

@@ -1,8 +1,8 @@
 package io.github.usergrpc.user.server.transfer;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.StoreSummary;
-import io.github.usergrpc.user.server.store.User;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.StoreSummary;
+import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.server.transfer.v1.Counts;
 import io.github.usergrpc.user.server.transfer.v1.Event;
 import io.github.usergrpc.user.server.transfer.v1.Header;

@@ -1,8 +1,8 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
-import io.github.usergrpc.user.server.store.ContentsSink;
-import io.github.usergrpc.user.server.store.StoreSummary;
-import io.github.usergrpc.user.server.store.User;
+import io.github.usergrpc.user.service.store.ContentsSink;
+import io.github.usergrpc.user.service.store.StoreSummary;
+import io.github.usergrpc.user.service.store.User;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,11 +1,11 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.ImportRefusedException;
-import io.github.usergrpc.user.server.store.StoreImport;
-import io.github.usergrpc.user.server.store.StoreSummary;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
-import io.github.usergrpc.user.server.store.User;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ImportRefusedException;
+import io.github.usergrpc.user.service.store.StoreImport;
+import io.github.usergrpc.user.service.store.StoreSummary;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.User;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
