@@ -94,7 +94,7 @@ final class JdbcImport implements StoreImport.Load {
   public void user(User user) {
     checkNotDone();
     run(() -> {
-      setUser(insertUser, 1, user);
+      JdbcUserStore.setUser(insertUser, 1, user);
       insertUser.setString(8, user.emailKey());
       insertUser.addBatch();
       if (++pendingUsers == BATCH_SIZE) {
@@ -110,7 +110,7 @@ final class JdbcImport implements StoreImport.Load {
     checkNotDone();
     run(() -> {
       insertCreateRequest.setString(1, requestId);
-      setUser(insertCreateRequest, 2, asCreated);
+      JdbcUserStore.setUser(insertCreateRequest, 2, asCreated);
       insertCreateRequest.addBatch();
       if (++pendingCreateRequests == BATCH_SIZE) {
         insertCreateRequest.executeBatch();
@@ -223,16 +223,6 @@ final class JdbcImport implements StoreImport.Load {
       return new StoreUnavailableException(e);
     }
     return new IllegalStateException("store transfer failed with SQLState " + e.getSQLState(), e);
-  }
-
-  private static void setUser(PreparedStatement statement, int first, User user) throws SQLException {
-    statement.setString(first, user.id());
-    statement.setString(first + 1, user.email());
-    statement.setString(first + 2, user.name());
-    statement.setString(first + 3, user.role());
-    statement.setLong(first + 4, user.createdAtMillis());
-    statement.setLong(first + 5, user.updatedAtMillis());
-    statement.setLong(first + 6, user.version());
   }
 
   private static void rollbackAndClose(Connection connection, Exception failure) {

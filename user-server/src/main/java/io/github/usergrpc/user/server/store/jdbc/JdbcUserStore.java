@@ -984,7 +984,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   }
 
   /** Sets the seven {@link #USER_COLUMNS} from {@code first} on. */
-  private static void setUser(PreparedStatement statement, int first, User user) throws SQLException {
+  static void setUser(PreparedStatement statement, int first, User user) throws SQLException {
     statement.setString(first, user.id());
     statement.setString(first + 1, user.email());
     statement.setString(first + 2, user.name());
