@@ -21,7 +21,9 @@ import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.github.usergrpc.user.api.Headers;
 import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerMethodDefinition;
@@ -161,6 +163,7 @@ public final class HttpEdge implements AutoCloseable {
     @Nullable private Path tlsKey;
     @Nullable private Path tlsClientCa;
     @Nullable private Supplier<String> metrics;
+    @Nullable private ServerTracing tracing;
     private boolean docs;
     private List<String> corsOrigins = List.of();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -219,6 +222,19 @@ public final class HttpEdge implements AutoCloseable {
      */
     public Builder setMetrics(Supplier<String> scrape) {
       this.metrics = requireNonNull(scrape, "scrape");
+      return this;
+    }
+
+    /**
+     * Traces every request: a SERVER span per request continuing its W3C {@code traceparent}, with the
+     * UserService call it makes as a child (see {@link HttpTracing}). Give it the same tracing as the server's.
+     * If not called, nothing is traced.
+     *
+     * @param tracing the tracing
+     * @return this
+     */
+    public Builder setTracing(ServerTracing tracing) {
+      this.tracing = requireNonNull(tracing, "tracing");
       return this;
     }
 
@@ -351,7 +367,8 @@ public final class HttpEdge implements AutoCloseable {
           .useBlockingTaskExecutor(true)
           .maxRequestMessageLength(maxRequestBytes)
           .build();
-      ActivityStreamService watches = new ActivityStreamService(channel, maxWatches);
+      ActivityStreamService watches = new ActivityStreamService(
+          tracing == null ? channel : ClientInterceptors.intercept(channel, tracing.clientInterceptor()), maxWatches);
       ServerBuilder server = com.linecorp.armeria.server.Server.builder()
           .requestTimeout(requestTimeout)
           .idleTimeout(idleTimeout)
@@ -382,6 +399,10 @@ public final class HttpEdge implements AutoCloseable {
             .exposeHeaders("grpc-status", "grpc-message", "grpc-status-details-bin", "activity-resume-after")
             .maxAge(Duration.ofHours(1))
             .newDecorator());
+      }
+      if (tracing != null) {
+        // Added last, so outermost: refused requests (CORS, too large) are traced too.
+        server.decorator(new HttpTracing(tracing.openTelemetry(), ServerTracing.SCOPE));
       }
       if (tlsCert != null) {
         server.https(address).tls(TlsKeyPair.of(tlsKey.toFile(), tlsCert.toFile()));
