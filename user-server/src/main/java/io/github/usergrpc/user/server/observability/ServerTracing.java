@@ -2,7 +2,7 @@ package io.github.usergrpc.user.server.observability;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.grpc.ClientInterceptor;
 import io.grpc.ServerInterceptor;
 import io.opentelemetry.api.OpenTelemetry;
