@@ -831,7 +831,7 @@ public final class UserClient implements AutoCloseable {
     }
 
     /**
-     * Traces every call into {@code openTelemetry}: a CLIENT span per call ({@code user.v1.UserService/GetUser},
+     * Traces every call into {@code openTelemetry}: a CLIENT span per call ({@code user.UserService/GetUser},
      * with {@code rpc.*} attributes and the gRPC status), under it an {@code Attempt} span per attempt, retries
      * and hedges included, and the attempt's W3C {@code traceparent} sent to the server (with the
      * propagators of {@code openTelemetry}). A call is a child of the span current when it is made. If not
