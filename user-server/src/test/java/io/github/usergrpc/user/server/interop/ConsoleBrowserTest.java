@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.github.usergrpc.user.server.AccessTokens;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.server.store.InMemoryUserStore;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assumptions;
@@ -30,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * Runs the console page's end-to-end test (clients/console/test/console.test.mjs) in headless Chromium against
  * this server: users created over gRPC appear on the page, an update shows in the page's activity within a
  * second, and the page's watch resumes after its HTTP connection breaks (the test stops and restarts the HTTP
- * port through a small control endpoint this test serves).
+ * port through a small control endpoint this test serves); and, on a second server that requires tokens, that
+ * the page asks for a token, says so when it is wrong, and works with a right one.
  *
  * <p>The page is the committed bundle on the class path, as the server serves it (scripts/console-check.sh
  * checks that it is what clients/console builds). Needs {@code node} and {@code npm} on the PATH and Debian's
@@ -48,6 +51,10 @@ class ConsoleBrowserTest {
   private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(3);
   /** The test bounds its own waits; this only guards against a hung browser. */
   private static final Duration TEST_TIMEOUT = Duration.ofMinutes(3);
+
+  /** Tokens of the second server; random, as they are only for this test. */
+  private static final String READER_TOKEN = "reader-" + UUID.randomUUID();
+  private static final String WRITER_TOKEN = "writer-" + UUID.randomUUID();
 
   private final AtomicReference<HttpEdge> edge = new AtomicReference<>();
 
@@ -78,10 +85,23 @@ class ConsoleBrowserTest {
                     InsecureServerCredentials.create()))
             .setStore(store)
             .build()
+            .start();
+        InMemoryUserStore securedStore = new InMemoryUserStore();
+        UserServer secured = UserServer.newBuilder(
+                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
+                    InsecureServerCredentials.create()))
+            .setStore(securedStore)
+            .setAccessTokens(AccessTokens.parse(AccessTokens.hash(READER_TOKEN) + " reader users:read\n"
+                + AccessTokens.hash(WRITER_TOKEN) + " writer users:read,users:write\n"))
+            .build()
             .start()) {
       ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
           InsecureChannelCredentials.create()).build();
+      ManagedChannel securedChannel = Grpc.newChannelBuilderForAddress("127.0.0.1", secured.port(),
+          InsecureChannelCredentials.create()).build();
+      HttpEdge securedEdge = null;
       try {
+        securedEdge = startEdge(secured, securedChannel, 0);
         edge.set(startEdge(server, channel, 0));
         int httpPort = edge.get().port();
         control.createContext("/stop", exchange -> answer(exchange, () -> edge.getAndSet(null).close()));
@@ -93,20 +113,28 @@ class ConsoleBrowserTest {
             "USER_SERVER_URL", "http://127.0.0.1:" + server.port(),
             "CONSOLE_URL", "http://127.0.0.1:" + httpPort + HttpEdge.CONSOLE_ROUTE,
             "CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort(),
+            "SECURED_SERVER_URL", "http://127.0.0.1:" + secured.port(),
+            "SECURED_CONSOLE_URL", "http://127.0.0.1:" + securedEdge.port() + HttpEdge.CONSOLE_ROUTE,
+            "READER_TOKEN", READER_TOKEN,
+            "WRITER_TOKEN", WRITER_TOKEN,
             "CHROMIUM", CHROMIUM);
         NodeTools.Result result = NodeTools.run(console, TEST_TIMEOUT, environment, npm.toString(), "test");
         // Shown in target/surefire-reports/*-output.txt on success too.
         System.out.println(result.output());
         result.assertSucceeded("npm test in " + console + " (" + environment + ")", TEST_TIMEOUT);
         // node:test exits 0 when everything was skipped, too.
-        assertThat(result.output()).containsPattern("# pass [1-9]").contains("# fail 0").doesNotContain("# SKIP");
+        assertThat(result.output()).contains("# pass 2", "# fail 0").doesNotContain("# SKIP");
       } finally {
         control.stop(0);
         HttpEdge last = edge.getAndSet(null);
         if (last != null) {
           last.close();
         }
+        if (securedEdge != null) {
+          securedEdge.close();
+        }
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        securedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
   }
