@@ -8,7 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.github.usergrpc.user.server.AccessTokens;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
