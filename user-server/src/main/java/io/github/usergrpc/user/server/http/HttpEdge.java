@@ -74,6 +74,8 @@ public final class HttpEdge implements AutoCloseable {
 
   /** Where the OpenAPI document of the HTTP API is served. */
   public static final String OPENAPI_ROUTE = "/openapi.json";
+  /** Where the console page is served: list users, pick one, watch its activity (gRPC-Web). */
+  public static final String CONSOLE_ROUTE = ConsolePage.ROUTE;
   /** Where the documentation page is served, with {@link Builder#enableDocs()}. */
   public static final String DOCS_ROUTE = "/docs/";
   /** The OpenAPI document, generated from user.proto by scripts/openapi-check.sh. */
@@ -417,6 +419,8 @@ public final class HttpEdge implements AutoCloseable {
       byte[] openApi = openApiDocument();
       server.service(Route.builder().exact(OPENAPI_ROUTE).methods(HttpMethod.GET).build(), (ctx, req) ->
           HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, HttpData.wrap(openApi)));
+      // Static files, public like the OpenAPI document; the calls the page makes need what any call needs.
+      ConsolePage.addTo(server);
       if (docs) {
         server.serviceUnder(DOCS_ROUTE, new DocService());
       }
