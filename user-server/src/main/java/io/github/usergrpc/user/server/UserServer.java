@@ -87,6 +87,8 @@ public final class UserServer implements AutoCloseable {
     }
     // Outermost, so that calls refused by authentication or limits are logged too.
     outer.add(new CallLoggingInterceptor(builder.callLogging));
+    // Innermost of these: what may wait for the store leaves the transport's thread here.
+    builder.callThreads.interceptor().ifPresent(handoff -> outer.add(0, handoff));
     ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
     this.users = users;
     if (builder.metrics != null) {
@@ -318,6 +320,7 @@ public final class UserServer implements AutoCloseable {
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
+    private CallThreads callThreads = CallThreads.onTransport();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -500,6 +503,20 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setMetrics(ServerMetrics metrics) {
       this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * Sets which thread runs the part of each UserService call that may wait for the store: the transport's
+     * ({@link CallThreads#onTransport()}), or a bounded pool of its own ({@link CallThreads#onPool}), which a
+     * store that blocks needs when the transport calls on an event loop ({@code directExecutor()}). If not
+     * called, calls run on the transport's thread.
+     *
+     * @param callThreads the choice
+     * @return this
+     */
+    public Builder setCallThreads(CallThreads callThreads) {
+      this.callThreads = requireNonNull(callThreads, "callThreads");
       return this;
     }
 
