@@ -2,9 +2,10 @@ package io.github.usergrpc.user.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.internal.ErrorMapper;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Context;
 import io.grpc.Metadata;
