@@ -80,7 +80,7 @@ class CallThreadsTest {
     ThreadRecordingStore store = new ThreadRecordingStore(h2Store());
     String inProcessName = "call-threads-" + UUID.randomUUID();
     UserServer server = UserServerMain.newServer(ServerOptions.parse(List.of("--port", "0", "--store",
-        "h2:./unused"), Map.of()), 0, store, pool, null, inProcessName);
+        "h2:./unused"), Map.of()), 0, store, pool, null, inProcessName, null);
     start(server);
     ManagedChannel channel = channel(server);
     UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel)
@@ -90,17 +90,8 @@ class CallThreadsTest {
         .build());
     users.getUser(GetUserRequest.newBuilder().setId(ada.getId()).build());
     users.listUsers(ListUsersRequest.getDefaultInstance());
-    // A watch that resumes replays from the store in its handler and on every onReady; sequence 1 is the
-    // creation, so resuming after it replays this update.
-    users.updateUser(UpdateUserRequest.newBuilder().setId(ada.getId()).setName("Ada B").build());
-    BlockingQueue<ActivityEvent> events = new LinkedBlockingQueue<>();
-    Context.CancellableContext watching = Context.current().withCancellation();
-    watching.run(() -> UserServiceGrpc.newStub(channel).watchUserActivity(
-        WatchRequest.newBuilder().setUserId(ada.getId()).setResumeAfter(1).build(), collect(events)));
-    assertThat(events.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the replayed user.updated").isNotNull();
-    users.updateUser(UpdateUserRequest.newBuilder().setId(ada.getId()).setName("Ada L").build());
-    assertThat(events.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the live user.updated").isNotNull();
-    watching.cancel(null);
+    // A watch that resumes replays from the store in its handler and on every onReady.
+    watchReplayedAndLive(server, channel, users, ada.getId());
     // The HTTP port, on Armeria's event loops with the service as user-server runs it.
     HttpEdge http = HttpEdge.newBuilder(server.userService(), InProcessChannelBuilder.forName(
         inProcessName).directExecutor().build()).setCallsOnEventLoop(true).build().start();
@@ -198,18 +189,7 @@ class CallThreadsTest {
 
     UserResponse ada = users.createUser(CreateUserRequest.newBuilder().setEmail("ada@example.com").setName("Ada")
         .build());
-    // Sequence 1 is the creation, so resuming after it replays this update.
-    users.updateUser(UpdateUserRequest.newBuilder().setId(ada.getId()).setName("Ada B").build());
-    BlockingQueue<ActivityEvent> events = new LinkedBlockingQueue<>();
-    Context.CancellableContext watching = Context.current().withCancellation();
-    watching.run(() -> UserServiceGrpc.newStub(channel).watchUserActivity(
-        WatchRequest.newBuilder().setUserId(ada.getId()).setResumeAfter(1).build(), collect(events)));
-    assertThat(events.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the replayed user.updated").isNotNull();
-    TestCalls.awaitWatches(server, 1);
-    users.updateUser(UpdateUserRequest.newBuilder().setId(ada.getId()).setName("Ada L").build());
-    assertThat(events.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the live user.updated").isNotNull();
-    watching.cancel(null);
-    TestCalls.awaitWatches(server, 0);
+    watchReplayedAndLive(server, channel, users, ada.getId());
     // A watch with a client deadline ends with it.
     Closed watchWithDeadline = TestCalls.call(channel, UserServiceGrpc.getWatchUserActivityMethod(),
         WatchRequest.newBuilder().setUserId(ada.getId()).build(), new Metadata(), Duration.ofMillis(300));
@@ -219,6 +199,25 @@ class CallThreadsTest {
     assertThat(handlerThreads).as("threads that wrote to the memory store").isNotEmpty()
         .allMatch(name -> name.contains("worker-ELG"));
     assertThat(poolThreads.get()).as("threads the pool started").isZero();
+  }
+
+  /**
+   * Renames the user, watches it from after its creation (sequence 1), so that the rename is replayed,
+   * renames it again, which arrives live, then cancels the watch and waits until the server has let it go.
+   */
+  private static void watchReplayedAndLive(UserServer server, ManagedChannel channel,
+      UserServiceGrpc.UserServiceBlockingStub users, String id) throws InterruptedException {
+    users.updateUser(UpdateUserRequest.newBuilder().setId(id).setName("Ada B").build());
+    BlockingQueue<ActivityEvent> events = new LinkedBlockingQueue<>();
+    Context.CancellableContext watching = Context.current().withCancellation();
+    watching.run(() -> UserServiceGrpc.newStub(channel).watchUserActivity(
+        WatchRequest.newBuilder().setUserId(id).setResumeAfter(1).build(), collect(events)));
+    assertThat(events.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the replayed user.updated").isNotNull();
+    TestCalls.awaitWatches(server, 1);
+    users.updateUser(UpdateUserRequest.newBuilder().setId(id).setName("Ada L").build());
+    assertThat(events.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("the live user.updated").isNotNull();
+    watching.cancel(null);
+    TestCalls.awaitWatches(server, 0);
   }
 
   private static JdbcUserStore h2Store() {
