@@ -333,11 +333,8 @@ public final class UserServer implements AutoCloseable {
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
-<<<<<<< HEAD
     private CallThreads callThreads = CallThreads.onTransport();
-=======
     @Nullable private ServerTracing tracing;
->>>>>>> main
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -524,7 +521,6 @@ public final class UserServer implements AutoCloseable {
     }
 
     /**
-<<<<<<< HEAD
      * Sets which thread runs the part of each UserService call that may wait for the store: the transport's
      * ({@link CallThreads#onTransport()}), or a bounded pool of its own ({@link CallThreads#onPool}), which a
      * store that blocks needs when the transport calls on an event loop ({@code directExecutor()}). If not
@@ -535,7 +531,10 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setCallThreads(CallThreads callThreads) {
       this.callThreads = requireNonNull(callThreads, "callThreads");
-=======
+      return this;
+    }
+
+    /**
      * Traces every UserService call (a SERVER span, continuing the caller's W3C {@code traceparent}) and the
      * store operations it makes, and logs each call's trace id (see {@link ServerTracing}). If not called,
      * nothing is traced and no tracing code runs.
@@ -545,7 +544,6 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setTracing(ServerTracing tracing) {
       this.tracing = requireNonNull(tracing, "tracing");
->>>>>>> main
       return this;
     }
 
