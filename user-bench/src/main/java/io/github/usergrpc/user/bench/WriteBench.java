@@ -4,7 +4,6 @@ import io.github.usergrpc.user.v1.RecordActivityRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,9 +74,9 @@ final class WriteBench {
   private void runAll() throws Exception {
     String loadBefore = Machine.loadAverage();
     Files.createDirectories(work);
-    psql("postgres", "CREATE DATABASE " + database);
+    LoadBench.psql("postgres", "CREATE DATABASE " + database);
     try {
-      psql(database, "CREATE SCHEMA pgbench");
+      LoadBench.psql(database, "CREATE SCHEMA pgbench");
       System.out.println(ServerProcess.run(List.of("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U",
           "postgres", database), 600, Map.of("PGOPTIONS", "-c search_path=pgbench")));
       for (int round = 1; round <= rounds; round++) {
@@ -92,7 +92,7 @@ final class WriteBench {
         }
       }
     } finally {
-      psql("postgres", "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      LoadBench.psql("postgres", "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     }
     String report = report(loadBefore);
     BenchmarksFile.writeSection("write", report);
@@ -113,7 +113,7 @@ final class WriteBench {
   /** Starts the jar on a new schema, seeds users for RecordActivity, and measures one closed loop. */
   private void measure(Jar jar, String call, int n, int round) throws Exception {
     String schema = "run" + (++schemas);
-    psql(database, "CREATE SCHEMA " + schema);
+    LoadBench.psql(database, "CREATE SCHEMA " + schema);
     int port = ServerProcess.freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     try (ServerProcess server = ServerProcess.start(jar.label() + "-" + schema, "", List.of(java, "-jar",
@@ -151,26 +151,13 @@ final class WriteBench {
   /** RecordActivity round robin over the users and the channels. */
   private static LoadGenerator.AsyncCall recordActivity(List<ManagedChannel> channels, List<String> users) {
     List<UserServiceGrpc.UserServiceStub> stubs = channels.stream().map(UserServiceGrpc::newStub).toList();
-    java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+    AtomicLong next = new AtomicLong();
     return done -> {
       long i = next.getAndIncrement();
       RecordActivityRequest request = RecordActivityRequest.newBuilder()
           .setUserId(users.get((int) (i % users.size()))).setAction("page_view").setDetails("/bench").build();
       stubs.get((int) (i % stubs.size())).withDeadlineAfter(10, TimeUnit.SECONDS).recordActivity(request,
-          new io.grpc.stub.StreamObserver<>() {
-            @Override
-            public void onNext(io.github.usergrpc.user.v1.RecordActivityResponse value) {}
-
-            @Override
-            public void onError(Throwable t) {
-              done.done(false);
-            }
-
-            @Override
-            public void onCompleted() {
-              done.done(true);
-            }
-          });
+          Calls.observer(done));
     };
   }
 
@@ -231,15 +218,5 @@ final class WriteBench {
     List<Double> percent = new ArrayList<>();
     ratios(a, b).forEach(ratio -> percent.add(ratio * 100));
     return percent;
-  }
-
-  private static String psql(String database, String sql) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", sql)
-        .redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      throw new IOException("psql failed: " + output);
-    }
-    return output;
   }
 }

@@ -27,7 +27,8 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
  * process.
  *
  * <p>Reads are lock-free; writes are serialized by one lock, which also makes activity sequences grow in
- * commit order: one counter numbers the events of all users, which makes them per user increasing too. The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
+ * commit order: one counter numbers the events of all users, which makes them per user increasing too
+ * (with gaps). The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
  * before them fails with {@link ResumePointExpiredException}. Request ids are remembered for
  * {@link #REQUEST_ID_RETENTION}, as user.proto promises, and then forgotten: remembering every one grew the
  * heap by every create for the life of the store (the soak benchmark found it). So the store holds its
@@ -64,6 +65,13 @@ public final class InMemoryUserStore implements UserStore {
   private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
   @GuardedBy("writeLock")
   private long lastSequence;
+  /**
+   * Each user's last sequence, as the JDBC store's heads, so that a poll of the heads finds only the users
+   * with new events. A user's entry goes when its last event is discarded and the user is gone: then
+   * {@link #discardedUpTo} is as good a head.
+   */
+  @GuardedBy("writeLock")
+  private final Map<String, Long> lastSequenceByUser = new HashMap<>();
   @GuardedBy("writeLock")
   private long discardedUpTo;
 
@@ -275,25 +283,32 @@ public final class InMemoryUserStore implements UserStore {
     return events;
   }
 
-  /** {@inheritDoc} Here the last sequence of all users: one counter numbers every event. */
   @Override
   public long lastSequence(String userId) {
     requireNonNull(userId, "userId");
     writeLock.lock();
     try {
-      return lastSequence;
+      return head(userId);
     } finally {
       writeLock.unlock();
     }
   }
 
-  /** {@inheritDoc} Here every user gets the last sequence of all users: one counter numbers every event. */
   @Override
   public Map<String, Long> lastSequences(Collection<String> userIds) {
-    long last = lastSequence("");
     Map<String, Long> heads = new HashMap<>();
-    userIds.forEach(userId -> heads.put(userId, last));
+    writeLock.lock();
+    try {
+      userIds.forEach(userId -> heads.put(userId, head(userId)));
+    } finally {
+      writeLock.unlock();
+    }
     return heads;
+  }
+
+  @GuardedBy("writeLock")
+  private long head(String userId) {
+    return lastSequenceByUser.getOrDefault(userId, discardedUpTo);
   }
 
   @Override
@@ -340,8 +355,14 @@ public final class InMemoryUserStore implements UserStore {
   private ActivityRecord append(String userId, String action, String details, long nowMillis) {
     ActivityRecord event = new ActivityRecord(++lastSequence, userId, action, details, nowMillis);
     log.put(event.sequence(), event);
+    lastSequenceByUser.put(userId, event.sequence());
     while (log.size() > retainedEvents) {
-      discardedUpTo = log.pollFirstEntry().getKey();
+      ActivityRecord discarded = log.pollFirstEntry().getValue();
+      discardedUpTo = discarded.sequence();
+      if (!usersById.containsKey(discarded.userId())
+          && Long.valueOf(discarded.sequence()).equals(lastSequenceByUser.get(discarded.userId()))) {
+        lastSequenceByUser.remove(discarded.userId());
+      }
     }
     return event;
   }

@@ -552,6 +552,37 @@ abstract class UserStoreContractTest {
 
   @Test
   @Timeout(60)
+  void recordActivity_racingDelete_noEventFollowsUserDeleted() throws Exception {
+    for (int round = 0; round < 10; round++) {
+      String id = "r" + round;
+      create(id, id + "@example.com", T0);
+      CountDownLatch recording = new CountDownLatch(4);
+      concurrently(5, i -> {
+        if (i == 0) {
+          recording.await();
+          store.delete(id, Optional.empty(), T0 + 2);
+          return null;
+        }
+        recording.countDown();
+        try {
+          for (int call = 0; call < 2_000; call++) {
+            store.recordActivity(id, "tick", "", T0 + 1, Optional.empty());
+          }
+        } catch (UserNotFoundException deleted) {
+          // The delete won: from now on every call fails.
+        }
+        return null;
+      });
+
+      List<ActivityRecord> events = store.userActivityAfter(id, 0, 10_000);
+      assertThat(events.get(events.size() - 1).action()).as("the last event of " + id)
+          .isEqualTo(ActivityRecord.USER_DELETED);
+      assertThat(events).extracting(ActivityRecord::action).containsOnlyOnce(ActivityRecord.USER_DELETED);
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void update_concurrentIncrementsWithEtags_loseNoUpdate() throws Exception {
     int threads = 8;
     int incrementsPerThread = 50;

@@ -122,19 +122,17 @@ final class ActivityLog {
 
   /** Returns the greatest sequence the retention deleted of the user's events; 0 if none. */
   static long prunedUpTo(Transaction tx, String userId) throws SQLException {
-    try (PreparedStatement select = tx.connection.prepareStatement(
-        "SELECT pruned_up_to FROM activity_heads WHERE user_id = ?")) {
-      select.setString(1, userId);
-      try (ResultSet rows = select.executeQuery()) {
-        return rows.next() ? rows.getLong(1) : 0;
-      }
-    }
+    return head(tx, userId, "pruned_up_to");
   }
 
   /** Returns the user's head: the greatest sequence given to one of its events; 0 if none. */
   static long lastSequence(Transaction tx, String userId) throws SQLException {
+    return head(tx, userId, "last_sequence");
+  }
+
+  private static long head(Transaction tx, String userId, String column) throws SQLException {
     try (PreparedStatement select = tx.connection.prepareStatement(
-        "SELECT last_sequence FROM activity_heads WHERE user_id = ?")) {
+        "SELECT " + column + " FROM activity_heads WHERE user_id = ?")) {
       select.setString(1, userId);
       try (ResultSet rows = select.executeQuery()) {
         return rows.next() ? rows.getLong(1) : 0;
