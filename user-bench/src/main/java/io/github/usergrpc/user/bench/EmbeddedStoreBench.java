@@ -1,9 +1,9 @@
 package io.github.usergrpc.user.bench;
 
-import io.github.usergrpc.user.server.store.NewUser;
-import io.github.usergrpc.user.server.store.UserChanges;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.UserChanges;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

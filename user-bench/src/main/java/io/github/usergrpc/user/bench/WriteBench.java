@@ -120,23 +120,24 @@ final class WriteBench {
         jar.path().toString(), "--port", Integer.toString(port), "--store",
         "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "--db-user", "postgres"),
         port, work);
-        Calls calls = new Calls(port, n, false, "w" + round + "-" + schema)) {
+        Calls requests = new Calls(port, 0, false, "w" + round + "-" + schema)) {
       List<ManagedChannel> channels = new ArrayList<>();
       LoadGenerator.Result result;
       try {
-        LoadGenerator.AsyncCall asyncCall;
-        if (call.equals("CreateUser")) {
-          asyncCall = calls.createUser();
-        } else {
-          List<String> users = new ArrayList<>();
-          for (int i = 0; i < ACTIVITY_USERS; i++) {
-            users.add(calls.seedUsers(1).getId());
-          }
-          for (int i = 0; i < n; i++) {
-            channels.add(Calls.channelBuilder(port).build());
-          }
-          asyncCall = recordActivity(channels, users);
+        for (int i = 0; i < n; i++) {
+          channels.add(Calls.channelBuilder(port).build());
         }
+        // Seeds users (RecordActivity needs them) over every channel, so that each is connected before the
+        // measurement, with a patient deadline: on a loaded machine the first connection to a server just
+        // started took more than 8 s.
+        List<String> users = new ArrayList<>();
+        for (int i = 0; i < Math.max(n, call.equals("CreateUser") ? 0 : ACTIVITY_USERS); i++) {
+          users.add(UserServiceGrpc.newBlockingStub(channels.get(i % n)).withDeadlineAfter(60, TimeUnit.SECONDS)
+              .createUser(requests.newUser(-1 - i)).getId());
+        }
+        LoadGenerator.AsyncCall asyncCall = call.equals("CreateUser")
+            ? createUser(channels, requests)
+            : recordActivity(channels, users);
         result = LoadGenerator.closedLoop(asyncCall, n, warmup, duration);
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
@@ -146,6 +147,17 @@ final class WriteBench {
       }
       record(jar.label() + " " + call, n, result.throughput());
     }
+  }
+
+  /** CreateUser with a new email each call, round robin over the channels. */
+  private static LoadGenerator.AsyncCall createUser(List<ManagedChannel> channels, Calls requests) {
+    List<UserServiceGrpc.UserServiceStub> stubs = channels.stream().map(UserServiceGrpc::newStub).toList();
+    AtomicLong next = new AtomicLong();
+    return done -> {
+      long i = next.incrementAndGet();
+      stubs.get((int) (i % stubs.size())).withDeadlineAfter(10, TimeUnit.SECONDS).createUser(requests.newUser(i),
+          Calls.observer(done));
+    };
   }
 
   /** RecordActivity round robin over the users and the channels. */

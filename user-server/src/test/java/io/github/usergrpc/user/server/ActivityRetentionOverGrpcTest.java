@@ -3,8 +3,8 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.server.TestCalls.Closed;
-import io.github.usergrpc.user.server.store.ResumePointExpiredException;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;

@@ -3,9 +3,9 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;

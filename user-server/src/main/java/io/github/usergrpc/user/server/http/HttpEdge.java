@@ -20,7 +20,7 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.github.usergrpc.user.api.Headers;
-import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;

@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,7 +1,7 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
 import javax.annotation.Nullable;

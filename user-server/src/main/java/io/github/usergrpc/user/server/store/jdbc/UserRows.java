@@ -1,9 +1,9 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
-import io.github.usergrpc.user.server.store.EtagMismatchException;
-import io.github.usergrpc.user.server.store.PageCursor;
-import io.github.usergrpc.user.server.store.User;
-import io.github.usergrpc.user.server.store.UserNotFoundException;
+import io.github.usergrpc.user.service.store.EtagMismatchException;
+import io.github.usergrpc.user.service.store.PageCursor;
+import io.github.usergrpc.user.service.store.User;
+import io.github.usergrpc.user.service.store.UserNotFoundException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -3,9 +3,9 @@ package io.github.usergrpc.user.server.store.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
-import io.github.usergrpc.user.server.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
