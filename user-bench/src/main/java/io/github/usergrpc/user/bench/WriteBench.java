@@ -1,8 +1,11 @@
 package io.github.usergrpc.user.bench;
 
+import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.RecordActivityRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,12 +131,11 @@ final class WriteBench {
           channels.add(Calls.channelBuilder(port).build());
         }
         // Seeds users (RecordActivity needs them) over every channel, so that each is connected before the
-        // measurement, with a patient deadline: on a loaded machine the first connection to a server just
-        // started took more than 8 s.
+        // measurement, patiently: on a loaded machine the first connection to a server just started took
+        // more than 8 s, and the port accepts (it is reserved) a moment before gRPC serves on it.
         List<String> users = new ArrayList<>();
         for (int i = 0; i < Math.max(n, call.equals("CreateUser") ? 0 : ACTIVITY_USERS); i++) {
-          users.add(UserServiceGrpc.newBlockingStub(channels.get(i % n)).withDeadlineAfter(60, TimeUnit.SECONDS)
-              .createUser(requests.newUser(-1 - i)).getId());
+          users.add(seed(channels.get(i % n), requests.newUser(-1 - i)));
         }
         LoadGenerator.AsyncCall asyncCall = call.equals("CreateUser")
             ? createUser(channels, requests)
@@ -146,6 +148,22 @@ final class WriteBench {
         throw new IllegalStateException(jar.label() + " " + call + ": " + result.errors() + " calls failed");
       }
       record(jar.label() + " " + call, n, result.throughput());
+    }
+  }
+
+  /** Creates a user, trying again while the server is not serving yet, for at most a minute. */
+  private static String seed(ManagedChannel channel, CreateUserRequest request) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (true) {
+      try {
+        return UserServiceGrpc.newBlockingStub(channel).withWaitForReady().withDeadlineAfter(60, TimeUnit.SECONDS)
+            .createUser(request).getId();
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
     }
   }
 
