@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.github.usergrpc.user.api.RequestValidator;
 import io.github.usergrpc.user.server.observability.MalformedInputLog;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
+import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.github.usergrpc.user.service.internal.ActivityFeed;
 import io.github.usergrpc.user.service.internal.ErrorDetailsInterceptor;
@@ -76,6 +77,7 @@ public final class UserServer implements AutoCloseable {
 
   private UserServer(Builder builder) {
     UserStore store = builder.metrics == null ? builder.store : builder.metrics.instrument(builder.store);
+    store = builder.tracing == null ? store : builder.tracing.instrument(store);
     this.store = store;
     this.healthCheckInterval = builder.healthCheckInterval;
     this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
@@ -92,7 +94,14 @@ public final class UserServer implements AutoCloseable {
       outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
     // Outermost, so that calls refused by authentication or limits are logged too.
-    outer.add(new CallLoggingInterceptor(builder.callLogging));
+    outer.add(new CallLoggingInterceptor(builder.callLogging,
+        builder.tracing == null ? null : ServerTracing::currentTraceId));
+    if (builder.tracing != null) {
+      // Outside the call log, which logs the trace id of the span this starts.
+      outer.add(builder.tracing.serverInterceptor());
+    }
+    // Innermost of these: what may wait for the store leaves the transport's thread here.
+    builder.callThreads.interceptor().ifPresent(handoff -> outer.add(0, handoff));
     ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
     this.users = users;
     if (builder.metrics != null) {
@@ -324,6 +333,8 @@ public final class UserServer implements AutoCloseable {
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
+    private CallThreads callThreads = CallThreads.onTransport();
+    @Nullable private ServerTracing tracing;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -506,6 +517,33 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setMetrics(ServerMetrics metrics) {
       this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * Sets which thread runs the part of each UserService call that may wait for the store: the transport's
+     * ({@link CallThreads#onTransport()}), or a bounded pool of its own ({@link CallThreads#onPool}), which a
+     * store that blocks needs when the transport calls on an event loop ({@code directExecutor()}). If not
+     * called, calls run on the transport's thread.
+     *
+     * @param callThreads the choice
+     * @return this
+     */
+    public Builder setCallThreads(CallThreads callThreads) {
+      this.callThreads = requireNonNull(callThreads, "callThreads");
+      return this;
+    }
+
+    /**
+     * Traces every UserService call (a SERVER span, continuing the caller's W3C {@code traceparent}) and the
+     * store operations it makes, and logs each call's trace id (see {@link ServerTracing}). If not called,
+     * nothing is traced and no tracing code runs.
+     *
+     * @param tracing the tracing
+     * @return this
+     */
+    public Builder setTracing(ServerTracing tracing) {
+      this.tracing = requireNonNull(tracing, "tracing");
       return this;
     }
 

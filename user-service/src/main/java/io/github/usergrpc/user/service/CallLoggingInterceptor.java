@@ -11,6 +11,7 @@ import io.grpc.Status;
 import java.net.SocketAddress;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -18,8 +19,9 @@ import javax.annotation.Nullable;
 
 /**
  * Logs one structured line per call when it ends: at FINE for successes, at WARNING for errors, with the
- * method, status, duration, peer and the request id of the {@value #REQUEST_ID_HEADER} header when the
- * client sent one (echoed back in the response headers). Requests, responses and headers are never
+ * method, status, duration, peer, the trace id when the call is traced (see user-server's {@code ServerTracing}) and the
+ * request id of the {@value #REQUEST_ID_HEADER} header when the client sent one (echoed back in the response
+ * headers). Requests, responses and headers are never
  * logged, so neither are tokens nor email addresses; the status message is not logged either, as it may
  * name a user id.
  *
@@ -40,6 +42,7 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
   private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   private final boolean logCalls;
+  @Nullable private final Supplier<String> traceId;
 
   /**
    * Returns the request id a client sent, if it looks like one: only such an id is echoed and logged, on
@@ -64,7 +67,19 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
    *     whose faults are failures on purpose)
    */
   public CallLoggingInterceptor(boolean logCalls) {
+    this(logCalls, null);
+  }
+
+  /**
+   * Creates the interceptor, logging the trace id of each call.
+   *
+   * @param logCalls whether to log calls
+   * @param traceId returns the trace id of the call when the interceptor sees it (it runs inside the tracing
+   *     interceptor), or null; such as {@code ServerTracing::currentTraceId}. Null for no tracing.
+   */
+  public CallLoggingInterceptor(boolean logCalls, @Nullable Supplier<String> traceId) {
     this.logCalls = logCalls;
+    this.traceId = traceId;
   }
 
   @Override
@@ -73,6 +88,7 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
     long start = System.nanoTime();
     String sent = headers.get(REQUEST_ID);
     String requestId = safeRequestId(sent).orElse(null);
+    String trace = traceId == null ? null : traceId.get();
     return next.startCall(new SimpleForwardingServerCall<>(call) {
       private boolean headersSent;
 
@@ -96,9 +112,9 @@ public final class CallLoggingInterceptor implements ServerInterceptor {
         if (logCalls && logger.isLoggable(level)) {
           SocketAddress peer = getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
           logger.log(level, String.format(Locale.ROOT,
-              "rpc method=%s status=%s duration_ms=%.3f peer=%s request_id=%s",
+              "rpc method=%s status=%s duration_ms=%.3f peer=%s trace_id=%s request_id=%s",
               getMethodDescriptor().getFullMethodName(), status.getCode(), (System.nanoTime() - start) / 1e6,
-              peer == null ? "-" : peer, requestId == null ? "-" : requestId));
+              peer == null ? "-" : peer, trace == null ? "-" : trace, requestId == null ? "-" : requestId));
         }
         super.close(status, trailers);
       }

@@ -20,8 +20,10 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.github.usergrpc.user.api.Headers;
+import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerMethodDefinition;
@@ -72,6 +74,8 @@ public final class HttpEdge implements AutoCloseable {
 
   /** Where the OpenAPI document of the HTTP API is served. */
   public static final String OPENAPI_ROUTE = "/openapi.json";
+  /** Where the console page is served: list users, pick one, watch its activity (gRPC-Web). */
+  public static final String CONSOLE_ROUTE = ConsolePage.ROUTE;
   /** Where the documentation page is served, with {@link Builder#enableDocs()}. */
   public static final String DOCS_ROUTE = "/docs/";
   /** The OpenAPI document, generated from user.proto by scripts/openapi-check.sh. */
@@ -91,8 +95,8 @@ public final class HttpEdge implements AutoCloseable {
   static final String WATCH_ROUTE = "regex:^/v1/users/(?<userId>[^/]+)/activity:watch$";
   /** Armeria's default HTTP/2 flow-control window. */
   private static final int DEFAULT_HTTP2_WINDOW = 1024 * 1024;
-  /** Threads that run the service's unary calls (which may wait for the store). */
-  private static final int CALL_THREADS = 32;
+  /** Threads that run the service's unary calls (which may wait for the store), unless on the event loop. */
+  static final int CALL_THREADS = 32;
 
   private final Server server;
   private final ActivityStreamService watches;
@@ -161,6 +165,7 @@ public final class HttpEdge implements AutoCloseable {
     @Nullable private Path tlsKey;
     @Nullable private Path tlsClientCa;
     @Nullable private Supplier<String> metrics;
+    @Nullable private ServerTracing tracing;
     private boolean docs;
     private List<String> corsOrigins = List.of();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -169,6 +174,7 @@ public final class HttpEdge implements AutoCloseable {
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private int maxWatches = DEFAULT_MAX_WATCHES;
     private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+    private boolean callsOnEventLoop;
 
     private Builder(ServerServiceDefinition service, Channel channel) {
       this.service = requireNonNull(service, "service");
@@ -219,6 +225,19 @@ public final class HttpEdge implements AutoCloseable {
      */
     public Builder setMetrics(Supplier<String> scrape) {
       this.metrics = requireNonNull(scrape, "scrape");
+      return this;
+    }
+
+    /**
+     * Traces every request: a SERVER span per request continuing its W3C {@code traceparent}, with the
+     * UserService call it makes as a child (see {@link HttpTracing}). Give it the same tracing as the server's.
+     * If not called, nothing is traced.
+     *
+     * @param tracing the tracing
+     * @return this
+     */
+    public Builder setTracing(ServerTracing tracing) {
+      this.tracing = requireNonNull(tracing, "tracing");
       return this;
     }
 
@@ -323,6 +342,21 @@ public final class HttpEdge implements AutoCloseable {
     }
 
     /**
+     * Sets whether the service's calls run on Armeria's event loop rather than on its blocking-task
+     * executor. Only for a service that never blocks its caller: {@code UserServer.userService()} of a
+     * server whose store never blocks, or whose {@code CallThreads} hands the store's work to a pool of its
+     * own, as {@code user-server} does. Saves a hand-off per call. If not called, false: calls run on a
+     * pool of {@value #CALL_THREADS} threads.
+     *
+     * @param onEventLoop true to run calls on the event loop
+     * @return this
+     */
+    public Builder setCallsOnEventLoop(boolean onEventLoop) {
+      this.callsOnEventLoop = onEventLoop;
+      return this;
+    }
+
+    /**
      * Builds the edge, not listening yet; {@link HttpEdge#start()} starts it.
      *
      * @return the edge
@@ -347,11 +381,12 @@ public final class HttpEdge implements AutoCloseable {
                   HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE)
               .errorHandler(errors)
               .build())
-          // The service may wait for its store: never on an event loop.
-          .useBlockingTaskExecutor(true)
+          // A service that may wait for its store must not run on an event loop (setCallsOnEventLoop).
+          .useBlockingTaskExecutor(!callsOnEventLoop)
           .maxRequestMessageLength(maxRequestBytes)
           .build();
-      ActivityStreamService watches = new ActivityStreamService(channel, maxWatches);
+      ActivityStreamService watches = new ActivityStreamService(
+          tracing == null ? channel : ClientInterceptors.intercept(channel, tracing.clientInterceptor()), maxWatches);
       ServerBuilder server = com.linecorp.armeria.server.Server.builder()
           .requestTimeout(requestTimeout)
           .idleTimeout(idleTimeout)
@@ -383,6 +418,10 @@ public final class HttpEdge implements AutoCloseable {
             .maxAge(Duration.ofHours(1))
             .newDecorator());
       }
+      if (tracing != null) {
+        // Added last, so outermost: refused requests (CORS, too large) are traced too.
+        server.decorator(new HttpTracing(tracing.openTelemetry(), ServerTracing.SCOPE));
+      }
       if (tlsCert != null) {
         server.https(address).tls(TlsKeyPair.of(tlsKey.toFile(), tlsCert.toFile()));
         if (tlsClientCa != null) {
@@ -396,6 +435,8 @@ public final class HttpEdge implements AutoCloseable {
       byte[] openApi = openApiDocument();
       server.service(Route.builder().exact(OPENAPI_ROUTE).methods(HttpMethod.GET).build(), (ctx, req) ->
           HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, HttpData.wrap(openApi)));
+      // Static files, public like the OpenAPI document; the calls the page makes need what any call needs.
+      ConsolePage.addTo(server);
       if (docs) {
         server.serviceUnder(DOCS_ROUTE, new DocService());
       }
