@@ -8,7 +8,9 @@ import java.util.Arrays;
  *
  * <pre>
  * load           end-to-end load: h2load and the Java load tool against our server, the seed Node server,
- *                a bare grpc-java server and PostgreSQL (pgbench -S)
+ *                a bare grpc-java server and PostgreSQL (pgbench -S); with --section executor (issue 17,
+ *                scripts/bench/executor.sh) GetUser only, with the direct-executor ceiling, NIO vs epoll
+ *                and a baseline jar (--baseline-jar) side by side, --streams calls per connection
  * serialization  JMH: protobuf vs JSON (JsonFormat, Jackson), plus sizes and gzip'd sizes
  * pagination     1,000,000 users in PostgreSQL and H2: first and deep pages, by token and by offset
  * watch          10,000 watch streams: server heap; mutation-to-event latency with 1,000 watchers
@@ -17,6 +19,7 @@ import java.util.Arrays;
  * soak           mixed traffic at a fixed rate for minutes: errors, server heap, fds and threads over time;
  *                exits with 1 when a check fails
  * embedded-store the embedded H2 file's size under sustained writes against the data it holds
+ * write          RecordActivity and CreateUser on PostgreSQL at 1 and 16 clients, beside pgbench -N
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -26,7 +29,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store"
+      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store|write"
           + "|bare-server [--option value ...]");
       System.exit(2);
     }
@@ -39,6 +42,7 @@ public final class BenchMain {
       case "client" -> ClientBench.run(options);
       case "http" -> HttpBench.run(options);
       case "embedded-store" -> EmbeddedStoreBench.run(options);
+      case "write" -> WriteBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

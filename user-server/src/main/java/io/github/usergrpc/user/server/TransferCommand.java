@@ -117,7 +117,8 @@ final class TransferCommand {
       err.println(name + ": " + (export ? "exported " : "imported ") + moved
           + (export ? " from " : " into ") + store.storeForLog());
       return 0;
-    } catch (StartupFailure | InvalidExportFileException | ImportRefusedException e) {
+    } catch (StartupFailure | InvalidExportFileException | ImportRefusedException
+        | UnsupportedOperationException e) {
       fail(name, e.getMessage(), e);
     } catch (StoreUnavailableException e) {
       fail(name, "the store " + store.storeForLog() + " cannot be reached; check that the database is up", e);
@@ -149,7 +150,9 @@ final class TransferCommand {
       }
     }
     try (UserStore opened = UserServerMain.openStore(store)) {
-      StoreExport from = (StoreExport) opened;
+      if (!(opened instanceof StoreExport from)) {
+        throw new UnsupportedOperationException("the store " + store.storeForLog() + " cannot be exported");
+      }
       if (target == null) {
         OutputStream out = new BufferedOutputStream(System.out, 1 << 16);
         StoreSummary summary = ExportFileWriter.export(from, out);
@@ -178,7 +181,10 @@ final class TransferCommand {
         H2DataPath.check(store.store().substring(3));
       }
       try (UserStore opened = UserServerMain.openStore(store)) {
-        return ExportFileReader.importFile(buffered, (StoreImport) opened, replace);
+        if (!(opened instanceof StoreImport into)) {
+          throw new UnsupportedOperationException("the store " + store.storeForLog() + " cannot be imported into");
+        }
+        return ExportFileReader.importFile(buffered, into, replace);
       }
     }
   }

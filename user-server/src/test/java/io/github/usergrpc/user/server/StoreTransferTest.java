@@ -1,7 +1,9 @@
 package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.usergrpc.user.service.store.ImportRefusedException;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreSummary;
@@ -9,6 +11,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.server.transfer.ExportFileReader;
 import io.github.usergrpc.user.server.transfer.ExportFileWriter;
+import io.github.usergrpc.user.server.transfer.v1.ExportRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,9 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Moving a whole store: memory to H2 and H2 (a file, through the command line) to memory, each followed by
+ * Moving a whole store: memory to H2 and H2 to H2 (files, through the command line), each followed by
  * an export of the moved store that must be the same bytes and a real server on it that must answer as
- * before; and the refusals: a non-empty target, a truncated or corrupt file. PostgreSQL is in
+ * before; a version-1 file (one global sequence, no heads); and the refusals: a non-empty target, a truncated
+ * or corrupt file, per-user sequences into the memory store. PostgreSQL is in
  * {@link StoreTransferPostgresTest}.
  */
 class StoreTransferTest {
@@ -58,7 +62,7 @@ class StoreTransferTest {
   }
 
   @Test
-  void h2FileToMemory_throughTheCommandLine_keepsEverything() throws Exception {
+  void h2FileToH2File_throughTheCommandLine_keepsEverything_andMemoryRefusesPerUserSequences() throws Exception {
     String store = "h2:" + dir.resolve("users");
     MovedStoreScenario scenario;
     try (JdbcUserStore source = JdbcUserStore.open(h2File("users"))) {
@@ -68,15 +72,87 @@ class StoreTransferTest {
     assertThat(run("export", "--store", store, "--file", first.toString())).as(printed()).isZero();
     assertThat(printed()).startsWith("user-server export: exported 4 users, 2 CreateUser request ids and ");
 
-    InMemoryUserStore moved = new InMemoryUserStore();
-    try (InputStream in = Files.newInputStream(first)) {
-      StoreSummary summary = ExportFileReader.importFile(in, moved, false);
-      assertThat(summary.users()).isEqualTo(4);
+    printed.reset();
+    assertThat(run("import", "--store", "h2:" + dir.resolve("moved"), "--file", first.toString())).as(printed())
+        .isZero();
+    try (JdbcUserStore moved = JdbcUserStore.open(h2File("moved"))) {
+      ByteArrayOutputStream second = new ByteArrayOutputStream();
+      ExportFileWriter.export(moved, second);
+      assertThat(second.toByteArray()).isEqualTo(Files.readAllBytes(first));
+      scenario.checkServedBy(moved);
     }
-    ByteArrayOutputStream second = new ByteArrayOutputStream();
-    ExportFileWriter.export(moved, second);
-    assertThat(second.toByteArray()).isEqualTo(Files.readAllBytes(first));
-    scenario.checkServedBy(moved);
+
+    // Every user's sequence starts at 1 on H2: the memory store, one sequence for all users, cannot hold them.
+    InMemoryUserStore memory = new InMemoryUserStore();
+    try (InputStream in = Files.newInputStream(first)) {
+      assertThatThrownBy(() -> ExportFileReader.importFile(in, memory, false))
+          .isInstanceOf(ImportRefusedException.class)
+          .hasMessageContaining("the memory store numbers all users with one sequence; import this file into a"
+              + " JDBC store");
+    }
+    assertThat(ExportFileWriter.export(memory, OutputStream.nullOutputStream()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void versionOneFile_getsEveryUserAHeadAtTheFilesPositions() throws Exception {
+    InMemoryUserStore source = new InMemoryUserStore();
+    MovedStoreScenario.fill(source);
+    ByteArrayOutputStream current = new ByteArrayOutputStream();
+    ExportFileWriter.export(source, current);
+    byte[] versionOne = asVersionOne(current.toByteArray());
+    List<String> ids = new java.util.ArrayList<>();
+    long lastSequence;
+    try (InputStream in = new java.io.ByteArrayInputStream(current.toByteArray())) {
+      lastSequence = ExportRecord.parseDelimitedFrom(in).getHeader().getLastSequence();
+      for (ExportRecord record; (record = ExportRecord.parseDelimitedFrom(in)) != null; ) {
+        if (record.hasEvent() && !ids.contains(record.getEvent().getUserId())) {
+          ids.add(record.getEvent().getUserId());
+        }
+      }
+    }
+
+    try (JdbcUserStore moved = JdbcUserStore.open(h2Memory())) {
+      ExportFileReader.importFile(new java.io.ByteArrayInputStream(versionOne), moved, false);
+
+      // As V4 migrates a V3 log: every user (deleted ones with events included) at the old global head.
+      assertThat(ids).hasSize(6);
+      assertThat(moved.lastSequences(ids).values()).containsOnly(lastSequence);
+      String user = ids.stream().filter(id -> moved.find(id).isPresent()).findFirst().orElseThrow();
+      assertThat(moved.recordActivity(user, "page_view", "/after", 5_000, Optional.empty()).sequence())
+          .isEqualTo(lastSequence + 1);
+    }
+  }
+
+  /** Rewrites an export as version 1 wrote it: no heads, version 1, the digest recomputed. */
+  private static byte[] asVersionOne(byte[] file) throws java.io.IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    java.security.MessageDigest digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+    java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(file);
+    for (ExportRecord record; (record = ExportRecord.parseDelimitedFrom(in)) != null; ) {
+      if (record.hasHead()) {
+        continue;
+      }
+      if (record.hasHeader()) {
+        record = record.toBuilder().setHeader(record.getHeader().toBuilder().setVersion(1)).build();
+      }
+      if (record.hasTrailer()) {
+        record = record.toBuilder().setTrailer(record.getTrailer().toBuilder()
+            .setCounts(record.getTrailer().getCounts().toBuilder().clearHeads())
+            .setSha256(com.google.protobuf.ByteString.copyFrom(digest.digest()))).build();
+        record.writeDelimitedTo(out);
+        break;
+      }
+      ByteArrayOutputStream one = new ByteArrayOutputStream();
+      record.writeDelimitedTo(one);
+      digest.update(one.toByteArray());
+      out.write(one.toByteArray());
+    }
+    return out.toByteArray();
   }
 
   @Test
@@ -130,8 +206,8 @@ class StoreTransferTest {
       assertThat(printed()).as(file.getKey()).startsWith(expected.get(file.getKey()));
       try (JdbcUserStore store = JdbcUserStore.open(h2File("target-" + file.getKey().replace(' ', '-')))) {
         assertThat(store.count(Optional.empty())).as(file.getKey()).isZero();
-        assertThat(store.lastSequence()).as(file.getKey()).isZero();
-        assertThat(store.activityAfter(0, 10)).as(file.getKey()).isEmpty();
+        assertThat(ExportFileWriter.export(store, OutputStream.nullOutputStream()).isEmpty()).as(file.getKey())
+            .isTrue();
       }
     }
   }

@@ -5,16 +5,20 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.github.usergrpc.user.service.store.ActivityHead;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.StoreImport;
 import io.github.usergrpc.user.service.store.StoreSummary;
+import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.server.transfer.v1.ExportRecord;
 import io.github.usergrpc.user.server.transfer.v1.Header;
 import io.github.usergrpc.user.server.transfer.v1.Trailer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * Reads an export file into a store, all or nothing: every record goes into one {@link StoreImport.Load},
@@ -22,11 +26,15 @@ import java.util.Optional;
  * nothing follows it. A file that ends early, fails to parse, breaks the order of {@code store_export.proto}
  * or does not match its digest is refused with {@link InvalidExportFileException}, and the load is closed
  * (rolled back). One record in memory at a time. Not resumable: a failed import is run again from the start.
+ *
+ * <p>A version-1 file (one sequence for all users, no heads) gets the heads migration V4 gives such a log:
+ * every user id of its users and events the header's last sequence and pruned-up-to. For that the reader
+ * keeps those ids in memory (a version-2 file needs no such set).
  */
 public final class ExportFileReader {
 
   /** The sections of the file, in order. */
-  private enum Section { USERS, CREATE_REQUESTS, EVENTS }
+  private enum Section { USERS, CREATE_REQUESTS, EVENTS, HEADS }
 
   private final InputStream in;
   private final MessageDigest digest = ExportFormat.sha256();
@@ -61,11 +69,16 @@ public final class ExportFileReader {
       throw new InvalidExportFileException("not a user-server export file (no export header at its start)");
     }
     Header header = first.get().getHeader();
-    if (header.getVersion() != ExportFormat.VERSION) {
+    boolean withHeads = header.getVersion() == ExportFormat.VERSION;
+    if (!withHeads && header.getVersion() != ExportFormat.VERSION_WITHOUT_HEADS) {
       throw new InvalidExportFileException("export format version " + header.getVersion()
-          + " is not the one this user-server reads (" + ExportFormat.VERSION + "); import with the user-server"
-          + " version that exported it, or a newer one");
+          + " is not one this user-server reads (" + ExportFormat.VERSION_WITHOUT_HEADS + " or "
+          + ExportFormat.VERSION + "); import with the user-server version that exported it, or a newer one");
     }
+    // Version 1 only: the ids that get a head derived from the header.
+    NavigableSet<String> idsWithoutHeads = new TreeSet<>();
+    long heads = 0;
+    String previousHead = null;
     StoreSummary summary;
     try {
       summary = ExportFormat.summary(header);
@@ -87,7 +100,11 @@ public final class ExportFileReader {
           switch (record.getRecordCase()) {
             case USER -> {
               checkSection(section, Section.USERS, at);
-              load.user(ExportFormat.fromRecord(record.getUser()));
+              User user = ExportFormat.fromRecord(record.getUser());
+              load.user(user);
+              if (!withHeads) {
+                idsWithoutHeads.add(user.id());
+              }
             }
             case CREATE_REQUEST -> {
               section = checkSection(section, Section.CREATE_REQUESTS, at);
@@ -101,7 +118,9 @@ public final class ExportFileReader {
               section = checkSection(section, Section.EVENTS, at);
               ActivityRecord event = ExportFormat.fromRecord(record.getEvent());
               boolean sameUser = previous != null && previous.userId().equals(event.userId());
-              if ((sameUser && event.sequence() <= previous.sequence()) || event.sequence() <= summary.prunedUpTo()
+              // With heads, pruned-up-to is per user: each head checks its own (the store, on commit).
+              if ((sameUser && event.sequence() <= previous.sequence())
+                  || (!withHeads && event.sequence() <= summary.prunedUpTo())
                   || event.sequence() > summary.lastSequence()) {
                 throw new IllegalArgumentException("event " + event.sequence() + " of user " + event.userId()
                     + " out of order or outside " + summary.prunedUpTo() + ".." + summary.lastSequence());
@@ -109,12 +128,34 @@ public final class ExportFileReader {
               previous = event;
               String requestId = record.getEvent().getRequestId();
               load.event(event, requestId.isEmpty() ? Optional.empty() : Optional.of(requestId));
+              if (!withHeads) {
+                idsWithoutHeads.add(event.userId());
+              }
+            }
+            case HEAD -> {
+              if (!withHeads) {
+                throw new IllegalArgumentException("a head in a version-1 file");
+              }
+              section = checkSection(section, Section.HEADS, at);
+              ActivityHead head = ExportFormat.fromRecord(record.getHead());
+              if (previousHead != null && head.userId().compareTo(previousHead) <= 0) {
+                throw new IllegalArgumentException("head of " + head.userId() + " out of order");
+              }
+              if (head.lastSequence() > summary.lastSequence() || head.prunedUpTo() > summary.prunedUpTo()) {
+                throw new IllegalArgumentException("head of " + head.userId() + " beyond the header's positions");
+              }
+              previousHead = head.userId();
+              load.head(head);
+              heads++;
             }
             case TRAILER -> {
-              checkTrailer(record.getTrailer(), summary);
+              checkTrailer(record.getTrailer(), summary, withHeads ? heads : 0);
               if (in.read() != -1) {
                 throw new InvalidExportFileException("the file goes on after its trailer; it is corrupt,"
                     + " nothing was imported");
+              }
+              for (String userId : idsWithoutHeads) {
+                load.head(new ActivityHead(userId, summary.lastSequence(), summary.prunedUpTo()));
               }
               load.commit();
               return summary;
@@ -135,15 +176,15 @@ public final class ExportFileReader {
     return of;
   }
 
-  private void checkTrailer(Trailer trailer, StoreSummary summary) throws InvalidExportFileException {
+  private void checkTrailer(Trailer trailer, StoreSummary summary, long heads) throws InvalidExportFileException {
     byte[] sha256 = digest.digest();
     if (!MessageDigest.isEqual(sha256, trailer.getSha256().toByteArray())) {
       throw new InvalidExportFileException("the file's SHA-256 does not match its trailer; it is corrupt,"
           + " nothing was imported");
     }
-    if (!trailer.getCounts().equals(ExportFormat.counts(summary))) {
-      throw new InvalidExportFileException("the trailer's counts differ from the header's; the file is corrupt,"
-          + " nothing was imported");
+    if (!trailer.getCounts().equals(ExportFormat.counts(summary, heads))) {
+      throw new InvalidExportFileException("the trailer's counts differ from the header's or from the heads"
+          + " read; the file is corrupt, nothing was imported");
     }
   }
 

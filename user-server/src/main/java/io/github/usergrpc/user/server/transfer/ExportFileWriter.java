@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server.transfer;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.CodedOutputStream;
+import io.github.usergrpc.user.service.store.ActivityHead;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.ContentsSink;
 import io.github.usergrpc.user.service.store.StoreExport;
@@ -31,6 +32,7 @@ public final class ExportFileWriter implements ContentsSink {
   private long users;
   private long createRequests;
   private long events;
+  private long heads;
 
   private ExportFileWriter(OutputStream out, StoreSummary summary) {
     this.out = out;
@@ -79,6 +81,12 @@ public final class ExportFileWriter implements ContentsSink {
     events++;
   }
 
+  @Override
+  public void head(ActivityHead head) {
+    write(ExportRecord.newBuilder().setHead(ExportFormat.toRecord(head)).build());
+    heads++;
+  }
+
   /** Checks that the store handed over what it announced, and writes the trailer. */
   private void finish() throws IOException {
     StoreSummary written = new StoreSummary(users, createRequests, events, summary.lastSequence(),
@@ -88,7 +96,7 @@ public final class ExportFileWriter implements ContentsSink {
     }
     byte[] sha256 = digest.digest();
     ExportRecord trailer = ExportRecord.newBuilder().setTrailer(Trailer.newBuilder()
-        .setCounts(ExportFormat.counts(summary)).setSha256(com.google.protobuf.ByteString.copyFrom(sha256))).build();
+        .setCounts(ExportFormat.counts(summary, heads)).setSha256(com.google.protobuf.ByteString.copyFrom(sha256))).build();
     trailer.writeDelimitedTo(out);
     out.flush();
   }

@@ -1,10 +1,12 @@
 package io.github.usergrpc.user.server.transfer;
 
+import io.github.usergrpc.user.service.store.ActivityHead;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.StoreSummary;
 import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.server.transfer.v1.Counts;
 import io.github.usergrpc.user.server.transfer.v1.Event;
+import io.github.usergrpc.user.server.transfer.v1.Head;
 import io.github.usergrpc.user.server.transfer.v1.Header;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,8 +19,10 @@ final class ExportFormat {
 
   /** {@code Header.format}: tells an export file from any other stream of protobuf messages. */
   static final String FORMAT = "user-grpc-store-export";
-  /** The version this code writes and the only one it reads. */
-  static final int VERSION = 1;
+  /** The version this code writes: per-user sequences, with each user's head. */
+  static final int VERSION = 2;
+  /** The version before heads (one sequence for all users), which this code still reads. */
+  static final int VERSION_WITHOUT_HEADS = 1;
   /** The largest record, in bytes: a user or an event is a few KiB at most (user.proto's limits). */
   static final int MAX_RECORD_BYTES = 1024 * 1024;
 
@@ -38,6 +42,25 @@ final class ExportFormat {
   static Counts counts(StoreSummary summary) {
     return Counts.newBuilder().setUsers(summary.users()).setCreateRequests(summary.createRequests())
         .setEvents(summary.events()).build();
+  }
+
+  /** The trailer's counts: the header's and the number of heads. */
+  static Counts counts(StoreSummary summary, long heads) {
+    return counts(summary).toBuilder().setHeads(heads).build();
+  }
+
+  static Head toRecord(ActivityHead head) {
+    return Head.newBuilder().setUserId(head.userId()).setLastSequence(head.lastSequence())
+        .setPrunedUpTo(head.prunedUpTo()).build();
+  }
+
+  /**
+   * Returns the head of a record.
+   *
+   * @throws IllegalArgumentException if the record holds no valid head
+   */
+  static ActivityHead fromRecord(Head head) {
+    return new ActivityHead(head.getUserId(), head.getLastSequence(), head.getPrunedUpTo());
   }
 
   static io.github.usergrpc.user.server.transfer.v1.User toRecord(User user) {

@@ -5,7 +5,7 @@ import java.util.Optional;
 /**
  * Receives a store's contents record by record, in the order {@link StoreExport} gives them: every user by
  * id, then every remembered CreateUser request id by request id, then every retained event by user id and
- * sequence.
+ * sequence, then every user's activity head by user id.
  * Implementations may throw {@link java.io.UncheckedIOException} when they cannot write a record; the
  * export then stops.
  */
@@ -34,4 +34,12 @@ public interface ContentsSink {
    * @param requestId the RecordActivity request id it was recorded with, if any
    */
   void event(ActivityRecord event, Optional<String> requestId);
+
+  /**
+   * Receives a user's activity head: where its sequence stands and what retention discarded of its events;
+   * also for a user deleted since.
+   *
+   * @param head the head
+   */
+  void head(ActivityHead head);
 }

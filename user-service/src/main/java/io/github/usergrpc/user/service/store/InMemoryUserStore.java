@@ -6,6 +6,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -19,6 +20,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
@@ -27,7 +30,8 @@ import java.util.function.ToLongFunction;
  * process.
  *
  * <p>Reads are lock-free; writes are serialized by one lock, which also makes activity sequences grow in
- * commit order. The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
+ * commit order: one counter numbers the events of all users, which makes them per user increasing too
+ * (with gaps). The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
  * before them fails with {@link ResumePointExpiredException}. Request ids are remembered for
  * {@link #REQUEST_ID_RETENTION}, as user.proto promises, and then forgotten: remembering every one grew the
  * heap by every create for the life of the store (the soak benchmark found it). So the store holds its
@@ -36,6 +40,10 @@ import java.util.function.ToLongFunction;
  * <p>{@link #exportTo} copies the store under the write lock and hands the copy over afterwards;
  * {@link #beginImport} collects the records and installs them at {@link Load#commit} under the write lock, keeping
  * the newest {@code retainedEvents} of them. Both are for tests and tools: nothing else survives this store.
+ * Heads go out and come in as the JDBC store keeps them, but this store's log is one sequence for all users
+ * with one pruned-up-to: an import whose events of two users share a sequence (a JDBC store numbers each
+ * user on its own, from 1) is refused with {@link ImportRefusedException}; import such a file into a JDBC
+ * store. An imported log is expired up to the greatest pruned-up-to of its heads.
  */
 public final class InMemoryUserStore implements UserStore, StoreExport, StoreImport {
 
@@ -52,7 +60,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
   private final int retainedEvents;
   private final byte[] secretKey = new byte[32];
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
 
   private final Map<String, User> usersById = new ConcurrentHashMap<>();
   private final NavigableMap<PageCursor, User> usersNewestFirst = new ConcurrentSkipListMap<>(NEWEST_FIRST);
@@ -68,6 +76,13 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
   private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
   @GuardedBy("writeLock")
   private long lastSequence;
+  /**
+   * Each user's last sequence, as the JDBC store's heads, so that a poll of the heads finds only the users
+   * with new events. A user's entry goes when its last event is discarded and the user is gone: then
+   * {@link #discardedUpTo} is as good a head.
+   */
+  @GuardedBy("writeLock")
+  private final Map<String, Long> lastSequenceByUser = new HashMap<>();
   @GuardedBy("writeLock")
   private long discardedUpTo;
 
@@ -95,6 +110,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     requireNonNull(newUser, "newUser");
     requireNonNull(requestId, "requestId");
     User created;
+    ActivityRecord event;
     writeLock.lock();
     try {
       if (requestId.isPresent()) {
@@ -120,11 +136,11 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
         usersByCreateRequest.put(requestId.get(), created);
       }
       forgetRequestsBefore(usersByCreateRequest, User::createdAtMillis, created.createdAtMillis());
-      append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
+      event = append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(event);
     return created;
   }
 
@@ -137,6 +153,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
   public User update(String id, UserChanges changes, Optional<String> expectedEtag, long nowMillis) {
     requireNonNull(changes, "changes");
     User updated;
+    ActivityRecord event;
     writeLock.lock();
     try {
       User current = current(id, expectedEtag);
@@ -156,16 +173,17 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
         addToRoleCount(current.role(), -1);
         addToRoleCount(updated.role(), 1);
       }
-      append(id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
+      event = append(id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(event);
     return updated;
   }
 
   @Override
   public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
+    ActivityRecord event;
     writeLock.lock();
     try {
       User current = current(id, expectedEtag);
@@ -173,11 +191,11 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
       usersNewestFirst.remove(PageCursor.after(current));
       userIdByEmailKey.remove(current.emailKey());
       addToRoleCount(current.role(), -1);
-      append(id, ActivityRecord.USER_DELETED, "", nowMillis);
+      event = append(id, ActivityRecord.USER_DELETED, "", nowMillis);
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(event);
   }
 
   @Override
@@ -247,13 +265,8 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(recorded);
     return recorded;
-  }
-
-  @Override
-  public List<ActivityRecord> activityAfter(long afterSequence, int max) {
-    return log.tailMap(afterSequence, false).values().stream().limit(max).toList();
   }
 
   @Override
@@ -282,13 +295,31 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
   }
 
   @Override
-  public long lastSequence() {
+  public long lastSequence(String userId) {
+    requireNonNull(userId, "userId");
     writeLock.lock();
     try {
-      return lastSequence;
+      return head(userId);
     } finally {
       writeLock.unlock();
     }
+  }
+
+  @Override
+  public Map<String, Long> lastSequences(Collection<String> userIds) {
+    Map<String, Long> heads = new HashMap<>();
+    writeLock.lock();
+    try {
+      userIds.forEach(userId -> heads.put(userId, head(userId)));
+    } finally {
+      writeLock.unlock();
+    }
+    return heads;
+  }
+
+  @GuardedBy("writeLock")
+  private long head(String userId) {
+    return lastSequenceByUser.getOrDefault(userId, discardedUpTo);
   }
 
   @Override
@@ -302,7 +333,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
   }
 
   @Override
-  public void addCommitListener(Runnable listener) {
+  public void addCommitListener(Consumer<ActivityRecord> listener) {
     commitListeners.add(requireNonNull(listener, "listener"));
   }
 
@@ -318,6 +349,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     TreeMap<String, User> createRequests;
     List<ActivityRecord> events;
     Map<Long, String> requestIdBySequence = new HashMap<>();
+    List<ActivityHead> heads = new ArrayList<>();
     StoreSummary summary;
     writeLock.lock();
     try {
@@ -327,6 +359,15 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
           .sorted(Comparator.comparing(ActivityRecord::userId).thenComparingLong(ActivityRecord::sequence))
           .toList();
       eventsByRequest.forEach((requestId, event) -> requestIdBySequence.put(event.sequence(), requestId));
+      TreeSet<String> ids = new TreeSet<>(usersById.keySet());
+      ids.addAll(lastSequenceByUser.keySet());
+      events.forEach(event -> ids.add(event.userId()));
+      for (String id : ids) {
+        long head = head(id);
+        if (head > 0) {
+          heads.add(new ActivityHead(id, head, Math.min(head, discardedUpTo)));
+        }
+      }
       summary = new StoreSummary(users.size(), createRequests.size(), events.size(), lastSequence, discardedUpTo);
     } finally {
       writeLock.unlock();
@@ -337,6 +378,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     for (ActivityRecord event : events) {
       sink.event(event, Optional.ofNullable(requestIdBySequence.get(event.sequence())));
     }
+    heads.forEach(sink::head);
   }
 
   @Override
@@ -368,6 +410,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     private final LinkedHashMap<String, User> createRequests = new LinkedHashMap<>();
     private final TreeMap<Long, ActivityRecord> events = new TreeMap<>();
     private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
+    private final Map<String, ActivityHead> heads = new HashMap<>();
     private boolean done;
 
     MemoryLoad(StoreSummary summary, boolean replace) {
@@ -398,11 +441,26 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     @Override
     public void event(ActivityRecord event, Optional<String> requestId) {
       checkNotDone();
-      if (events.putIfAbsent(event.sequence(), event) != null) {
-        throw new ImportRefusedException("two events with the sequence " + event.sequence());
+      ActivityRecord other = events.putIfAbsent(event.sequence(), event);
+      if (other != null && !other.userId().equals(event.userId())) {
+        throw new ImportRefusedException("events of users " + other.userId() + " and " + event.userId()
+            + " share sequence " + event.sequence() + ", and the memory store numbers all users with one"
+            + " sequence; import this file into a JDBC store");
+      }
+      if (other != null) {
+        throw new ImportRefusedException("two events of user " + event.userId() + " with the sequence "
+            + event.sequence());
       }
       if (requestId.isPresent() && eventsByRequest.putIfAbsent(requestId.get(), event) != null) {
         throw new ImportRefusedException("two events with the RecordActivity request id " + requestId.get());
+      }
+    }
+
+    @Override
+    public void head(ActivityHead head) {
+      checkNotDone();
+      if (heads.putIfAbsent(head.userId(), head) != null) {
+        throw new ImportRefusedException("two heads of user " + head.userId());
       }
     }
 
@@ -414,10 +472,12 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
       if (!received.equals(summary)) {
         throw new ImportRefusedException("received " + received + ", announced " + summary);
       }
-      if (!events.isEmpty() && (events.firstKey() <= summary.prunedUpTo()
-          || events.lastKey() > summary.lastSequence())) {
-        throw new ImportRefusedException("events " + events.firstKey() + ".." + events.lastKey()
-            + " outside the log's range " + summary.prunedUpTo() + ".." + summary.lastSequence());
+      for (ActivityRecord event : events.values()) {
+        ActivityHead head = heads.get(event.userId());
+        if (head == null || event.sequence() <= head.prunedUpTo() || event.sequence() > head.lastSequence()) {
+          throw new ImportRefusedException("event " + event.sequence() + " of user " + event.userId()
+              + " outside its head " + (head == null ? "(none)" : head.prunedUpTo() + ".." + head.lastSequence()));
+        }
       }
       // In the order of the calls' times, which forgetRequestsBefore expects.
       List<Map.Entry<String, User>> requestsByTime = createRequests.entrySet().stream()
@@ -436,6 +496,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
         usersByCreateRequest.clear();
         InMemoryUserStore.this.eventsByRequest.clear();
         log.clear();
+        lastSequenceByUser.clear();
         for (User user : users.values()) {
           put(user);
           addToRoleCount(user.role(), 1);
@@ -448,6 +509,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
           InMemoryUserStore.this.eventsByRequest.put(request.getKey(), request.getValue());
         }
         log.putAll(events);
+        heads.values().forEach(head -> lastSequenceByUser.put(head.userId(), head.lastSequence()));
         lastSequence = summary.lastSequence();
         discardedUpTo = summary.prunedUpTo();
         while (log.size() > retainedEvents) {
@@ -495,15 +557,21 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
   private ActivityRecord append(String userId, String action, String details, long nowMillis) {
     ActivityRecord event = new ActivityRecord(++lastSequence, userId, action, details, nowMillis);
     log.put(event.sequence(), event);
+    lastSequenceByUser.put(userId, event.sequence());
     while (log.size() > retainedEvents) {
-      discardedUpTo = log.pollFirstEntry().getKey();
+      ActivityRecord discarded = log.pollFirstEntry().getValue();
+      discardedUpTo = discarded.sequence();
+      if (!usersById.containsKey(discarded.userId())
+          && Long.valueOf(discarded.sequence()).equals(lastSequenceByUser.get(discarded.userId()))) {
+        lastSequenceByUser.remove(discarded.userId());
+      }
     }
     return event;
   }
 
-  private void notifyCommit() {
-    for (Runnable listener : commitListeners) {
-      listener.run();
+  private void notifyCommit(ActivityRecord appended) {
+    for (Consumer<ActivityRecord> listener : commitListeners) {
+      listener.accept(appended);
     }
   }
 

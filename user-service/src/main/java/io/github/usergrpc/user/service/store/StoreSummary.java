@@ -8,9 +8,10 @@ package io.github.usergrpc.user.service.store;
  * @param createRequests the CreateUser request ids remembered, each with the user as it was created
  * @param events the retained activity events
  * @param lastSequence the greatest sequence ever handed out, 0 for none: at least the last event's, and
- *     greater when newer events were discarded. New events continue after it.
- * @param prunedUpTo every event up to this sequence was discarded by retention; resuming from before it is
- *     {@link ResumePointExpiredException}
+ *     greater when newer events were discarded. Sequences are per user: this is the greatest of the users'
+ *     {@linkplain ActivityHead heads}, each of which says where its user's events continue.
+ * @param prunedUpTo the greatest sequence retention discarded up to, over all users' heads; each head says
+ *     which of its user's resume points are {@link ResumePointExpiredException}
  */
 public record StoreSummary(long users, long createRequests, long events, long lastSequence, long prunedUpTo) {
 

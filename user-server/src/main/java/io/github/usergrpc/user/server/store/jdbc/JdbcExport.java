@@ -23,9 +23,6 @@ final class JdbcExport {
   /** The rows fetched per round trip; PostgreSQL's driver reads through a cursor only with a fetch size. */
   static final int FETCH_SIZE = 1000;
 
-  static final String USER_COLUMNS = "id, email, name, role, created_at_ms, updated_at_ms, version";
-  static final String CREATED_USER_COLUMNS = "user_id, email, name, role, created_at_ms, updated_at_ms, version";
-
   private JdbcExport() {}
 
   /**
@@ -33,6 +30,7 @@ final class JdbcExport {
    * flag changed (the pool restores them).
    */
   static void run(Connection connection, Function<StoreSummary, ContentsSink> begin) throws SQLException {
+    checkSupported(connection);
     boolean h2 = isH2(connection);
     connection.setAutoCommit(false);
     connection.setReadOnly(true);
@@ -44,7 +42,7 @@ final class JdbcExport {
       ContentsSink sink = begin.apply(new StoreSummary(users, createRequests, log.events(), log.lastSequence(),
           log.prunedUpTo()));
       try (PreparedStatement select = connection.prepareStatement(
-          "SELECT " + USER_COLUMNS + " FROM users ORDER BY id")) {
+          "SELECT " + UserRows.USER_COLUMNS + " FROM users ORDER BY id")) {
         select.setFetchSize(FETCH_SIZE);
         try (ResultSet rows = select.executeQuery()) {
           while (rows.next()) {
@@ -53,7 +51,7 @@ final class JdbcExport {
         }
       }
       // By byte, as Java compares strings: PostgreSQL's default collation would order by language rules.
-      try (PreparedStatement select = connection.prepareStatement("SELECT request_id, " + CREATED_USER_COLUMNS
+      try (PreparedStatement select = connection.prepareStatement("SELECT request_id, " + UserRows.CREATED_USER_COLUMNS
           + " FROM create_requests ORDER BY request_id" + (h2 ? "" : " COLLATE \"C\""))) {
         select.setFetchSize(FETCH_SIZE);
         try (ResultSet rows = select.executeQuery()) {
@@ -65,6 +63,20 @@ final class JdbcExport {
       JdbcActivityTransfer.export(connection, sink);
     } finally {
       connection.rollback();
+    }
+  }
+
+  /**
+   * Refuses a database that export and import were not written for (SQLite: its snapshot and write lock work
+   * otherwise), before anything is read or written.
+   *
+   * @throws UnsupportedOperationException naming the database
+   */
+  static void checkSupported(Connection connection) throws SQLException {
+    String product = connection.getMetaData().getDatabaseProductName();
+    if (!isH2(connection) && !product.toUpperCase(Locale.ROOT).contains("POSTGRESQL")) {
+      throw new UnsupportedOperationException("export and import support H2 and PostgreSQL stores, not " + product
+          + "; move the store with the database's own tools");
     }
   }
 
@@ -81,7 +93,7 @@ final class JdbcExport {
     }
   }
 
-  /** Reads a user from the seven columns of {@link #USER_COLUMNS} from {@code first} on. */
+  /** Reads a user from the seven columns of {@link UserRows#USER_COLUMNS} from {@code first} on. */
   private static User user(ResultSet rows, int first) throws SQLException {
     return new User(rows.getString(first), rows.getString(first + 1), rows.getString(first + 2),
         rows.getString(first + 3), rows.getLong(first + 4), rows.getLong(first + 5), rows.getLong(first + 6));

@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
+import io.github.usergrpc.user.service.store.ActivityHead;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.ImportRefusedException;
 import io.github.usergrpc.user.service.store.StoreImport;
@@ -19,8 +20,10 @@ import java.util.Optional;
  * committed by {@link #commit} after the counts are checked against the database itself. A failure or a
  * {@link #close} without commit rolls everything back: all or nothing, never resumable halfway.
  *
- * <p>The transaction first takes the row lock every writer takes to append an event, then checks that the
- * store is empty (or, replacing, deletes what it holds): no writer can slip in between.
+ * <p>The transaction first keeps writers out ({@link JdbcActivityTransfer#lockWriters}), then checks that the
+ * store is empty (or, replacing, deletes what it holds). The heads are imported as they were on the source,
+ * also those of users deleted since; the counts per role are derived from the users, into their shards
+ * ({@link RoleCounts}).
  */
 final class JdbcImport implements StoreImport.Load {
 
@@ -32,28 +35,31 @@ final class JdbcImport implements StoreImport.Load {
       "users_pk", "two users with one id",
       "create_requests_pk", "two CreateUser request ids alike",
       "activity_request_id_uq", "two events with one RecordActivity request id",
-      "activity_pk", "two events with one sequence");
+      "activity_pk", "two events of one user with one sequence",
+      "activity_heads_pk", "two heads of one user");
 
   private final Connection connection;
   private final StoreSummary summary;
   private final PreparedStatement insertUser;
   private final PreparedStatement insertCreateRequest;
-  private final JdbcActivityTransfer.Inserter insertEvent;
+  private final JdbcActivityTransfer.Inserter insertActivity;
   private int pendingUsers;
   private int pendingCreateRequests;
   private long users;
   private long createRequests;
   private long events;
+  private long heads;
+  private final RoleCounts.Tally roleCounts = new RoleCounts.Tally();
   private boolean done;
 
   private JdbcImport(Connection connection, StoreSummary summary) throws SQLException {
     this.connection = connection;
     this.summary = summary;
-    insertUser = connection.prepareStatement("INSERT INTO users (" + JdbcExport.USER_COLUMNS
+    insertUser = connection.prepareStatement("INSERT INTO users (" + UserRows.USER_COLUMNS
         + ", email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     insertCreateRequest = connection.prepareStatement("INSERT INTO create_requests (request_id, "
-        + JdbcExport.CREATED_USER_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    insertEvent = new JdbcActivityTransfer.Inserter(connection);
+        + UserRows.CREATED_USER_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    insertActivity = new JdbcActivityTransfer.Inserter(connection);
   }
 
   /**
@@ -64,13 +70,14 @@ final class JdbcImport implements StoreImport.Load {
    */
   static JdbcImport begin(Connection connection, StoreSummary summary, boolean replace) throws SQLException {
     try {
+      JdbcExport.checkSupported(connection);
       connection.setAutoCommit(false);
       JdbcActivityTransfer.lockWriters(connection);
       long users = JdbcExport.single(connection, "SELECT COUNT(*) FROM users");
       long createRequests = JdbcExport.single(connection, "SELECT COUNT(*) FROM create_requests");
       JdbcActivityTransfer.Log log = JdbcActivityTransfer.read(connection);
-      boolean empty = new StoreSummary(users, createRequests, log.events(), log.lastSequence(), log.prunedUpTo())
-          .isEmpty();
+      boolean empty = log.heads() == 0
+          && new StoreSummary(users, createRequests, log.events(), log.lastSequence(), log.prunedUpTo()).isEmpty();
       if (!empty && !replace) {
         throw new ImportRefusedException("the target store is not empty (" + users + " users, last sequence "
             + log.lastSequence() + "); import into an empty store, or replace what it holds");
@@ -94,7 +101,7 @@ final class JdbcImport implements StoreImport.Load {
   public void user(User user) {
     checkNotDone();
     run(() -> {
-      JdbcUserStore.setUser(insertUser, 1, user);
+      UserRows.setUser(insertUser, 1, user);
       insertUser.setString(8, user.emailKey());
       insertUser.addBatch();
       if (++pendingUsers == BATCH_SIZE) {
@@ -102,6 +109,7 @@ final class JdbcImport implements StoreImport.Load {
         pendingUsers = 0;
       }
     });
+    roleCounts.add(user.role(), user.id());
     users++;
   }
 
@@ -110,7 +118,7 @@ final class JdbcImport implements StoreImport.Load {
     checkNotDone();
     run(() -> {
       insertCreateRequest.setString(1, requestId);
-      JdbcUserStore.setUser(insertCreateRequest, 2, asCreated);
+      UserRows.setUser(insertCreateRequest, 2, asCreated);
       insertCreateRequest.addBatch();
       if (++pendingCreateRequests == BATCH_SIZE) {
         insertCreateRequest.executeBatch();
@@ -123,8 +131,15 @@ final class JdbcImport implements StoreImport.Load {
   @Override
   public void event(ActivityRecord event, Optional<String> requestId) {
     checkNotDone();
-    run(() -> insertEvent.add(event, requestId));
+    run(() -> insertActivity.add(event, requestId));
     events++;
+  }
+
+  @Override
+  public void head(ActivityHead head) {
+    checkNotDone();
+    run(() -> insertActivity.add(head));
+    heads++;
   }
 
   @Override
@@ -142,18 +157,21 @@ final class JdbcImport implements StoreImport.Load {
       if (pendingCreateRequests > 0) {
         insertCreateRequest.executeBatch();
       }
-      insertEvent.flush();
-      JdbcActivityTransfer.setPositions(connection, summary.lastSequence(), summary.prunedUpTo());
-      try (Statement counts = connection.createStatement()) {
-        counts.executeUpdate("INSERT INTO user_counts (role, users) SELECT role, COUNT(*) FROM users GROUP BY role");
-      }
+      insertActivity.flush();
+      roleCounts.insert(connection);
       long storedUsers = JdbcExport.single(connection, "SELECT COUNT(*) FROM users");
       long storedRequests = JdbcExport.single(connection, "SELECT COUNT(*) FROM create_requests");
       JdbcActivityTransfer.Log log = JdbcActivityTransfer.read(connection);
       StoreSummary stored = new StoreSummary(storedUsers, storedRequests, log.events(), log.lastSequence(),
           log.prunedUpTo());
-      if (!stored.equals(summary)) {
-        throw new ImportRefusedException("the store holds " + stored + " after the import, expected " + summary);
+      if (!stored.equals(summary) || log.heads() != heads) {
+        throw new ImportRefusedException("the store holds " + stored + " and " + log.heads()
+            + " activity heads after the import, expected " + summary + " and " + heads + " heads");
+      }
+      long outside = JdbcActivityTransfer.eventsOutsideHeads(connection);
+      if (outside > 0) {
+        throw new ImportRefusedException(outside + " events of the file lie outside their user's head (no head,"
+            + " after its last sequence or not after its pruned-up-to); nothing was imported");
       }
       connection.commit();
     });

@@ -19,7 +19,7 @@ class H2HousekeepingTest {
   @Test
   void runOnce_afterManySmallCommits_raisesTheChunksFillRate(@TempDir Path directory) throws Exception {
     JdbcDataSource dataSource = new JdbcDataSource();
-    dataSource.setURL(JdbcUserStore.withH2Settings("jdbc:h2:file:" + directory.resolve("db")));
+    dataSource.setURL(StoreBootstrap.withH2Settings("jdbc:h2:file:" + directory.resolve("db")));
     dataSource.setUser(JdbcSettings.DEFAULT_USER);
     try (Connection connection = dataSource.getConnection()) {
       try (Statement statement = connection.createStatement()) {
@@ -52,10 +52,10 @@ class H2HousekeepingTest {
 
   @Test
   void isEmbeddedH2File_onlyForFilesOfThisJvm() {
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:file:./data/users")).isTrue();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:./data/users")).isTrue();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:mem:users")).isFalse();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:tcp://localhost/users")).isFalse();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:postgresql://localhost/users")).isFalse();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:file:./data/users")).isTrue();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:./data/users")).isTrue();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:mem:users")).isFalse();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:tcp://localhost/users")).isFalse();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:postgresql://localhost/users")).isFalse();
   }
 }

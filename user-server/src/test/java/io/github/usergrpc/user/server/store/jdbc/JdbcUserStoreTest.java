@@ -16,13 +16,13 @@ class JdbcUserStoreTest {
 
   @Test
   void withH2Settings_plainFileUrl_addsModeDurabilityAndLockSettings() {
-    assertThat(JdbcUserStore.withH2Settings("jdbc:h2:file:./data/users")).isEqualTo(
+    assertThat(StoreBootstrap.withH2Settings("jdbc:h2:file:./data/users")).isEqualTo(
         "jdbc:h2:file:./data/users;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;MODE=PostgreSQL;WRITE_DELAY=0");
   }
 
   @Test
   void withH2Settings_urlSetsSomeItself_keepsTheirValues() {
-    assertThat(JdbcUserStore.withH2Settings("jdbc:h2:mem:x;write_delay=100;LOCK_TIMEOUT=5"))
+    assertThat(StoreBootstrap.withH2Settings("jdbc:h2:mem:x;write_delay=100;LOCK_TIMEOUT=5"))
         .isEqualTo("jdbc:h2:mem:x;write_delay=100;LOCK_TIMEOUT=5;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL");
   }
 
