@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.usergrpc.user.service.store.ImportRefusedException;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.StoreSummary;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
@@ -91,6 +92,32 @@ class StoreTransferTest {
               + " JDBC store");
     }
     assertThat(ExportFileWriter.export(memory, OutputStream.nullOutputStream()).isEmpty()).isTrue();
+  }
+
+  @Test
+  void prunedEvents_stayExpiredAfterTheMove() throws Exception {
+    InMemoryUserStore source = new InMemoryUserStore(3);
+    source.create(new NewUser("ann", "ann@example.com", "Ann", "member", 1_000), Optional.empty());
+    source.create(new NewUser("ben", "ben@example.com", "Ben", "member", 1_000), Optional.empty());
+    for (int i = 0; i < 4; i++) {
+      source.recordActivity("ann", "page_view", "/" + i, 2_000 + i, Optional.empty());
+    }
+    assertThatThrownBy(() -> source.userActivityAfter("ann", 0, 10)).isInstanceOf(ResumePointExpiredException.class);
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    ExportFileWriter.export(source, first);
+
+    try (JdbcUserStore moved = JdbcUserStore.open(h2Memory())) {
+      ExportFileReader.importFile(new java.io.ByteArrayInputStream(first.toByteArray()), moved, false);
+
+      assertThatThrownBy(() -> moved.userActivityAfter("ann", 0, 10))
+          .isInstanceOf(ResumePointExpiredException.class);
+      assertThat(moved.userActivityAfter("ann", 3, 10)).extracting(event -> event.details())
+          .containsExactly("/1", "/2", "/3");
+      assertThat(moved.lastSequences(List.of("ann", "ben"))).isEqualTo(source.lastSequences(List.of("ann", "ben")));
+      ByteArrayOutputStream second = new ByteArrayOutputStream();
+      ExportFileWriter.export(moved, second);
+      assertThat(second.toByteArray()).isEqualTo(first.toByteArray());
+    }
   }
 
   @Test
