@@ -26,8 +26,8 @@ class DependencyLeakTest {
 
   /** groupId:artifactId prefixes that must not reach a consumer. */
   static final List<String> BANNED = List.of(
-      "com.h2database:", "org.postgresql:", "com.zaxxer:", "org.flywaydb:", "io.grpc:grpc-netty:",
-      "io.grpc:grpc-netty-shaded:", "io.netty:", "org.slf4j:slf4j-jdk14:");
+      "com.h2database:", "org.xerial:sqlite-jdbc:", "org.postgresql:", "com.zaxxer:", "org.flywaydb:",
+      "io.grpc:grpc-netty:", "io.grpc:grpc-netty-shaded:", "io.netty:", "org.slf4j:slf4j-jdk14:");
 
   /** groupId:artifactId:type[:classifier]:version:scope, as the tree prints a node. */
   private static final Pattern NODE = Pattern.compile(

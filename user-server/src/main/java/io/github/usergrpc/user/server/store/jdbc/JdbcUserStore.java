@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -39,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.Nullable;
@@ -46,9 +46,9 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
 /**
- * A {@link UserStore} in a relational database: PostgreSQL, or H2 embedded in the server (a file, or
- * memory for tests). Several servers may share one PostgreSQL database; they see each other's users and
- * activity, and share one {@link #secretKey()}.
+ * A {@link UserStore} in a relational database: PostgreSQL, or SQLite or H2 embedded in the server (a file;
+ * H2 also in memory, for tests). Several servers may share one PostgreSQL database (or one SQLite file on a
+ * local disk); they see each other's users and activity, and share one {@link #secretKey()}.
  *
  * <pre>{@code
  * try (JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder()
@@ -62,7 +62,7 @@ import org.flywaydb.core.Flyway;
  * }</pre>
  *
  * <p>{@link #open} migrates the schema with Flyway (scripts in {@code db/migration}, one set for both
- * databases) and fills a connection pool (HikariCP, named {@value #POOL_NAME}). Every mutation and its
+ * databases; {@link SqlDialect} names what differs between them) and fills a connection pool (HikariCP, named {@value #POOL_NAME}). Every mutation and its
  * activity event are written in one transaction; uniqueness of emails and request ids is enforced by the
  * database, so it holds across servers.
  *
@@ -88,12 +88,6 @@ public final class JdbcUserStore implements UserStore {
 
   private static final Logger logger = Logger.getLogger(JdbcUserStore.class.getName());
 
-  /** The settings the store adds to an H2 URL that does not set them; see JdbcSettings.setJdbcUrl. */
-  private static final Map<String, String> H2_SETTINGS = Map.of(
-      "MODE", "PostgreSQL",
-      "WRITE_DELAY", "0",
-      "DB_CLOSE_ON_EXIT", "FALSE",
-      "LOCK_TIMEOUT", "10000");
   private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
   private static final int PING_TIMEOUT_SECONDS = 1;
   /** The longest a health ping waits for a pooled connection, so that health reflects an outage quickly. */
@@ -117,8 +111,13 @@ public final class JdbcUserStore implements UserStore {
   private static final String ROLE_NEWEST_FIRST = " ORDER BY role, created_at_ms DESC, id DESC";
   /** The unique index on email_key: a violation of it is a duplicate email. */
   private static final String EMAIL_KEY_INDEX = "users_email_key_uq";
+  /** The column of {@link #EMAIL_KEY_INDEX}, by which SQLite names it. */
+  private static final String EMAIL_KEY_COLUMN = "users.email_key";
 
   private final HikariDataSource dataSource;
+  private final SqlDialect dialect;
+  /** Held by the write transaction that runs, when the dialect allows one at a time; else null. */
+  @Nullable private final ReentrantLock writeLock;
   /** How often H2Housekeeping runs: as often as H2's own background writer would by default. */
   private static final Duration H2_HOUSEKEEPING_PERIOD = Duration.ofMillis(500);
 
@@ -133,10 +132,13 @@ public final class JdbcUserStore implements UserStore {
   private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private JdbcUserStore(HikariDataSource dataSource, @Nullable Connection keepAlive,
+  private JdbcUserStore(HikariDataSource dataSource, SqlDialect dialect, @Nullable Connection keepAlive,
       @Nullable H2Housekeeping housekeeping, ActivityPruner pruner, DatabaseCircuitBreaker breaker,
       Duration connectionTimeout, byte[] secretKey) {
     this.dataSource = dataSource;
+    this.dialect = dialect;
+    // Fair: writers are served in the order they came, as the row locks of the other databases serve them.
+    this.writeLock = dialect.singleWriter() ? new ReentrantLock(true) : null;
     this.keepAlive = keepAlive;
     this.housekeeping = housekeeping;
     this.pruner = pruner;
@@ -162,10 +164,11 @@ public final class JdbcUserStore implements UserStore {
   static JdbcUserStore open(JdbcSettings settings, Clock clock) {
     requireNonNull(settings, "settings");
     requireNonNull(clock, "clock");
-    String url = settings.isH2() ? withH2Settings(settings.jdbcUrl()) : settings.jdbcUrl();
+    SqlDialect dialect = settings.dialect();
+    String url = dialect.connectionUrl(settings.jdbcUrl());
     HikariDataSource dataSource;
     try {
-      dataSource = new HikariDataSource(poolConfig(settings, url));
+      dataSource = new HikariDataSource(poolConfig(settings, dialect, url));
     } catch (RuntimeException e) {
       // HikariPool.PoolInitializationException: the first connection failed.
       throw openFailure(e);
@@ -175,17 +178,17 @@ public final class JdbcUserStore implements UserStore {
       if (url.startsWith("jdbc:h2:mem:")) {
         keepAlive = DriverManager.getConnection(url, settings.user(), settings.password());
       }
-      migrate(dataSource, settings);
+      migrate(dataSource, dialect);
       byte[] secretKey = loadOrCreateSecret(dataSource);
       logger.log(Level.FINE, "{0} - opened the user store", POOL_NAME);
       H2Housekeeping housekeeping = isEmbeddedH2File(url)
           ? H2Housekeeping.start(dataSource, H2_HOUSEKEEPING_PERIOD)
           : null;
-      DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> probe(url, settings));
+      DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> probe(url, dialect, settings));
       ActivityPruner pruner = new ActivityPruner(dataSource, settings.activityRetention(),
           UserStore.REQUEST_ID_RETENTION, clock, breaker::isOpen);
       pruner.start();
-      return new JdbcUserStore(dataSource, keepAlive, housekeeping, pruner, breaker,
+      return new JdbcUserStore(dataSource, dialect, keepAlive, housekeeping, pruner, breaker,
           settings.connectionTimeout(), secretKey);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
@@ -225,7 +228,7 @@ public final class JdbcUserStore implements UserStore {
           return replay(newUser, earlier.get(), requestId.get());
         }
       }
-      if (e.violates(EMAIL_KEY_INDEX)) {
+      if (dialect.violationNames(e.sqlCause(), EMAIL_KEY_INDEX, EMAIL_KEY_COLUMN)) {
         throw new EmailAlreadyExistsException();
       }
       throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
@@ -277,7 +280,7 @@ public final class JdbcUserStore implements UserStore {
         return updated;
       }));
     } catch (DuplicateKeyException e) {
-      if (e.violates(EMAIL_KEY_INDEX)) {
+      if (dialect.violationNames(e.sqlCause(), EMAIL_KEY_INDEX, EMAIL_KEY_COLUMN)) {
         throw new EmailAlreadyExistsException();
       }
       throw new IllegalStateException("cannot update user " + id + ": duplicate key", e);
@@ -507,7 +510,9 @@ public final class JdbcUserStore implements UserStore {
         // set, it would cancel every later query on that connection after one second (STORE_UNAVAILABLE).
         select.setQueryTimeout(0);
       }
-      connection.rollback();
+      if (!connection.getAutoCommit()) {
+        connection.rollback();
+      }
       breaker.recordSuccess();
     } catch (SQLException e) {
       if (SqlFailures.isConnectionFailure(e)) {
@@ -543,24 +548,7 @@ public final class JdbcUserStore implements UserStore {
     return url.startsWith("jdbc:h2:") && !url.matches("(?i)jdbc:h2:(mem|tcp|ssl|zip):.*");
   }
 
-  /**
-   * Returns an H2 URL with the settings the store relies on added, unless the URL sets them itself.
-   *
-   * @param url a {@code jdbc:h2:} URL
-   * @return the URL to connect with
-   */
-  static String withH2Settings(String url) {
-    StringBuilder withSettings = new StringBuilder(url);
-    String upperCase = url.toUpperCase(Locale.ROOT);
-    H2_SETTINGS.entrySet().stream()
-        .filter(setting -> !upperCase.contains(";" + setting.getKey() + "="))
-        .sorted(Map.Entry.comparingByKey())
-        .forEach(setting -> withSettings.append(';').append(setting.getKey()).append('=')
-            .append(setting.getValue()));
-    return withSettings.toString();
-  }
-
-  private static HikariConfig poolConfig(JdbcSettings settings, String url) {
+  private static HikariConfig poolConfig(JdbcSettings settings, SqlDialect dialect, String url) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(POOL_NAME);
     config.setJdbcUrl(url);
@@ -577,23 +565,24 @@ public final class JdbcUserStore implements UserStore {
         ? VALIDATION_TIMEOUT
         : JdbcSettings.MINIMUM_CONNECTION_TIMEOUT;
     config.setValidationTimeout(validationTimeout.toMillis());
-    config.setAutoCommit(false);
+    config.setAutoCommit(dialect.restsInAutocommit());
     config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     return config;
   }
 
-  private static void migrate(DataSource dataSource, JdbcSettings settings) {
+  private static void migrate(DataSource dataSource, SqlDialect dialect) {
     Flyway.configure(JdbcUserStore.class.getClassLoader())
         .dataSource(dataSource)
         .locations("classpath:db/migration")
         .failOnMissingLocations(true)
-        .placeholders(Map.of("id_collation", settings.isH2() ? "" : "COLLATE \"C\""))
+        .placeholders(Map.of("id_collation", dialect.idCollation()))
         .load()
         .migrate();
   }
 
   private static byte[] loadOrCreateSecret(DataSource dataSource) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
       Optional<byte[]> secret = readSecret(connection);
       if (secret.isEmpty()) {
         byte[] generated = new byte[SECRET_BYTES];
@@ -613,6 +602,7 @@ public final class JdbcUserStore implements UserStore {
         secret = readSecret(connection);
       }
       connection.rollback();
+      connection.setAutoCommit(true);
       return secret.orElseThrow(() -> new IllegalStateException("store_secret has no row"));
     }
   }
@@ -663,18 +653,34 @@ public final class JdbcUserStore implements UserStore {
     breaker.checkClosed();
     Transaction tx;
     T result;
-    try (Connection connection = borrow(connectionTimeout)) {
+    long deadline = System.nanoTime() + connectionTimeout.toNanos();
+    lockWrites(connectionTimeout);
+    try (Connection connection = borrow(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
       tx = new Transaction(connection);
       try {
+        // A connection that rests in autocommit begins its transaction here (SQLite: BEGIN IMMEDIATE).
+        connection.setAutoCommit(false);
         result = work.run(tx);
-        connection.commit();
+        if (dialect.restsInAutocommit()) {
+          // Commits; commit() would begin the next IMMEDIATE transaction and hold the write lock in the pool.
+          connection.setAutoCommit(true);
+        } else {
+          connection.commit();
+        }
         breaker.recordSuccess();
       } catch (SQLException | RuntimeException e) {
         rollback(connection, e);
+        if (dialect.restsInAutocommit()) {
+          restoreAutocommit(connection, e);
+        }
         throw e;
       }
     } catch (SQLException e) {
       throw translate(e);
+    } finally {
+      if (writeLock != null) {
+        writeLock.unlock();
+      }
     }
     if (tx.appendedEvent) {
       notifyCommit();
@@ -700,6 +706,34 @@ public final class JdbcUserStore implements UserStore {
       return result;
     } catch (SQLException e) {
       throw translate(e);
+    }
+  }
+
+  /**
+   * Waits at most {@code timeout} for the store's write lock, when the dialect lets one writer run at a time.
+   * Without it, SQLite writers would wait for the database's lock with {@code busy_timeout}, which sleeps
+   * between attempts up to 100 ms at a time and serves no one in order.
+   */
+  private void lockWrites(Duration timeout) {
+    if (writeLock == null) {
+      return;
+    }
+    try {
+      if (writeLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw new StoreUnavailableException(new SQLTransientConnectionException(
+        "no write turn within " + timeout.toMillis() + " ms"));
+  }
+
+  private static void restoreAutocommit(Connection connection, Exception failure) {
+    try {
+      connection.setAutoCommit(true);
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
     }
   }
 
@@ -741,11 +775,11 @@ public final class JdbcUserStore implements UserStore {
    * Connects to the database outside the pool, as {@link DatabaseCircuitBreaker}'s probe: with PostgreSQL's
    * connect and socket timeouts short, so that a probe never hangs on an unreachable host.
    */
-  private static void probe(String url, JdbcSettings settings) throws SQLException {
+  private static void probe(String url, SqlDialect dialect, JdbcSettings settings) throws SQLException {
     Properties properties = new Properties();
     properties.setProperty("user", settings.user());
     properties.setProperty("password", settings.password());
-    if (!settings.isH2()) {
+    if (dialect == SqlDialect.POSTGRESQL) {
       properties.setProperty("connectTimeout", "1");
       properties.setProperty("socketTimeout", "2");
       properties.setProperty("loginTimeout", "2");
@@ -892,7 +926,7 @@ public final class JdbcUserStore implements UserStore {
     }
   }
 
-  private static User lockForChange(Transaction tx, String id, Optional<String> expectedEtag)
+  private User lockForChange(Transaction tx, String id, Optional<String> expectedEtag)
       throws SQLException {
     User current = lockUser(tx, id).orElseThrow(() -> new UserNotFoundException(id));
     if (expectedEtag.isPresent() && !expectedEtag.get().equals(current.etag())) {
@@ -901,9 +935,9 @@ public final class JdbcUserStore implements UserStore {
     return current;
   }
 
-  private static Optional<User> lockUser(Transaction tx, String id) throws SQLException {
+  private Optional<User> lockUser(Transaction tx, String id) throws SQLException {
     try (PreparedStatement select = tx.connection.prepareStatement(
-        "SELECT " + USER_COLUMNS + " FROM users WHERE id = ? FOR UPDATE")) {
+        "SELECT " + USER_COLUMNS + " FROM users WHERE id = ?" + dialect.forUpdate())) {
       select.setString(1, id);
       return readUsers(select).stream().findFirst();
     }
@@ -1022,10 +1056,9 @@ public final class JdbcUserStore implements UserStore {
       super("duplicate key", cause);
     }
 
-    /** Tells whether the violated index is {@code indexName}; H2 and PostgreSQL both name it in the message. */
-    boolean violates(String indexName) {
-      String message = getCause().getMessage();
-      return message != null && message.toLowerCase(Locale.ROOT).contains(indexName);
+    /** Returns the violation, for {@link SqlDialect#violationNames}. */
+    SQLException sqlCause() {
+      return (SQLException) getCause();
     }
   }
 }
