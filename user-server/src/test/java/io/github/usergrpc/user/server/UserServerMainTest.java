@@ -82,7 +82,15 @@ class UserServerMainTest {
 
   @Test
   void main_h2FileStore_keepsUsersAcrossGracefulRestart(@TempDir Path dir) throws Exception {
-    String store = "h2:" + dir.resolve("users");
+    keepsUsersAcrossGracefulRestart("h2:" + dir.resolve("users"));
+  }
+
+  @Test
+  void main_sqliteFileStore_keepsUsersAcrossGracefulRestart(@TempDir Path dir) throws Exception {
+    keepsUsersAcrossGracefulRestart("sqlite:" + dir.resolve("data").resolve("users.db"));
+  }
+
+  private static void keepsUsersAcrossGracefulRestart(String store) throws Exception {
     UserResponse created;
     ServerProcess first = ServerProcess.start("--port", "0", "--store", store);
     assertThat(first.startLine()).endsWith(" with store " + store);

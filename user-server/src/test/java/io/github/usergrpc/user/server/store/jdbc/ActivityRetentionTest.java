@@ -8,6 +8,7 @@ import io.github.usergrpc.user.server.store.NewUser;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import io.github.usergrpc.user.server.store.ResumePointExpiredException;
 import io.github.usergrpc.user.server.store.User;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +18,7 @@ import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -54,6 +56,16 @@ class ActivityRetentionTest {
       awaitTrue(() -> store.activityAfter(0, 10).size() == 2, "the event at T0 is pruned");
       assertThat(store.activityAfter(0, 10)).extracting(ActivityRecord::details).containsExactly("/soon", "/skewed");
     }
+  }
+
+  @Test
+  void sqlite_prunesOldEventsAndRefusesResumingBeforeThem(@TempDir Path directory) throws InterruptedException {
+    prunesOldEventsAndRefusesResumingBeforeThem(JdbcUserStore.open(sqliteSettings(directory)));
+  }
+
+  @Test
+  void sqlite_forgetsCreateRequestIdsAfter24Hours(@TempDir Path directory) throws InterruptedException {
+    forgetsCreateRequestIdsAfter24Hours(JdbcUserStore.open(sqliteSettings(directory)));
   }
 
   @Test
@@ -149,6 +161,11 @@ class ActivityRetentionTest {
 
   private static JdbcSettings h2Settings() {
     return JdbcSettings.newBuilder().setJdbcUrl("jdbc:h2:mem:retention-" + UUID.randomUUID())
+        .setActivityRetention(RETENTION).build();
+  }
+
+  private static JdbcSettings sqliteSettings(Path directory) {
+    return JdbcSettings.newBuilder().setJdbcUrl("jdbc:sqlite:" + directory.resolve("retention.db"))
         .setActivityRetention(RETENTION).build();
   }
 
