@@ -139,7 +139,7 @@ public final class UserServerMain {
       if (options.store().startsWith("h2:")) {
         H2DataPath.check(options.store().substring(3));
       } else if (options.store().startsWith("sqlite:")) {
-        H2DataPath.checkSqlite(options.store().substring(7));
+        H2DataPath.checkSqlite(sqliteFile(options.store().substring(7)));
       }
       store = openStore(options);
     } catch (StartupFailure | RuntimeException e) {
@@ -367,9 +367,20 @@ public final class UserServerMain {
     return "jdbc:h2:file:" + (explicit ? path : "./" + path);
   }
 
-  /** Returns the SQLite URL of a database file, in which {@code ~} is the home directory, as in H2's. */
-  static String sqliteFileUrl(String path) {
-    return "jdbc:sqlite:" + H2DataPath.resolve(path);
+  /**
+   * Returns the SQLite URL of {@code sqlite:<file>[?pragma=value&...]}, in which {@code ~} is the home
+   * directory, as in H2's; the pragmas are passed on (JdbcSettings adds those the store relies on).
+   */
+  static String sqliteFileUrl(String fileAndPragmas) {
+    int query = fileAndPragmas.indexOf('?');
+    return "jdbc:sqlite:" + H2DataPath.resolve(sqliteFile(fileAndPragmas))
+        + (query < 0 ? "" : fileAndPragmas.substring(query));
+  }
+
+  /** Returns the file of {@code <file>[?pragma=value&...]}. */
+  static String sqliteFile(String fileAndPragmas) {
+    int query = fileAndPragmas.indexOf('?');
+    return query < 0 ? fileAndPragmas : fileAndPragmas.substring(0, query);
   }
 
   private static java.util.concurrent.ThreadFactory namedThreads(String prefix) {

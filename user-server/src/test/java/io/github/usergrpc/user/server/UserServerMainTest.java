@@ -81,6 +81,16 @@ class UserServerMainTest {
   }
 
   @Test
+  void sqliteFileUrl_resolvesTheFileAndPassesPragmasOn() {
+    assertThat(UserServerMain.sqliteFileUrl("/var/lib/users.db")).isEqualTo("jdbc:sqlite:/var/lib/users.db");
+    assertThat(UserServerMain.sqliteFileUrl("/var/lib/users.db?synchronous=FULL"))
+        .isEqualTo("jdbc:sqlite:/var/lib/users.db?synchronous=FULL");
+    assertThat(UserServerMain.sqliteFileUrl("~/users.db"))
+        .isEqualTo("jdbc:sqlite:" + Path.of(System.getProperty("user.home"), "users.db"));
+    assertThat(UserServerMain.sqliteFileUrl("users.db")).isEqualTo("jdbc:sqlite:" + Path.of("users.db").toAbsolutePath());
+  }
+
+  @Test
   void main_h2FileStore_keepsUsersAcrossGracefulRestart(@TempDir Path dir) throws Exception {
     keepsUsersAcrossGracefulRestart("h2:" + dir.resolve("users"));
   }
