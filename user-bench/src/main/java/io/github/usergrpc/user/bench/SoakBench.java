@@ -90,10 +90,13 @@ final class SoakBench {
 
   private SoakBench() {}
 
-  /** The kind of store, for the section of BENCHMARKS.md: h2, postgres or memory. */
+  /** The kind of store, for the section of BENCHMARKS.md: h2, sqlite, postgres or memory. */
   static String storeKind(String store) {
     if (store.equals("memory")) {
       return "memory";
+    }
+    if (store.startsWith("sqlite:")) {
+      return "sqlite";
     }
     return store.startsWith("jdbc:postgresql:") ? "postgres" : "h2";
   }
@@ -173,7 +176,7 @@ final class SoakBench {
   private static String report(String command, String loadBefore, Settings settings, List<Sample> samples,
       Histogram checked, SoakTraffic traffic, String growth, List<SoakVerdict.Check> checks) {
     StringBuilder md = new StringBuilder("## Soak: mixed load held for minutes, "
-        + Map.of("h2", "H2 file store", "postgres", "PostgreSQL store", "memory", "memory store")
+        + Map.of("h2", "H2 file store", "sqlite", "SQLite file store", "postgres", "PostgreSQL store", "memory", "memory store")
             .get(storeKind(settings.store())) + "\n\n");
     md.append(Machine.header(command, loadBefore));
     md.append("- Setup: `java -Xmx").append(settings.serverHeap()).append(" -jar user-server/target/user-server.jar"
