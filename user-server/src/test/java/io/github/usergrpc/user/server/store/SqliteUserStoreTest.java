@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +31,16 @@ class SqliteUserStoreTest extends JdbcUserStoreContractTest {
     return JdbcSettings.newBuilder()
         .setJdbcUrl("jdbc:sqlite:" + directory.resolve("users-" + UUID.randomUUID() + ".db"))
         .build();
+  }
+
+  @Test
+  void open_newFile_isInWalMode() throws Exception {
+    try (Connection connection = DriverManager.getConnection(settings().jdbcUrl());
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery("PRAGMA journal_mode")) {
+      assertThat(rows.next()).isTrue();
+      assertThat(rows.getString(1)).isEqualTo("wal");
+    }
   }
 
   @Test

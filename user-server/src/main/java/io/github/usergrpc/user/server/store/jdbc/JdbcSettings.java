@@ -139,8 +139,9 @@ public final class JdbcSettings {
      * Sets the JDBC URL. Supported: {@code jdbc:postgresql://host:port/database}, an embedded SQLite
      * {@code jdbc:sqlite:<file>}, an embedded H2 {@code jdbc:h2:file:<path>} and an in-memory
      * {@code jdbc:h2:mem:<name>}. The store adds to a SQLite URL the pragmas it relies on, unless the URL sets
-     * them itself: {@code journal_mode=WAL}, {@code synchronous=FULL} (every commit is synced to the disk
-     * before it returns), {@code transaction_mode=IMMEDIATE} (a write transaction takes the database's write
+     * them itself: {@code journal_mode=WAL}, {@code synchronous=NORMAL} (every commit is in the WAL file
+     * before it returns, so it survives a killed process; {@code synchronous=FULL} also syncs it to the disk,
+     * surviving a power loss, at one commit per disk flush), {@code transaction_mode=IMMEDIATE} (a write transaction takes the database's write
      * lock when it begins), {@code busy_timeout=10000} and {@code foreign_keys=true}. It adds to an H2 URL
      * the settings it relies on, unless the URL sets them itself: {@code MODE=PostgreSQL},
      * {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged

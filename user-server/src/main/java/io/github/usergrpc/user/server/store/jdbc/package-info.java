@@ -1,11 +1,11 @@
 /**
  * The {@link io.github.usergrpc.user.server.store.UserStore} in a relational database, PostgreSQL or embedded
- * H2: {@link io.github.usergrpc.user.server.store.jdbc.JdbcUserStore}, opened with {@link
+ * SQLite or H2: {@link io.github.usergrpc.user.server.store.jdbc.JdbcUserStore}, opened with {@link
  * io.github.usergrpc.user.server.store.jdbc.JdbcSettings}. It brings its connection pool (HikariCP) and its
  * schema migrations (Flyway), which {@code user-server} declares optional: add them, and the JDBC driver, to
  * use this package.
  *
  * <p><b>Public API.</b> {@code JdbcUserStore} and {@code JdbcSettings} are kept backward compatible; the
- * package-private types (SQL failure sorting, H2 housekeeping) are the implementation.
+ * package-private types (the SQL dialects, SQL failure sorting, H2 housekeeping) are the implementation.
  */
 package io.github.usergrpc.user.server.store.jdbc;

@@ -29,7 +29,7 @@ class JdbcUserStoreTest {
   @Test
   void connectionUrl_plainSqliteFileUrl_addsWalDurabilityAndImmediateTransactions() {
     assertThat(SqlDialect.SQLITE.connectionUrl("jdbc:sqlite:./data/users.db")).isEqualTo(
-        "jdbc:sqlite:./data/users.db?busy_timeout=10000&foreign_keys=true&journal_mode=WAL&synchronous=FULL"
+        "jdbc:sqlite:./data/users.db?busy_timeout=10000&foreign_keys=true&journal_mode=WAL&synchronous=NORMAL"
             + "&transaction_mode=IMMEDIATE");
   }
 
