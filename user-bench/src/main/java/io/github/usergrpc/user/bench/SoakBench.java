@@ -82,7 +82,7 @@ final class SoakBench {
   }
 
   /**
-   * The server's own default kind of store (an H2 file), in a fresh file per run. The memory store keeps the
+   * An H2 file, the server's default kind of store before SQLite, in a fresh file per run. The memory store keeps the
    * newest 100,000 events and a day of request ids by design, so its heap grows for the first hours of any
    * load and says nothing about leaks in minutes.
    */
