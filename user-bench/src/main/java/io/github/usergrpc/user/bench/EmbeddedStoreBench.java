@@ -1,10 +1,10 @@
 package io.github.usergrpc.user.bench;
 
-import io.github.usergrpc.user.server.store.NewUser;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
-import io.github.usergrpc.user.server.store.UserChanges;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.UserChanges;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

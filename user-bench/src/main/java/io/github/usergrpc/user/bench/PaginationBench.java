@@ -1,10 +1,10 @@
 package io.github.usergrpc.user.bench;
 
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.PageCursor;
-import io.github.usergrpc.user.server.store.User;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.PageCursor;
+import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.ListUsersResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;

@@ -30,6 +30,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -534,6 +535,9 @@ public final class UserClient implements AutoCloseable {
       if (builder.headers != null) {
         interceptors.add(headerInterceptor(builder.headers));
       }
+      if (builder.openTelemetry != null) {
+        interceptors.addAll(ClientTracing.interceptors(builder.openTelemetry));
+      }
       owned = new ArrayList<>();
       if (builder.channel != null) {
         Channel channel = ClientInterceptors.intercept(builder.channel, interceptors);
@@ -658,6 +662,7 @@ public final class UserClient implements AutoCloseable {
     private Supplier<Metadata> headers;
     private final Map<Method, Duration> timeouts = new EnumMap<>(Method.class);
     private RetrySettings retry = RetrySettings.defaults();
+    private OpenTelemetry openTelemetry;
     private HedgingSettings hedging;
     private boolean automaticRequestIds = true;
     private boolean validateRequests = true;
@@ -822,6 +827,22 @@ public final class UserClient implements AutoCloseable {
      */
     public Builder setTimeout(Method method, Duration timeout) {
       timeouts.put(requireNonNull(method, "method"), RetrySettings.positive(timeout, "timeout"));
+      return this;
+    }
+
+    /**
+     * Traces every call into {@code openTelemetry}: a CLIENT span per call ({@code user.UserService/GetUser},
+     * with {@code rpc.*} attributes and the gRPC status), under it an {@code Attempt} span per attempt, retries
+     * and hedges included, and the attempt's W3C {@code traceparent} sent to the server (with the
+     * propagators of {@code openTelemetry}). A call is a child of the span current when it is made. If not
+     * called, nothing is traced and no {@code traceparent} is sent.
+     *
+     * @param openTelemetry the OpenTelemetry (an SDK the application configures; the client needs only the
+     *     API)
+     * @return this
+     */
+    public Builder setOpenTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = requireNonNull(openTelemetry, "openTelemetry");
       return this;
     }
 

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;

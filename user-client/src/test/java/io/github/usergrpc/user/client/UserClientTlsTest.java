@@ -7,7 +7,7 @@ import io.github.usergrpc.user.server.AccessTokens;
 import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.Principal;
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Grpc;

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static java.util.Objects.requireNonNull;
 
 import io.github.usergrpc.user.api.Headers;
+import io.github.usergrpc.user.service.internal.ErrorMapper;
 import io.github.usergrpc.user.v1.ErrorReason;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Context;

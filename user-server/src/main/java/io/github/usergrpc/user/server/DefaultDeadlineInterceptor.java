@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.github.usergrpc.user.service.internal.ErrorMapper;
 import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Context;
 import io.grpc.Contexts;

@@ -6,6 +6,8 @@ import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +40,7 @@ import java.util.regex.Pattern;
  * @param httpMaxWatches {@code --http-max-watches}: activity watches open at once on the HTTP port
  * @param httpCorsOrigins {@code --http-cors-origins}: web origins allowed to call the HTTP port
  * @param activityRetention how long a SQLite, H2 or PostgreSQL store keeps activity events
+ * @param otlpEndpoint the OTLP/HTTP collector to send traces to, if any: tracing on
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
  * @param verbose whether a failure to start prints its stack trace after its one-line reason
@@ -46,7 +49,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
     Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
     String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins,
-    Duration activityRetention, boolean help, boolean hashToken, boolean verbose) {
+    Duration activityRetention, Optional<URI> otlpEndpoint, boolean help, boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "sqlite:./data/users.db";
@@ -139,6 +142,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         "port serving only /metrics, Prometheus text (default off; 0 picks a free port)"});
     OPTIONS.put("--metrics-host", new String[] {"USER_SERVER_METRICS_HOST",
         "address of the metrics port (default " + DEFAULT_METRICS_HOST + ")"});
+    OPTIONS.put("--otlp-endpoint", new String[] {"USER_SERVER_OTLP_ENDPOINT",
+        "OTLP/HTTP collector to send traces to, e.g. http://localhost:4318 (default off: no tracing)"});
   }
 
   ServerOptions {
@@ -234,7 +239,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         host(values, "--metrics-host").orElse(DEFAULT_METRICS_HOST),
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
         parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
-        origins(values.get("--http-cors-origins")), parseRetention(values), help, hashToken, verbose);
+        origins(values.get("--http-cors-origins")), parseRetention(values),
+        otlpEndpoint(values.get("--otlp-endpoint")), help, hashToken, verbose);
   }
 
   /**
@@ -271,6 +277,24 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       }
     }
     return origins;
+  }
+
+  private static Optional<URI> otlpEndpoint(String value) {
+    if (value == null || value.isBlank()) {
+      return Optional.empty();
+    }
+    String expected = " (expected: an http or https URL such as http://localhost:4318)";
+    URI uri;
+    try {
+      uri = new URI(value.strip());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("--otlp-endpoint: " + value + expected);
+    }
+    if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null
+        || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+      throw new IllegalArgumentException("--otlp-endpoint: " + value + expected);
+    }
+    return Optional.of(uri);
   }
 
   private static Optional<String> host(Map<String, String> values, String option) {

@@ -3,11 +3,18 @@ package io.github.usergrpc.user.server;
 import static java.util.Objects.requireNonNull;
 
 import io.github.usergrpc.user.api.RequestValidator;
-import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
 import io.github.usergrpc.user.server.observability.MalformedInputLog;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
-import io.github.usergrpc.user.server.store.StoreException;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.server.observability.ServerTracing;
+import io.github.usergrpc.user.service.CallLoggingInterceptor;
+import io.github.usergrpc.user.service.internal.ActivityFeed;
+import io.github.usergrpc.user.service.internal.ErrorDetailsInterceptor;
+import io.github.usergrpc.user.service.internal.RequestParsing;
+import io.github.usergrpc.user.service.internal.UserService;
+import io.github.usergrpc.user.service.internal.ValidationInterceptor;
+import io.github.usergrpc.user.service.internal.WatchHeaders;
+import io.github.usergrpc.user.service.store.StoreException;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -70,6 +77,7 @@ public final class UserServer implements AutoCloseable {
 
   private UserServer(Builder builder) {
     UserStore store = builder.metrics == null ? builder.store : builder.metrics.instrument(builder.store);
+    store = builder.tracing == null ? store : builder.tracing.instrument(store);
     this.store = store;
     this.healthCheckInterval = builder.healthCheckInterval;
     this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
@@ -86,7 +94,12 @@ public final class UserServer implements AutoCloseable {
       outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
     // Outermost, so that calls refused by authentication or limits are logged too.
-    outer.add(new CallLoggingInterceptor(builder.callLogging));
+    outer.add(new CallLoggingInterceptor(builder.callLogging,
+        builder.tracing == null ? null : ServerTracing::currentTraceId));
+    if (builder.tracing != null) {
+      // Outside the call log, which logs the trace id of the span this starts.
+      outer.add(builder.tracing.serverInterceptor());
+    }
     ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
     this.users = users;
     if (builder.metrics != null) {
@@ -318,6 +331,7 @@ public final class UserServer implements AutoCloseable {
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
+    @Nullable private ServerTracing tracing;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
@@ -500,6 +514,19 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setMetrics(ServerMetrics metrics) {
       this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * Traces every UserService call (a SERVER span, continuing the caller's W3C {@code traceparent}) and the
+     * store operations it makes, and logs each call's trace id (see {@link ServerTracing}). If not called,
+     * nothing is traced and no tracing code runs.
+     *
+     * @param tracing the tracing
+     * @return this
+     */
+    public Builder setTracing(ServerTracing tracing) {
+      this.tracing = requireNonNull(tracing, "tracing");
       return this;
     }
 

@@ -1,11 +1,13 @@
 package io.github.usergrpc.user.server;
 
 import io.github.usergrpc.user.server.http.HttpEdge;
+import io.github.usergrpc.user.server.observability.OtlpTracing;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ServerCredentials;
@@ -147,6 +149,8 @@ public final class UserServerMain {
       throw e;
     }
     ServerMetrics metrics = new ServerMetrics();
+    OtlpTracing otlp = options.otlpEndpoint().map(endpoint -> OtlpTracing.start(endpoint, "user-server")).orElse(null);
+    ServerTracing tracing = otlp == null ? null : otlp.tracing();
     if (store instanceof JdbcUserStore jdbc) {
       metrics.observePool(jdbc);
     }
@@ -157,7 +161,7 @@ public final class UserServerMain {
     UserServer started = null;
     try {
       UserServer built = newServer(options, grpcPort.port(), store, executor, metrics,
-          httpPort != null ? inProcessName : null);
+          httpPort != null ? inProcessName : null, tracing);
       grpcPort.release();
       try {
         started = built.start();
@@ -174,6 +178,9 @@ public final class UserServerMain {
             .setMaxWatches(options.httpMaxWatches())
             .setCorsOrigins(options.httpCorsOrigins())
             .addInterceptor(metrics.callMetrics());
+        if (tracing != null) {
+          http.setTracing(tracing);
+        }
         if (options.tlsCert().isPresent()) {
           // The same certificate, and the same client CAs, as the gRPC port: HTTPS only.
           http.setTls(options.tlsCert().get(), options.tlsKey().get());
@@ -211,6 +218,9 @@ public final class UserServerMain {
         started.shutdownNow();
       }
       closeAll(endpoints);
+      if (otlp != null) {
+        otlp.close();
+      }
       executor.shutdownNow();
       store.close();
       throw e;
@@ -218,6 +228,9 @@ public final class UserServerMain {
     UserServer server = started;
     if (options.localOnly()) {
       announce("user-server: no TLS and no tokens, so listening on the loopback interface only (--host to change)");
+    }
+    if (otlp != null) {
+      announce("user-server sending traces to " + OtlpTracing.tracesUrl(options.otlpEndpoint().get()));
     }
     announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
         + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
@@ -228,6 +241,9 @@ public final class UserServerMain {
       server.close();
       // Every HTTP request is a call the server has finished by now.
       closeAll(endpoints);
+      if (otlp != null) {
+        otlp.close();
+      }
       metrics.close();
       executor.shutdown();
       store.close();
@@ -269,16 +285,17 @@ public final class UserServerMain {
    * @throws IOException if a TLS or token file cannot be read
    */
   static UserServer newServer(ServerOptions options, UserStore store, Executor executor) throws IOException {
-    return newServer(options, options.port(), store, executor, null, null);
+    return newServer(options, options.port(), store, executor, null, null, null);
   }
 
   /**
    * Returns the server that {@code options} describe, as {@link #newServer(ServerOptions, UserStore, Executor)},
-   * on {@code port} (the one reserved for {@code --port}), recording into {@code metrics} and served
-   * in-process under {@code inProcessName} when they are given.
+   * on {@code port} (the one reserved for {@code --port}), recording into {@code metrics}, served
+   * in-process under {@code inProcessName} and traced into {@code tracing} when they are given.
    */
   static UserServer newServer(ServerOptions options, int port, UserStore store, Executor executor,
-      @Nullable ServerMetrics metrics, @Nullable String inProcessName) throws IOException {
+      @Nullable ServerMetrics metrics, @Nullable String inProcessName, @Nullable ServerTracing tracing)
+      throws IOException {
     ServerOptions.Limits limits = options.limits();
     NettyServerBuilder transport = NettyServerBuilder.forAddress(options.bindAddress(port), credentials(options))
         // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
@@ -302,6 +319,9 @@ public final class UserServerMain {
     }
     if (inProcessName != null) {
       server.setInProcessName(inProcessName);
+    }
+    if (tracing != null) {
+      server.setTracing(tracing);
     }
     return server.build();
   }

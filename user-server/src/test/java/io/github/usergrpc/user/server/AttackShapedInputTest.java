@@ -2,12 +2,13 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Message;
 import io.github.usergrpc.user.server.TestCalls.Closed;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
-import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -18,7 +19,6 @@ import io.github.usergrpc.user.v1.UpdateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.github.usergrpc.user.v1.WatchRequest;
-import com.google.protobuf.Message;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
 import io.github.usergrpc.user.server.TestCalls.Closed;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
-import io.github.usergrpc.user.server.store.ForwardingUserStore;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.NewUser;
+import io.github.usergrpc.user.service.store.ForwardingUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.RecordActivityRequest;

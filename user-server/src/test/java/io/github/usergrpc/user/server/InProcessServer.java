@@ -1,6 +1,6 @@
 package io.github.usergrpc.user.server;
 
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;

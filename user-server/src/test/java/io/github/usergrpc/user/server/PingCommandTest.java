@@ -3,7 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import java.io.ByteArrayOutputStream;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
-import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.UpdateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;

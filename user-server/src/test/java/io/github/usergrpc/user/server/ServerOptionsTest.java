@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,6 +59,19 @@ class ServerOptionsTest {
     assertThat(options.port()).isZero();
     assertThat(options.store()).isEqualTo("jdbc:postgresql://db/users");
     assertThat(options.dbUser()).contains("app");
+  }
+
+  @Test
+  void otlpEndpoint_offByDefault_setByOptionOrEnvironment_andCheckedAsAnHttpUrl() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).otlpEndpoint()).isEmpty();
+    assertThat(ServerOptions.parse(List.of("--otlp-endpoint", "http://collector:4318"), Map.of()).otlpEndpoint())
+        .contains(URI.create("http://collector:4318"));
+    assertThat(ServerOptions.parse(List.of(), Map.of("USER_SERVER_OTLP_ENDPOINT", "https://otel.example.com"))
+        .otlpEndpoint()).contains(URI.create("https://otel.example.com"));
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--otlp-endpoint", "collector:4318"), Map.of()))
+        .hasMessage("--otlp-endpoint: collector:4318 (expected: an http or https URL such as http://localhost:4318)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--otlp-endpoint", "grpc://collector:4317"), Map.of()))
+        .hasMessageStartingWith("--otlp-endpoint: grpc://collector:4317 (expected:");
   }
 
   @Test

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import io.github.usergrpc.user.server.TestCalls.Closed;
-import io.github.usergrpc.user.server.store.ForwardingUserStore;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.NewUser;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.ForwardingUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;

@@ -2,7 +2,7 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ChannelCredentials;

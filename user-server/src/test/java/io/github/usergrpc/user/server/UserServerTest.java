@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
-import io.github.usergrpc.user.server.store.ForwardingUserStore;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.NewUser;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
-import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.ForwardingUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;

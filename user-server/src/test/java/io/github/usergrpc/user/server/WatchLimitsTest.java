@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.TestCalls.Closed;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
-import io.github.usergrpc.user.server.store.NewUser;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessServerBuilder;

@@ -3,12 +3,12 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.api.Headers;
-import io.github.usergrpc.user.server.store.ForwardingUserStore;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
-import io.github.usergrpc.user.server.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.ForwardingUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.RecordActivityRequest;

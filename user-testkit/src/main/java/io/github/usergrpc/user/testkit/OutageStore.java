@@ -1,8 +1,8 @@
 package io.github.usergrpc.user.testkit;
 
-import io.github.usergrpc.user.server.store.ForwardingUserStore;
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.ForwardingUserStore;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.UserStore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Filter;
 import java.util.logging.LogRecord;
@@ -19,7 +19,7 @@ final class OutageStore extends ForwardingUserStore {
    * The logger on which the server reports every call that fails because the store is unavailable, at
    * WARNING. Held here so that the filter set on it is not lost with a collected logger.
    */
-  private static final Logger SERVER_ERROR_LOGGER = Logger.getLogger("io.github.usergrpc.user.server.ErrorMapper");
+  private static final Logger SERVER_ERROR_LOGGER = Logger.getLogger("io.github.usergrpc.user.service.internal.ErrorMapper");
   private static final AtomicBoolean QUIET = new AtomicBoolean();
 
   private volatile boolean unavailable;

@@ -462,7 +462,7 @@ class FakeUserServiceTest {
   void makeStoreUnavailable_keepsTheServerLogQuietAboutTheSimulatedOutage() {
     FakeUserService fake = extension.fake();
     UserResponse user = fake.givenUser();
-    Logger serverLog = Logger.getLogger("io.github.usergrpc.user.server.ErrorMapper");
+    Logger serverLog = Logger.getLogger("io.github.usergrpc.user.service.internal.ErrorMapper");
     List<LogRecord> logged = new CopyOnWriteArrayList<>();
     Handler handler = new Handler() {
       @Override

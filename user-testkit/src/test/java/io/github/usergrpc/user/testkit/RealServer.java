@@ -1,7 +1,7 @@
 package io.github.usergrpc.user.testkit;
 
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;

@@ -20,8 +20,10 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule;
 import io.github.usergrpc.user.api.Headers;
-import io.github.usergrpc.user.server.observability.CallLoggingInterceptor;
+import io.github.usergrpc.user.server.observability.ServerTracing;
+import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerMethodDefinition;
@@ -72,6 +74,8 @@ public final class HttpEdge implements AutoCloseable {
 
   /** Where the OpenAPI document of the HTTP API is served. */
   public static final String OPENAPI_ROUTE = "/openapi.json";
+  /** Where the console page is served: list users, pick one, watch its activity (gRPC-Web). */
+  public static final String CONSOLE_ROUTE = ConsolePage.ROUTE;
   /** Where the documentation page is served, with {@link Builder#enableDocs()}. */
   public static final String DOCS_ROUTE = "/docs/";
   /** The OpenAPI document, generated from user.proto by scripts/openapi-check.sh. */
@@ -161,6 +165,7 @@ public final class HttpEdge implements AutoCloseable {
     @Nullable private Path tlsKey;
     @Nullable private Path tlsClientCa;
     @Nullable private Supplier<String> metrics;
+    @Nullable private ServerTracing tracing;
     private boolean docs;
     private List<String> corsOrigins = List.of();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -219,6 +224,19 @@ public final class HttpEdge implements AutoCloseable {
      */
     public Builder setMetrics(Supplier<String> scrape) {
       this.metrics = requireNonNull(scrape, "scrape");
+      return this;
+    }
+
+    /**
+     * Traces every request: a SERVER span per request continuing its W3C {@code traceparent}, with the
+     * UserService call it makes as a child (see {@link HttpTracing}). Give it the same tracing as the server's.
+     * If not called, nothing is traced.
+     *
+     * @param tracing the tracing
+     * @return this
+     */
+    public Builder setTracing(ServerTracing tracing) {
+      this.tracing = requireNonNull(tracing, "tracing");
       return this;
     }
 
@@ -351,7 +369,8 @@ public final class HttpEdge implements AutoCloseable {
           .useBlockingTaskExecutor(true)
           .maxRequestMessageLength(maxRequestBytes)
           .build();
-      ActivityStreamService watches = new ActivityStreamService(channel, maxWatches);
+      ActivityStreamService watches = new ActivityStreamService(
+          tracing == null ? channel : ClientInterceptors.intercept(channel, tracing.clientInterceptor()), maxWatches);
       ServerBuilder server = com.linecorp.armeria.server.Server.builder()
           .requestTimeout(requestTimeout)
           .idleTimeout(idleTimeout)
@@ -383,6 +402,10 @@ public final class HttpEdge implements AutoCloseable {
             .maxAge(Duration.ofHours(1))
             .newDecorator());
       }
+      if (tracing != null) {
+        // Added last, so outermost: refused requests (CORS, too large) are traced too.
+        server.decorator(new HttpTracing(tracing.openTelemetry(), ServerTracing.SCOPE));
+      }
       if (tlsCert != null) {
         server.https(address).tls(TlsKeyPair.of(tlsKey.toFile(), tlsCert.toFile()));
         if (tlsClientCa != null) {
@@ -396,6 +419,8 @@ public final class HttpEdge implements AutoCloseable {
       byte[] openApi = openApiDocument();
       server.service(Route.builder().exact(OPENAPI_ROUTE).methods(HttpMethod.GET).build(), (ctx, req) ->
           HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, HttpData.wrap(openApi)));
+      // Static files, public like the OpenAPI document; the calls the page makes need what any call needs.
+      ConsolePage.addTo(server);
       if (docs) {
         server.serviceUnder(DOCS_ROUTE, new DocService());
       }

@@ -2,10 +2,10 @@ package io.github.usergrpc.user.server.observability;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.ForwardingUserStore;
-import io.github.usergrpc.user.server.store.UserStore;
-import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import com.sun.net.httpserver.HttpServer;
+import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.ForwardingUserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerBuilder;

@@ -1,7 +1,7 @@
 package io.github.usergrpc.user.server.interop;
 
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;

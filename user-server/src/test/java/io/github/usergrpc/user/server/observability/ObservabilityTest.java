@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.server.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;

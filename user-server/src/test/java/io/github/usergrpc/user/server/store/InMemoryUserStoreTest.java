@@ -3,6 +3,13 @@ package io.github.usergrpc.user.server.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.User;
+import io.github.usergrpc.user.service.store.UserChanges;
+import io.github.usergrpc.user.service.store.UserStore;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 

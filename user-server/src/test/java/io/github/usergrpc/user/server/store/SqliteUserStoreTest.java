@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.EtagMismatchException;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.User;
+import io.github.usergrpc.user.service.store.UserChanges;
+import io.github.usergrpc.user.service.store.UserStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -4,6 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.EmailAlreadyExistsException;
+import io.github.usergrpc.user.service.store.EtagMismatchException;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.PageCursor;
+import io.github.usergrpc.user.service.store.RequestIdReusedException;
+import io.github.usergrpc.user.service.store.User;
+import io.github.usergrpc.user.service.store.UserChanges;
+import io.github.usergrpc.user.service.store.UserNotFoundException;
+import io.github.usergrpc.user.service.store.UserStore;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;

@@ -2,7 +2,7 @@ package io.github.usergrpc.user.server.store.jdbc;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.UserStore;
+import io.github.usergrpc.user.service.store.UserStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

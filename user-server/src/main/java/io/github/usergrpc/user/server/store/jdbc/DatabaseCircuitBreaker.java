@@ -2,7 +2,7 @@ package io.github.usergrpc.user.server.store.jdbc;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.server.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.concurrent.Executors;

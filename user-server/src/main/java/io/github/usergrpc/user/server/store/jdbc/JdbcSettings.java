@@ -88,7 +88,7 @@ public final class JdbcSettings {
 
   /**
    * Returns how long a call waits for a pooled connection before it fails with
-   * {@link io.github.usergrpc.user.server.store.StoreUnavailableException}. Defaults to 3 seconds.
+   * {@link io.github.usergrpc.user.service.store.StoreUnavailableException}. Defaults to 3 seconds.
    */
   public Duration connectionTimeout() {
     return connectionTimeout;
@@ -204,7 +204,7 @@ public final class JdbcSettings {
 
     /**
      * Sets how long a call waits for a pooled connection before it fails with
-     * {@link io.github.usergrpc.user.server.store.StoreUnavailableException}: while the database is down,
+     * {@link io.github.usergrpc.user.service.store.StoreUnavailableException}: while the database is down,
      * every call takes this long to fail. If not called, defaults to 3 seconds.
      *
      * @param connectionTimeout the timeout, at least 250 ms

@@ -1,5 +1,5 @@
 /**
- * The {@link io.github.usergrpc.user.server.store.UserStore} in a relational database, PostgreSQL or embedded
+ * The {@link io.github.usergrpc.user.service.store.UserStore} in a relational database, PostgreSQL or embedded
  * SQLite or H2: {@link io.github.usergrpc.user.server.store.jdbc.JdbcUserStore}, opened with {@link
  * io.github.usergrpc.user.server.store.jdbc.JdbcSettings}. It brings its connection pool (HikariCP) and its
  * schema migrations (Flyway), which {@code user-server} declares optional: add them, and the JDBC driver, to

@@ -3,11 +3,11 @@ package io.github.usergrpc.user.server.store.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.usergrpc.user.server.store.ActivityRecord;
-import io.github.usergrpc.user.server.store.NewUser;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
-import io.github.usergrpc.user.server.store.ResumePointExpiredException;
-import io.github.usergrpc.user.server.store.User;
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import io.github.usergrpc.user.service.store.User;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

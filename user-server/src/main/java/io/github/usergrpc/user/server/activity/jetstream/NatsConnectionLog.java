@@ -1,0 +1,74 @@
+package io.github.usergrpc.user.server.activity.jetstream;
+
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.ErrorListener;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.support.Status;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * What the NATS client reports, as the server's log wants it: one line when the connection is lost and one
+ * when it is back, instead of jnats' default of a SEVERE line for every failed reconnect attempt (four a
+ * second while NATS is down). The attempts' exceptions go to FINE, without stack traces.
+ */
+final class NatsConnectionLog implements ErrorListener, ConnectionListener {
+
+  private static final Logger LOG = Logger.getLogger(JetStreamActivityLog.class.getName());
+
+  /** Whether the loss was logged and the return not yet: the client reports DISCONNECTED on every attempt. */
+  private final AtomicBoolean lost = new AtomicBoolean();
+  private final Runnable onReset;
+
+  /** @param onReset runs when the connection is back or a consumer's heartbeats stopped */
+  NatsConnectionLog(Runnable onReset) {
+    this.onReset = onReset;
+  }
+
+  @Override
+  public void connectionEvent(Connection connection, Events event) {
+    switch (event) {
+      case DISCONNECTED -> {
+        if (lost.compareAndSet(false, true)) {
+          LOG.warning("activity stream: NATS connection lost; reconnecting");
+        }
+      }
+      case RECONNECTED -> {
+        if (lost.compareAndSet(true, false)) {
+          LOG.info("activity stream: NATS connection restored");
+        }
+        onReset.run();
+      }
+      default -> LOG.fine(() -> "activity stream: NATS " + event.getEvent());
+    }
+  }
+
+  @Override
+  public void heartbeatAlarm(Connection connection, JetStreamSubscription subscription, long lastStreamSequence,
+      long lastConsumerSequence) {
+    LOG.fine(() -> "activity stream: a reader's heartbeats stopped after stream sequence " + lastStreamSequence);
+    onReset.run();
+  }
+
+  @Override
+  public void pullStatusError(Connection connection, JetStreamSubscription subscription, Status status) {
+    LOG.fine(() -> "activity stream: pull error " + status);
+  }
+
+  @Override
+  public void pullStatusWarning(Connection connection, JetStreamSubscription subscription, Status status) {
+    LOG.fine(() -> "activity stream: pull warning " + status);
+  }
+
+  @Override
+  public void exceptionOccurred(Connection connection, Exception exception) {
+    LOG.log(Level.FINE, () -> "activity stream: NATS client: " + exception);
+  }
+
+  @Override
+  public void errorOccurred(Connection connection, String error) {
+    LOG.warning(() -> "activity stream: NATS server error: " + error);
+  }
+}

@@ -1,0 +1,359 @@
+package io.github.usergrpc.user.service.store;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.ToLongFunction;
+
+/**
+ * A {@link UserStore} in memory: for tests, the testkit and trying the server out. Nothing survives the
+ * process.
+ *
+ * <p>Reads are lock-free; writes are serialized by one lock, which also makes activity sequences grow in
+ * commit order. The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
+ * before them fails with {@link ResumePointExpiredException}. Request ids are remembered for
+ * {@link #REQUEST_ID_RETENTION}, as user.proto promises, and then forgotten: remembering every one grew the
+ * heap by every create for the life of the store (the soak benchmark found it). So the store holds its
+ * users, the newest events and a day of request ids.
+ */
+public final class InMemoryUserStore implements UserStore {
+
+  /** How long a request id is remembered after its call: {@link UserStore#REQUEST_ID_RETENTION}. */
+  public static final Duration REQUEST_ID_RETENTION = UserStore.REQUEST_ID_RETENTION;
+
+  /** How many activity events {@link #InMemoryUserStore()} keeps. */
+  public static final int DEFAULT_RETAINED_EVENTS = 100_000;
+
+  private static final Comparator<PageCursor> NEWEST_FIRST = Comparator
+      .comparingLong(PageCursor::createdAtMillis).reversed()
+      .thenComparing(PageCursor::id, Comparator.reverseOrder());
+
+  private final int retainedEvents;
+  private final byte[] secretKey = new byte[32];
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
+
+  private final Map<String, User> usersById = new ConcurrentHashMap<>();
+  private final NavigableMap<PageCursor, User> usersNewestFirst = new ConcurrentSkipListMap<>(NEWEST_FIRST);
+  private final NavigableMap<Long, ActivityRecord> log = new ConcurrentSkipListMap<>();
+  /** Users per role, changed under the write lock, so that count(role) does not walk every user. */
+  private final Map<String, Long> usersByRole = new ConcurrentHashMap<>();
+
+  @GuardedBy("writeLock")
+  private final Map<String, String> userIdByEmailKey = new HashMap<>();
+  @GuardedBy("writeLock")
+  private final LinkedHashMap<String, User> usersByCreateRequest = new LinkedHashMap<>();
+  @GuardedBy("writeLock")
+  private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
+  @GuardedBy("writeLock")
+  private long lastSequence;
+  @GuardedBy("writeLock")
+  private long discardedUpTo;
+
+  /** Creates an empty store that keeps the newest {@value #DEFAULT_RETAINED_EVENTS} activity events. */
+  public InMemoryUserStore() {
+    this(DEFAULT_RETAINED_EVENTS);
+  }
+
+  /**
+   * Creates an empty store.
+   *
+   * @param retainedEvents how many of the newest activity events to keep for resuming watches
+   * @throws IllegalArgumentException if {@code retainedEvents} is less than 1
+   */
+  public InMemoryUserStore(int retainedEvents) {
+    if (retainedEvents < 1) {
+      throw new IllegalArgumentException("retainedEvents: " + retainedEvents + " (expected: >= 1)");
+    }
+    this.retainedEvents = retainedEvents;
+    new SecureRandom().nextBytes(secretKey);
+  }
+
+  @Override
+  public User create(NewUser newUser, Optional<String> requestId) {
+    requireNonNull(newUser, "newUser");
+    requireNonNull(requestId, "requestId");
+    User created;
+    writeLock.lock();
+    try {
+      if (requestId.isPresent()) {
+        User earlier = usersByCreateRequest.get(requestId.get());
+        if (earlier != null) {
+          if (!newUser.sameRequestAs(earlier)) {
+            throw new RequestIdReusedException(requestId.get());
+          }
+          return earlier;
+        }
+      }
+      created = newUser.toUser();
+      if (userIdByEmailKey.containsKey(created.emailKey())) {
+        throw new EmailAlreadyExistsException();
+      }
+      if (usersById.containsKey(created.id())) {
+        throw new IllegalStateException("duplicate user id " + created.id());
+      }
+      userIdByEmailKey.put(created.emailKey(), created.id());
+      put(created);
+      addToRoleCount(created.role(), 1);
+      if (requestId.isPresent()) {
+        usersByCreateRequest.put(requestId.get(), created);
+      }
+      forgetRequestsBefore(usersByCreateRequest, User::createdAtMillis, created.createdAtMillis());
+      append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
+    } finally {
+      writeLock.unlock();
+    }
+    notifyCommit();
+    return created;
+  }
+
+  @Override
+  public Optional<User> find(String id) {
+    return Optional.ofNullable(usersById.get(requireNonNull(id, "id")));
+  }
+
+  @Override
+  public User update(String id, UserChanges changes, Optional<String> expectedEtag, long nowMillis) {
+    requireNonNull(changes, "changes");
+    User updated;
+    writeLock.lock();
+    try {
+      User current = current(id, expectedEtag);
+      updated = changes.applyTo(current, nowMillis);
+      if (updated == current) {
+        return current;
+      }
+      if (!updated.emailKey().equals(current.emailKey())) {
+        if (userIdByEmailKey.containsKey(updated.emailKey())) {
+          throw new EmailAlreadyExistsException();
+        }
+        userIdByEmailKey.remove(current.emailKey());
+        userIdByEmailKey.put(updated.emailKey(), id);
+      }
+      put(updated);
+      if (!updated.role().equals(current.role())) {
+        addToRoleCount(current.role(), -1);
+        addToRoleCount(updated.role(), 1);
+      }
+      append(id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
+    } finally {
+      writeLock.unlock();
+    }
+    notifyCommit();
+    return updated;
+  }
+
+  @Override
+  public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
+    writeLock.lock();
+    try {
+      User current = current(id, expectedEtag);
+      usersById.remove(id);
+      usersNewestFirst.remove(PageCursor.after(current));
+      userIdByEmailKey.remove(current.emailKey());
+      addToRoleCount(current.role(), -1);
+      append(id, ActivityRecord.USER_DELETED, "", nowMillis);
+    } finally {
+      writeLock.unlock();
+    }
+    notifyCommit();
+  }
+
+  @Override
+  public long count(Optional<String> role) {
+    requireNonNull(role, "role");
+    if (role.isEmpty()) {
+      return usersById.size();
+    }
+    return usersByRole.getOrDefault(role.get(), 0L);
+  }
+
+  @GuardedBy("writeLock")
+  private void addToRoleCount(String role, long delta) {
+    usersByRole.merge(role, delta, (count, change) -> count + change == 0 ? null : count + change);
+  }
+
+  @Override
+  public List<User> listByOffset(Optional<String> role, long offset, int limit) {
+    requireNonNull(role, "role");
+    return usersNewestFirst.values().stream()
+        .filter(u -> role.isEmpty() || u.role().equals(role.get()))
+        .skip(offset)
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public List<User> listAfter(Optional<String> role, Optional<PageCursor> after, int limit) {
+    requireNonNull(role, "role");
+    requireNonNull(after, "after");
+    NavigableMap<PageCursor, User> rest = after.isPresent()
+        ? usersNewestFirst.tailMap(after.get(), false)
+        : usersNewestFirst;
+    return rest.values().stream()
+        .filter(u -> role.isEmpty() || u.role().equals(role.get()))
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public ActivityRecord recordActivity(String userId, String action, String details, long nowMillis,
+      Optional<String> requestId) {
+    requireNonNull(action, "action");
+    requireNonNull(details, "details");
+    requireNonNull(requestId, "requestId");
+    ActivityRecord recorded;
+    writeLock.lock();
+    try {
+      if (requestId.isPresent()) {
+        ActivityRecord earlier = eventsByRequest.get(requestId.get());
+        if (earlier != null) {
+          if (!earlier.userId().equals(userId) || !earlier.action().equals(action)
+              || !earlier.details().equals(details)) {
+            throw new RequestIdReusedException(requestId.get());
+          }
+          return earlier;
+        }
+      }
+      if (!usersById.containsKey(userId)) {
+        throw new UserNotFoundException(userId);
+      }
+      recorded = append(userId, action, details, nowMillis);
+      if (requestId.isPresent()) {
+        eventsByRequest.put(requestId.get(), recorded);
+      }
+      forgetRequestsBefore(eventsByRequest, ActivityRecord::occurredAtMillis, nowMillis);
+    } finally {
+      writeLock.unlock();
+    }
+    notifyCommit();
+    return recorded;
+  }
+
+  @Override
+  public List<ActivityRecord> activityAfter(long afterSequence, int max) {
+    return log.tailMap(afterSequence, false).values().stream().limit(max).toList();
+  }
+
+  @Override
+  public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
+    requireNonNull(userId, "userId");
+    long discarded;
+    writeLock.lock();
+    try {
+      discarded = discardedUpTo;
+    } finally {
+      writeLock.unlock();
+    }
+    if (afterSequence < discarded) {
+      throw new ResumePointExpiredException(afterSequence, discarded + 1);
+    }
+    List<ActivityRecord> events = new ArrayList<>();
+    for (ActivityRecord event : log.tailMap(afterSequence, false).values()) {
+      if (event.userId().equals(userId)) {
+        events.add(event);
+        if (events.size() == max) {
+          break;
+        }
+      }
+    }
+    return events;
+  }
+
+  @Override
+  public long lastSequence() {
+    writeLock.lock();
+    try {
+      return lastSequence;
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  @Override
+  public byte[] secretKey() {
+    return secretKey.clone();
+  }
+
+  @Override
+  public void ping() {
+    // Always reachable.
+  }
+
+  @Override
+  public void addCommitListener(Runnable listener) {
+    commitListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public void close() {
+    // Nothing to release.
+  }
+
+  @GuardedBy("writeLock")
+  private User current(String id, Optional<String> expectedEtag) {
+    requireNonNull(id, "id");
+    requireNonNull(expectedEtag, "expectedEtag");
+    User current = usersById.get(id);
+    if (current == null) {
+      throw new UserNotFoundException(id);
+    }
+    if (expectedEtag.isPresent() && !expectedEtag.get().equals(current.etag())) {
+      throw new EtagMismatchException(id);
+    }
+    return current;
+  }
+
+  @GuardedBy("writeLock")
+  private void put(User user) {
+    usersById.put(user.id(), user);
+    usersNewestFirst.put(PageCursor.after(user), user);
+  }
+
+  @GuardedBy("writeLock")
+  private ActivityRecord append(String userId, String action, String details, long nowMillis) {
+    ActivityRecord event = new ActivityRecord(++lastSequence, userId, action, details, nowMillis);
+    log.put(event.sequence(), event);
+    while (log.size() > retainedEvents) {
+      discardedUpTo = log.pollFirstEntry().getKey();
+    }
+    return event;
+  }
+
+  private void notifyCommit() {
+    for (Runnable listener : commitListeners) {
+      listener.run();
+    }
+  }
+
+  /**
+   * Forgets the request ids older than {@link #REQUEST_ID_RETENTION} before {@code nowMillis}. The map is in
+   * insertion order, which is the order of the calls' times unless the clock went back; then this stops
+   * early and forgets later, never sooner. Callers hold the write lock, which guards both maps it is given.
+   */
+  private static <V> void forgetRequestsBefore(LinkedHashMap<String, V> requests, ToLongFunction<V> timeMillis,
+      long nowMillis) {
+    long cutoff = nowMillis - REQUEST_ID_RETENTION.toMillis();
+    for (Iterator<V> oldestFirst = requests.values().iterator(); oldestFirst.hasNext(); ) {
+      if (timeMillis.applyAsLong(oldestFirst.next()) >= cutoff) {
+        return;
+      }
+      oldestFirst.remove();
+    }
+  }
+}
