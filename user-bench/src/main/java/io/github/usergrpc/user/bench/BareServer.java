@@ -6,6 +6,7 @@ import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,7 +17,10 @@ import java.util.concurrent.TimeUnit;
  * transport settings as UserServerMain (Netty, a fixed pool of max(16, 4 x cores) threads, the same message
  * limit and keepalive), with no validation, no error mapping, no store and no etag.
  *
- * <p>{@code java -cp ... io.github.usergrpc.user.bench.BareServer <port>}
+ * <p>With {@code direct} after the port, it runs calls on the transport's thread ({@code directExecutor()})
+ * instead: no hand-off from Netty's event loop, the ceiling of a server whose calls never block.
+ *
+ * <p>{@code java -cp ... io.github.usergrpc.user.bench.BareServer <port> [direct]}
  */
 public final class BareServer {
 
@@ -34,14 +38,20 @@ public final class BareServer {
 
   public static void main(String[] args) throws Exception {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 50052;
+    boolean direct = args.length > 1 && args[1].equals("direct");
     ExecutorService executor = Executors.newFixedThreadPool(
         Math.max(16, 4 * Runtime.getRuntime().availableProcessors()), runnable -> {
           Thread thread = new Thread(runnable, "bare-server-call");
           thread.setDaemon(true);
           return thread;
         });
-    Server server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
-        .executor(executor)
+    ServerBuilder<?> builder = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create());
+    if (direct) {
+      builder.directExecutor();
+    } else {
+      builder.executor(executor);
+    }
+    Server server = builder
         .maxInboundMessageSize(1024 * 1024)
         .keepAliveTime(60, TimeUnit.SECONDS)
         .keepAliveTimeout(20, TimeUnit.SECONDS)
@@ -56,7 +66,7 @@ public final class BareServer {
         })
         .build()
         .start();
-    System.out.println("bare-server listening on port " + server.getPort());
+    System.out.println("bare-server listening on port " + server.getPort() + (direct ? " (direct executor)" : ""));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.shutdownNow();
       executor.shutdownNow();

@@ -8,7 +8,9 @@ import java.util.Arrays;
  *
  * <pre>
  * load           end-to-end load: h2load and the Java load tool against our server, the seed Node server,
- *                a bare grpc-java server and PostgreSQL (pgbench -S)
+ *                a bare grpc-java server and PostgreSQL (pgbench -S); with --section executor (issue 17,
+ *                scripts/bench/executor.sh) GetUser only, with the direct-executor ceiling, NIO vs epoll
+ *                and a baseline jar (--baseline-jar) side by side, --streams calls per connection
  * serialization  JMH: protobuf vs JSON (JsonFormat, Jackson), plus sizes and gzip'd sizes
  * pagination     1,000,000 users in PostgreSQL and H2: first and deep pages, by token and by offset
  * watch          10,000 watch streams: server heap; mutation-to-event latency with 1,000 watchers

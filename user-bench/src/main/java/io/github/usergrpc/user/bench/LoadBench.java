@@ -45,6 +45,16 @@ final class LoadBench {
       List.of("GetUser"));
   private static final Target POSTGRES = new Target("java-postgres", "user-server, PostgreSQL store",
       List.of("GetUser"));
+  // Issue 17 (section "executor"): the direct-executor ceiling, and the server of another build (main) as
+  // "before", side by side in the same rounds.
+  private static final Target BARE_DIRECT = new Target("bare-direct",
+      "bare grpc-java, constant GetUser, `directExecutor()` (the new ceiling)", List.of("GetUser"));
+  private static final Target JAVA_BEFORE = new Target("java-memory-before", "user-server before (--baseline-jar),"
+      + " memory store", List.of("GetUser"));
+  private static final Target JAVA_NIO = new Target("java-memory-nio", "user-server, memory store, NIO instead of"
+      + " epoll (`-Dio.netty.transport.noNative=true`)", List.of("GetUser"));
+  private static final Target POSTGRES_BEFORE = new Target("java-postgres-before", "user-server before"
+      + " (--baseline-jar), PostgreSQL store", List.of("GetUser"));
 
   private static final String PG_DATABASE = "userbench";
   private static final Map<String, String> PGBENCH_SCHEMA = Map.of("PGOPTIONS", "-c search_path=pgbench");
@@ -59,6 +69,9 @@ final class LoadBench {
   private final Duration duration;
   private final Duration warmup;
   private final int connections;
+  private final int streams;
+  private final Optional<Path> baselineJar;
+  private final boolean executorSection;
   private final String serverCpu;
   private final String clientCpu;
   private final boolean h2load;
@@ -74,10 +87,17 @@ final class LoadBench {
     duration = args.seconds("duration", 10);
     warmup = args.seconds("warmup", 5);
     connections = args.integer("connections", 16);
+    streams = args.integer("streams", 1);
+    String baseline = args.string("baseline-jar", "");
+    baselineJar = baseline.isEmpty() ? Optional.empty() : Optional.of(Path.of(baseline).toAbsolutePath());
+    executorSection = args.string("section", "load").equals("executor");
     serverCpu = args.string("server-cpu", "0");
     clientCpu = args.string("client-cpu", "1");
     command = args.string("command", "scripts/bench/load.sh");
-    only = List.of(args.string("targets", "java-memory,node-seed,bare-grpc-java,java-postgres").split(","));
+    only = List.of(args.string("targets", executorSection
+        ? "java-memory,node-seed,bare-grpc-java,bare-direct,java-memory-nio,java-postgres,java-memory-before,"
+            + "java-postgres-before"
+        : "java-memory,node-seed,bare-grpc-java,java-postgres").split(","));
     h2load = onPath("h2load") && onPath("curl");
     if (!h2load) {
       notes.add("h2load or curl is missing (apt-get install nghttp2-client curl): only the Java load tool ran.");
@@ -101,6 +121,12 @@ final class LoadBench {
       if (postgres && only.contains(POSTGRES.name())) {
         pgbench(round);
       }
+    }
+    if (executorSection) {
+      String report = executorReport(loadBefore);
+      BenchmarksFile.writeSection("executor", report);
+      System.out.println(report);
+      return;
     }
     if (!only.containsAll(List.of(JAVA.name(), NODE.name(), BARE.name()))) {
       System.out.println("--targets leaves out a server the report compares: BENCHMARKS.md is not written");
@@ -128,8 +154,16 @@ final class LoadBench {
 
   private List<Target> targets() {
     List<Target> targets = new ArrayList<>(List.of(JAVA, NODE, BARE));
+    if (executorSection) {
+      targets.add(BARE_DIRECT);
+      targets.add(JAVA_NIO);
+      baselineJar.ifPresent(jar -> targets.add(JAVA_BEFORE));
+    }
     if (postgres) {
       targets.add(POSTGRES);
+      if (executorSection && baselineJar.isPresent()) {
+        targets.add(POSTGRES_BEFORE);
+      }
     }
     targets.removeIf(target -> !only.contains(target.name()));
     return targets;
@@ -154,8 +188,11 @@ final class LoadBench {
     int port = ServerProcess.freePort();
     try (ServerProcess server = start(target, port, round);
         Calls calls = new Calls(port, connections, false, "bench-" + runId + "-" + target.name() + "-" + round)) {
-      UserResponse user = target == BARE ? BareServer.CONSTANT : calls.seedUsers(100);
+      UserResponse user = target == BARE || target == BARE_DIRECT ? BareServer.CONSTANT : calls.seedUsers(100);
       for (String method : target.methods()) {
+        if (executorSection && !method.equals("GetUser")) {
+          continue;
+        }
         if (h2load && !method.equals("CreateUser")) {
           Path frame = writeFrame(method, user.getId());
           String path = "/user.UserService/" + method;
@@ -169,7 +206,7 @@ final class LoadBench {
           case "ListUsers" -> calls.listUsers();
           default -> calls.createUser();
         };
-        LoadGenerator.Result result = LoadGenerator.closedLoop(call, connections, warmup, duration);
+        LoadGenerator.Result result = LoadGenerator.closedLoop(call, connections * streams, warmup, duration);
         runs.add(new Run(target.name(), method, "java", round, result.throughput(), result.errors(),
             Optional.of(result.latency())));
         log(target, method, "java", round, result.throughput(), result);
@@ -197,8 +234,18 @@ final class LoadBench {
       case "java-memory" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store", "memory");
       case "java-postgres" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store",
           "jdbc:postgresql://127.0.0.1:5432/" + PG_DATABASE, "--db-user", "postgres");
-      case "bare-grpc-java" -> List.of(java, "-cp", System.getProperty("java.class.path"),
-          BareServer.class.getName(), Integer.toString(port));
+      case "java-memory-nio" -> List.of(java, "-Dio.netty.transport.noNative=true", "-jar", serverJar(), "--port",
+          Integer.toString(port), "--store", "memory");
+      case "java-memory-before" -> List.of(java, "-jar", baselineJar.orElseThrow().toString(), "--port",
+          Integer.toString(port), "--store", "memory");
+      case "java-postgres-before" -> List.of(java, "-jar", baselineJar.orElseThrow().toString(), "--port",
+          Integer.toString(port), "--store", "jdbc:postgresql://127.0.0.1:5432/" + PG_DATABASE, "--db-user",
+          "postgres");
+      // On the server jar's classpath, so that it has the same Netty transport (native epoll) as user-server.
+      case "bare-direct" -> List.of(java, "-cp", bareClassPath(), BareServer.class.getName(),
+          Integer.toString(port), "direct");
+      case "bare-grpc-java" -> List.of(java, "-cp", executorSection ? bareClassPath()
+          : System.getProperty("java.class.path"), BareServer.class.getName(), Integer.toString(port));
       case "node-seed" -> List.of("node", root.resolve("bench/node-seed-server/server.js").toString(),
           Integer.toString(port));
       default -> throw new IllegalArgumentException(target.name());
@@ -256,7 +303,8 @@ final class LoadBench {
 
   private double runH2load(int port, String path, Path frame) throws IOException, InterruptedException {
     List<String> command = List.of("taskset", "-c", clientCpu, "h2load", "-D", duration.toSeconds() + "s",
-        "--warm-up-time=" + Math.max(1, warmup.toSeconds()) + "s", "-c", Integer.toString(connections), "-m", "1",
+        "--warm-up-time=" + Math.max(1, warmup.toSeconds()) + "s", "-c", Integer.toString(connections), "-m",
+        Integer.toString(streams),
         "-t", "1", "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", frame.toString(),
         "http://127.0.0.1:" + port + path);
     String output = ServerProcess.run(command, duration.toSeconds() + warmup.toSeconds() + 60);
@@ -453,6 +501,98 @@ final class LoadBench {
           + " | – |\n");
     }
     return md.toString();
+  }
+
+  /** Returns this module's classes before the server jar, which brings grpc-java, Netty and native epoll. */
+  private String bareClassPath() throws IOException {
+    return root.resolve("user-bench/target/classes") + java.io.File.pathSeparator + serverJar();
+  }
+
+  /** The report of issue 17: GetUser only, every server side by side, ratios per load tool. */
+  private String executorReport(String loadBefore) {
+    StringBuilder md = new StringBuilder("## Executor: calls on the event loop, blocking work on a pool of its own"
+        + " (issue 17)\n\n");
+    md.append(Machine.header(command, loadBefore));
+    md.append("- Setup: each server in its own process pinned with `taskset -c ").append(serverCpu)
+        .append("` (a JVM there sees 1 CPU and picks SerialGC); h2load, this JVM (the Java closed-loop tool) and")
+        .append(" pgbench pinned to core ").append(clientCpu).append(". GetUser of one existing user: h2load `-c ")
+        .append(connections).append(" -m ").append(streams).append(" -t 1` (one fixed frame, checked for")
+        .append(" `grpc-status: 0` with curl first), then the Java tool with ").append(connections * streams)
+        .append(" calls in flight over ").append(connections).append(" channels. Each run ")
+        .append(warmup.toSeconds()).append(" s warm-up, ").append(duration.toSeconds()).append(" s measured; ")
+        .append(rounds).append(" rounds, every server restarted for each run, all targets in every round.\n");
+    md.append("- Servers: `user-server.jar` of this build and of the baseline (`--baseline-jar`, before), on the")
+        .append(" memory store and on PostgreSQL (`").append(PG_DATABASE).append("` at 127.0.0.1:5432, the")
+        .append(" machine's shared, unpinned service); the seed tutorial's Node server; `BareServer` answering a")
+        .append(" constant, once with the old transport setup (a pool of 16 call threads; the old ceiling) and")
+        .append(" once with `directExecutor()` (the new ceiling); `pgbench -S -c ").append(connections)
+        .append(" -j 1` on the same database (schema `pgbench`, scale 10).\n");
+    notes.forEach(note -> md.append("- Note: ").append(note).append('\n'));
+    md.append("\nGetUser calls/s, median of the rounds (min–max, n); p99 of the Java tool in ms:\n\n");
+    md.append("| server | h2load | Java tool | Java p99 | errors |\n|---|---|---|---|---|\n");
+    for (Target target : targets()) {
+      List<Double> h2 = rates(target.name(), "GetUser", "h2load");
+      List<Double> java = rates(target.name(), "GetUser", "java");
+      long errors = runs.stream().filter(r -> r.target().equals(target.name())).mapToLong(Run::errors).sum();
+      md.append("| ").append(target.label()).append(" | ").append(h2.isEmpty() ? "–" : Stats.spread(h2, "%.0f"))
+          .append(" | ").append(java.isEmpty() ? "–" : Stats.spread(java, "%.0f")).append(" | ")
+          .append(java.isEmpty() ? "–" : Stats.fmt("%.2f", Stats.median(percentiles(target.name(), "GetUser",
+              "java", 99))))
+          .append(" | ").append(errors).append(" |\n");
+    }
+    List<Double> pg = rates("pgbench", "SELECT by primary key (-S)", "pgbench");
+    if (!pg.isEmpty()) {
+      md.append("| `pgbench -S` (tps) | – | ").append(Stats.spread(pg, "%.0f")).append(" | – | 0 |\n");
+    }
+    md.append("\nRatios of runs in the same round (median, min–max over the rounds):\n\n");
+    md.append("| ratio | h2load | Java tool | target |\n|---|---|---|---|\n");
+    ratioRow(md, "user-server (memory) / seed Node server", JAVA, NODE, "%.2fx", 1, "≥ 2x");
+    ratioRow(md, "user-server (memory) / direct-executor ceiling", JAVA, BARE_DIRECT, "%.0f%%", 100, "≥ 90 %");
+    ratioRow(md, "user-server (memory) / old ceiling (default executor)", JAVA, BARE, "%.0f%%", 100, "–");
+    ratioRow(md, "before: user-server (memory) / seed Node server", JAVA_BEFORE, NODE, "%.2fx", 1, "–");
+    ratioRow(md, "before: user-server (memory) / direct-executor ceiling", JAVA_BEFORE, BARE_DIRECT, "%.0f%%", 100,
+        "–");
+    ratioRow(md, "user-server (memory), NIO / the same on epoll (the default)", JAVA_NIO, JAVA, "%.0f%%", 100, "–");
+    ratioRow(md, "new ceiling (direct executor) / seed Node server", BARE_DIRECT, NODE, "%.2fx", 1, "–");
+    ratioRow(md, "old ceiling (default executor) / seed Node server", BARE, NODE, "%.2fx", 1, "–");
+    if (!pg.isEmpty()) {
+      for (Target target : List.of(POSTGRES, POSTGRES_BEFORE)) {
+        List<String> cells = new ArrayList<>();
+        for (String tool : List.of("h2load", "java")) {
+          List<Double> share = percent(ratios(rates(target.name(), "GetUser", tool), pg));
+          cells.add(share.isEmpty() ? "–" : Stats.spread(share, "%.0f%%"));
+        }
+        md.append("| ").append(target == POSTGRES ? "" : "before: ").append("user-server (PostgreSQL) / `pgbench -S`")
+            .append(" | ").append(cells.get(0)).append(" | ").append(cells.get(1)).append(" | ")
+            .append(target == POSTGRES ? "≥ 50 %" : "–").append(" |\n");
+      }
+      // As in the load section: pgbench -S at P tps keeps both cores busy, about 2/P core-seconds per SELECT;
+      // a gRPC call costs at least 1/B core-seconds, B the ceiling server's rate on its one core.
+      List<String> cells = new ArrayList<>();
+      for (String tool : List.of("h2load", "java")) {
+        List<Double> bare = rates(BARE_DIRECT.name(), "GetUser", tool);
+        List<Double> bound = new ArrayList<>();
+        for (int i = 0; i < Math.min(bare.size(), pg.size()); i++) {
+          bound.add(100 * 2 / (1 / bare.get(i) + 2 / pg.get(i)) / pg.get(i));
+        }
+        cells.add(bound.isEmpty() ? "–" : Stats.spread(bound, "%.0f%%"));
+      }
+      md.append("| bound on these 2 cores: 2 / (1/B + 2/P) as a share of P, B the direct-executor ceiling | ")
+          .append(cells.get(0)).append(" | ").append(cells.get(1)).append(" | – |\n");
+    }
+    return md.toString();
+  }
+
+  private void ratioRow(StringBuilder md, String label, Target a, Target b, String format, double scale,
+      String target) {
+    List<String> cells = new ArrayList<>();
+    for (String tool : List.of("h2load", "java")) {
+      List<Double> values = ratios(rates(a.name(), "GetUser", tool), rates(b.name(), "GetUser", tool)).stream()
+          .map(v -> v * scale).collect(Collectors.toList());
+      cells.add(values.isEmpty() ? "–" : Stats.spread(values, format));
+    }
+    md.append("| ").append(label).append(" | ").append(cells.get(0)).append(" | ").append(cells.get(1)).append(" | ")
+        .append(target).append(" |\n");
   }
 
   private static List<Double> percent(List<Double> ratios) {

@@ -100,6 +100,8 @@ public final class UserServer implements AutoCloseable {
       // Outside the call log, which logs the trace id of the span this starts.
       outer.add(builder.tracing.serverInterceptor());
     }
+    // Innermost of these: what may wait for the store leaves the transport's thread here.
+    builder.callThreads.interceptor().ifPresent(handoff -> outer.add(0, handoff));
     ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
     this.users = users;
     if (builder.metrics != null) {
@@ -331,6 +333,7 @@ public final class UserServer implements AutoCloseable {
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
+    private CallThreads callThreads = CallThreads.onTransport();
     @Nullable private ServerTracing tracing;
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
@@ -514,6 +517,20 @@ public final class UserServer implements AutoCloseable {
      */
     public Builder setMetrics(ServerMetrics metrics) {
       this.metrics = requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * Sets which thread runs the part of each UserService call that may wait for the store: the transport's
+     * ({@link CallThreads#onTransport()}), or a bounded pool of its own ({@link CallThreads#onPool}), which a
+     * store that blocks needs when the transport calls on an event loop ({@code directExecutor()}). If not
+     * called, calls run on the transport's thread.
+     *
+     * @param callThreads the choice
+     * @return this
+     */
+    public Builder setCallThreads(CallThreads callThreads) {
+      this.callThreads = requireNonNull(callThreads, "callThreads");
       return this;
     }
 

@@ -177,6 +177,8 @@ public final class UserServerMain {
             .setMaxConnections(options.httpMaxConnections())
             .setMaxWatches(options.httpMaxWatches())
             .setCorsOrigins(options.httpCorsOrigins())
+            // The service leaves the event loop by itself where it may wait (CallThreads).
+            .setCallsOnEventLoop(true)
             .addInterceptor(metrics.callMetrics());
         if (tracing != null) {
           http.setTracing(tracing);
@@ -280,7 +282,8 @@ public final class UserServerMain {
    *
    * @param options the options
    * @param store the store, which the caller closes
-   * @param executor runs the calls; the caller shuts it down
+   * @param executor runs the calls that may wait for the store (not those of the memory store, which run on
+   *     the event loop); the caller shuts it down
    * @return the server
    * @throws IOException if a TLS or token file cannot be read
    */
@@ -298,8 +301,10 @@ public final class UserServerMain {
       throws IOException {
     ServerOptions.Limits limits = options.limits();
     NettyServerBuilder transport = NettyServerBuilder.forAddress(options.bindAddress(port), credentials(options))
-        // Never gRPC's default unbounded cached pool: a burst of slow calls would create a thread each.
-        .executor(executor)
+        // No hand-off from the event loop: what may wait for the store leaves it for the bounded pool of
+        // CallThreads (a hand-off costs more than a whole call on the memory store). Never gRPC's default
+        // unbounded cached pool: a burst of slow calls would create a thread each.
+        .directExecutor()
         .maxInboundMessageSize(limits.maxMessageBytes())
         .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
         .keepAliveTime(60, TimeUnit.SECONDS)
@@ -308,6 +313,10 @@ public final class UserServerMain {
         .permitKeepAliveWithoutCalls(true);
     UserServer.Builder server = UserServer.newBuilder(transport)
         .setStore(store)
+        // With tracing, the pool runs each call in the OpenTelemetry context of the span that the (outer)
+        // tracing interceptor has made current, so that store spans stay its children.
+        .setCallThreads(CallThreads.forStore(store,
+            tracing == null ? executor : io.opentelemetry.context.Context.taskWrapping(executor)))
         .setMaxWatches(limits.maxWatches())
         .setMaxWatchesPerUser(limits.maxWatchesPerUser())
         .setDefaultDeadline(limits.defaultDeadline());

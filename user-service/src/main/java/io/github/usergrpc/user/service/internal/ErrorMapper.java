@@ -59,7 +59,7 @@ public final class ErrorMapper {
    * @param failure what went wrong
    * @return a status exception whose trailers carry the {@code google.rpc.Status} with its details
    */
-  static StatusRuntimeException toStatusException(Throwable failure) {
+  public static StatusRuntimeException toStatusException(Throwable failure) {
     requireNonNull(failure, "failure");
     if (failure instanceof StatusRuntimeException e) {
       return withErrorInfo(e.getStatus(), e.getTrailers());
