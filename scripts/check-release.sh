@@ -3,8 +3,8 @@
 # javadoc jars) and -Drevision as release.yml does, but skips signing and deploys into target/staging-repo instead of
 # the Central Portal; then checks what landed there:
 #   - every artifact: its POM, and no version placeholder a consumer could not resolve (no ${revision} at all);
-#   - user-grpc-parent, user-grpc-dependencies and user-bom: POM-only; user-bom has no <parent> and pins user-api, user-client, user-server
-#     and user-testkit at the released version;
+#   - user-grpc-parent, user-grpc-dependencies and user-bom: POM-only; user-bom has no <parent> and pins user-api, user-client,
+#     user-service, user-server and user-testkit at the released version;
 #   - the jar modules: the jar, -sources.jar and -javadoc.jar;
 #   - the metadata Central requires (name, description, url, licenses, scm, developers) as Maven computes it for a
 #     consumer (see "Metadata" in the checker below);
@@ -16,7 +16,7 @@
 # All problems are listed before the script fails. Needs Java 17 and python3. Run from anywhere in the repository.
 #
 # Environment:
-#   RELEASE_CHECK_MODULES  jar modules to check (default: "user-api user-client user-server user-testkit"). All
+#   RELEASE_CHECK_MODULES  jar modules to check (default: "user-api user-client user-service user-server user-testkit"). All
 #                          modules are always built and deployed; this only narrows the checks, e.g. while a module
 #                          has no code yet and therefore gets no -sources/-javadoc jar.
 #   RELEASE_CHECK_VERSION  the version to build, as release.yml passes it with -Drevision (default: 0.0.0-check).
@@ -24,7 +24,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
-modules=${RELEASE_CHECK_MODULES:-user-api user-client user-server user-testkit}
+modules=${RELEASE_CHECK_MODULES:-user-api user-client user-service user-server user-testkit}
 version=${RELEASE_CHECK_VERSION:-0.0.0-check}
 staging=$root/target/staging-repo
 
@@ -54,10 +54,11 @@ from pathlib import Path
 staging, version, jar_modules = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 GROUP = "io.github.usergrpc"
 PARENT = "user-grpc-parent"
-OURS = ["user-api", "user-client", "user-server", "user-testkit"]
+OURS = ["user-api", "user-client", "user-service", "user-server", "user-testkit"]
 # The module names consumers on the module path get. Published once, never changed.
 MODULE_NAMES = {"user-api": "io.github.usergrpc.user.api", "user-client": "io.github.usergrpc.user.client",
-                "user-server": "io.github.usergrpc.user.server", "user-testkit": "io.github.usergrpc.user.testkit"}
+                "user-service": "io.github.usergrpc.user.service", "user-server": "io.github.usergrpc.user.server",
+                "user-testkit": "io.github.usergrpc.user.testkit"}
 NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 errors = []
 

@@ -14,4 +14,5 @@ dir=scripts/bench
 "$dir/http.sh"
 "$dir/load.sh"
 "$dir/soak.sh"
+"$dir/write.sh"
 echo "bench: all done; see BENCHMARKS.md and docs/latency.png"

@@ -19,6 +19,7 @@ import java.util.Arrays;
  * soak           mixed traffic at a fixed rate for minutes: errors, server heap, fds and threads over time;
  *                exits with 1 when a check fails
  * embedded-store the embedded stores' (H2, SQLite) file size under sustained writes against the data they hold
+ * write          RecordActivity and CreateUser on PostgreSQL at 1 and 16 clients, beside pgbench -N
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -28,7 +29,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
-      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store"
+      System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store|write"
           + "|bare-server [--option value ...]");
       System.exit(2);
     }
@@ -41,6 +42,7 @@ public final class BenchMain {
       case "client" -> ClientBench.run(options);
       case "http" -> HttpBench.run(options);
       case "embedded-store" -> EmbeddedStoreBench.run(options);
+      case "write" -> WriteBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

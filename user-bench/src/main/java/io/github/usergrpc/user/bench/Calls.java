@@ -131,7 +131,8 @@ final class Calls implements AutoCloseable {
     return first;
   }
 
-  private static <T> StreamObserver<T> observer(LoadGenerator.Done done) {
+  /** Reports the end of a unary call to {@code done}. */
+  static <T> StreamObserver<T> observer(LoadGenerator.Done done) {
     return new StreamObserver<>() {
       @Override
       public void onNext(T value) {}

@@ -351,7 +351,8 @@ final class LoadBench {
     return true;
   }
 
-  private static String psql(String database, String sql) throws IOException, InterruptedException {
+  /** Runs one SQL statement with psql as postgres on 127.0.0.1 and returns its unaligned output. */
+  static String psql(String database, String sql) throws IOException, InterruptedException {
     Process process = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-tAc", sql)
         .redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

@@ -15,17 +15,10 @@ import io.github.usergrpc.user.v1.RecordActivityResponse;
 import io.github.usergrpc.user.v1.UpdateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
-import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
-import io.grpc.ClientCall;
-import io.grpc.ClientInterceptor;
-import io.grpc.ClientInterceptors;
-import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
-import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
@@ -35,26 +28,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -114,11 +99,11 @@ public final class UserClient implements AutoCloseable {
     }
   }
 
-  private final Resources resources;
+  private final ClientChannels resources;
   private final Map<Method, Duration> timeouts;
   private final boolean ownsResources;
 
-  private UserClient(Resources resources, Map<Method, Duration> timeouts, boolean ownsResources) {
+  private UserClient(ClientChannels resources, Map<Method, Duration> timeouts, boolean ownsResources) {
     this.resources = resources;
     this.timeouts = timeouts;
     this.ownsResources = ownsResources;
@@ -234,7 +219,7 @@ public final class UserClient implements AutoCloseable {
     if (template.getPage() > 1 || !template.getPageToken().isEmpty()) {
       throw new IllegalArgumentException("template: page and page_token must be unset (expected: a first page)");
     }
-    Iterator<UserResponse> users = new PageIterator(template);
+    Iterator<UserResponse> users = new PageIterator(template, this::listUsers);
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(users,
         Spliterator.ORDERED | Spliterator.NONNULL | Spliterator.DISTINCT), false);
   }
@@ -477,167 +462,6 @@ public final class UserClient implements AutoCloseable {
     return UnaryCall.start(safeToRetry ? resources.retrying : resources.once, method, options, request);
   }
 
-  /** Walks next_page_token lazily. */
-  private final class PageIterator implements Iterator<UserResponse> {
-    private ListUsersRequest next;
-    private Iterator<UserResponse> page = List.<UserResponse>of().iterator();
-
-    PageIterator(ListUsersRequest first) {
-      this.next = first.toBuilder().setPage(0).build();
-    }
-
-    @Override
-    public boolean hasNext() {
-      while (!page.hasNext() && next != null) {
-        ListUsersResponse response;
-        try {
-          response = listUsers(next).join();
-        } catch (CompletionException e) {
-          throw e.getCause() instanceof RuntimeException cause ? cause : e;
-        }
-        page = response.getUsersList().iterator();
-        next = response.getNextPageToken().isEmpty() ? null
-            : next.toBuilder().setPageToken(response.getNextPageToken()).build();
-      }
-      return page.hasNext();
-    }
-
-    @Override
-    public UserResponse next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      return page.next();
-    }
-  }
-
-  /** What a client and its {@link #withTimeout} views share. */
-  private static final class Resources {
-    final Channel retrying;
-    final Channel once;
-    final List<ManagedChannel> owned;
-    final ScheduledExecutorService scheduler;
-    final boolean ownsScheduler;
-    final Executor callbackExecutor;
-    final CallCredentials credentials;
-    final boolean validateRequests;
-    final boolean automaticRequestIds;
-    final boolean waitForReady;
-    final Duration watchInitialBackoff;
-    final Duration watchMaxBackoff;
-    final Map<String, Object> serviceConfig;
-    final Set<ResumableWatch> watches = ConcurrentHashMap.newKeySet();
-    final AtomicBoolean closed = new AtomicBoolean();
-
-    Resources(Builder builder) {
-      serviceConfig = ServiceConfigs.retrying(builder.retry, Optional.ofNullable(builder.hedging));
-      List<ClientInterceptor> interceptors = new ArrayList<>();
-      if (builder.headers != null) {
-        interceptors.add(headerInterceptor(builder.headers));
-      }
-      if (builder.openTelemetry != null) {
-        interceptors.addAll(ClientTracing.interceptors(builder.openTelemetry));
-      }
-      owned = new ArrayList<>();
-      if (builder.channel != null) {
-        Channel channel = ClientInterceptors.intercept(builder.channel, interceptors);
-        retrying = channel;
-        once = channel;
-      } else {
-        ManagedChannelBuilder<?> channelBuilder = builder.channelBuilder != null
-            ? builder.channelBuilder
-            : Grpc.newChannelBuilder(builder.target, builder.credentials());
-        if (builder.loadBalancingPolicy != null) {
-          channelBuilder.defaultLoadBalancingPolicy(builder.loadBalancingPolicy);
-        }
-        if (builder.authorityOverride != null) {
-          channelBuilder.overrideAuthority(builder.authorityOverride);
-        }
-        ManagedChannel withRetries = channelBuilder.defaultServiceConfig(serviceConfig).enableRetry().build();
-        // Calls that must not be repeated use a second channel: gRPC's retry policy is per method, not per
-        // request, and an update without an etag is the same method as one with.
-        ManagedChannel withoutRetries = channelBuilder.disableRetry().build();
-        owned.add(withRetries);
-        owned.add(withoutRetries);
-        retrying = ClientInterceptors.intercept(withRetries, interceptors);
-        once = ClientInterceptors.intercept(withoutRetries, interceptors);
-      }
-      ownsScheduler = builder.scheduler == null;
-      scheduler = ownsScheduler ? Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "user-client-watch");
-        thread.setDaemon(true);
-        return thread;
-      }) : builder.scheduler;
-      callbackExecutor = builder.callbackExecutor;
-      credentials = builder.bearerToken == null ? null : new BearerTokenCredentials(builder.bearerToken);
-      validateRequests = builder.validateRequests;
-      if (validateRequests) {
-        LocalValidation.compileRules();
-      }
-      automaticRequestIds = builder.automaticRequestIds;
-      waitForReady = builder.waitForReady;
-      watchInitialBackoff = builder.watchInitialBackoff;
-      watchMaxBackoff = builder.watchMaxBackoff;
-    }
-
-    CallOptions callOptions(CallOptions options) {
-      if (callbackExecutor != null) {
-        options = options.withExecutor(callbackExecutor);
-      }
-      if (credentials != null) {
-        options = options.withCallCredentials(credentials);
-      }
-      return options;
-    }
-
-    void checkOpen() {
-      if (closed.get()) {
-        throw new IllegalStateException("the client is closed");
-      }
-    }
-
-    void close() {
-      if (!closed.compareAndSet(false, true)) {
-        return;
-      }
-      for (ResumableWatch watch : watches) {
-        watch.cancel();
-      }
-      owned.forEach(ManagedChannel::shutdown);
-      try {
-        // One grace period for all channels, as close() promises, not one per channel.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (ManagedChannel channel : owned) {
-          if (!channel.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-            channel.shutdownNow();
-          }
-        }
-      } catch (InterruptedException e) {
-        owned.forEach(ManagedChannel::shutdownNow);
-        Thread.currentThread().interrupt();
-      }
-      if (ownsScheduler) {
-        scheduler.shutdownNow();
-      }
-    }
-
-    private static ClientInterceptor headerInterceptor(Supplier<Metadata> headers) {
-      return new ClientInterceptor() {
-        @Override
-        public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
-            CallOptions callOptions, Channel next) {
-          return new SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
-            @Override
-            public void start(Listener<RespT> responseListener, Metadata requestHeaders) {
-              requestHeaders.merge(headers.get());
-              super.start(responseListener, requestHeaders);
-            }
-          };
-        }
-      };
-    }
-  }
-
   /**
    * Configures a {@link UserClient}. Give it exactly one of a target ({@link #setTarget}), a channel builder
    * ({@link #setChannelBuilder}) or a channel ({@link #setChannel}). Not thread-safe.
@@ -649,28 +473,29 @@ public final class UserClient implements AutoCloseable {
     /** The default of {@link #setWatchBackoff}: no reconnect waits longer than this. */
     public static final Duration DEFAULT_WATCH_MAX_BACKOFF = Duration.ofSeconds(5);
 
-    private String target;
-    private ManagedChannelBuilder<?> channelBuilder;
-    private Channel channel;
-    private boolean plaintext;
-    private Path trustedCertificates;
-    private Path clientCertificateChain;
-    private Path clientPrivateKey;
-    private String authorityOverride;
-    private String loadBalancingPolicy;
-    private Supplier<String> bearerToken;
-    private Supplier<Metadata> headers;
-    private final Map<Method, Duration> timeouts = new EnumMap<>(Method.class);
-    private RetrySettings retry = RetrySettings.defaults();
-    private OpenTelemetry openTelemetry;
-    private HedgingSettings hedging;
-    private boolean automaticRequestIds = true;
-    private boolean validateRequests = true;
-    private boolean waitForReady = true;
-    private Duration watchInitialBackoff = DEFAULT_WATCH_INITIAL_BACKOFF;
-    private Duration watchMaxBackoff = DEFAULT_WATCH_MAX_BACKOFF;
-    private Executor callbackExecutor;
-    private ScheduledExecutorService scheduler;
+    // Package-private: ClientChannels builds the channels from them.
+    String target;
+    ManagedChannelBuilder<?> channelBuilder;
+    Channel channel;
+    boolean plaintext;
+    Path trustedCertificates;
+    Path clientCertificateChain;
+    Path clientPrivateKey;
+    String authorityOverride;
+    String loadBalancingPolicy;
+    Supplier<String> bearerToken;
+    Supplier<Metadata> headers;
+    final Map<Method, Duration> timeouts = new EnumMap<>(Method.class);
+    RetrySettings retry = RetrySettings.defaults();
+    OpenTelemetry openTelemetry;
+    HedgingSettings hedging;
+    boolean automaticRequestIds = true;
+    boolean validateRequests = true;
+    boolean waitForReady = true;
+    Duration watchInitialBackoff = DEFAULT_WATCH_INITIAL_BACKOFF;
+    Duration watchMaxBackoff = DEFAULT_WATCH_MAX_BACKOFF;
+    Executor callbackExecutor;
+    ScheduledExecutorService scheduler;
 
     private Builder() {
       for (Method method : Method.values()) {
@@ -973,10 +798,10 @@ public final class UserClient implements AutoCloseable {
       if (tlsFiles && plaintext) {
         throw new IllegalStateException("usePlaintext() and TLS files exclude each other");
       }
-      return new UserClient(new Resources(this), new EnumMap<>(timeouts), true);
+      return new UserClient(new ClientChannels(this), new EnumMap<>(timeouts), true);
     }
 
-    private ChannelCredentials credentials() {
+    ChannelCredentials credentials() {
       if (plaintext) {
         return InsecureChannelCredentials.create();
       }

@@ -2,45 +2,26 @@ package io.github.usergrpc.user.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.github.usergrpc.user.api.RequestValidator;
 import io.github.usergrpc.user.server.observability.MalformedInputLog;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.github.usergrpc.user.service.CallLoggingInterceptor;
-import io.github.usergrpc.user.service.internal.ActivityFeed;
-import io.github.usergrpc.user.service.internal.ErrorDetailsInterceptor;
-import io.github.usergrpc.user.service.internal.RequestParsing;
-import io.github.usergrpc.user.service.internal.UserService;
-import io.github.usergrpc.user.service.internal.ValidationInterceptor;
-import io.github.usergrpc.user.service.internal.WatchHeaders;
-import io.github.usergrpc.user.service.store.StoreException;
+import io.github.usergrpc.user.service.UserServiceCore;
 import io.github.usergrpc.user.service.store.UserStore;
-import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import javax.annotation.Nullable;
 
 /**
@@ -61,56 +42,45 @@ import javax.annotation.Nullable;
  */
 public final class UserServer implements AutoCloseable {
 
-  private static final Logger logger = Logger.getLogger(UserServer.class.getName());
-
   private final Server server;
   /** The same service for in-process callers, such as the HTTP/JSON gateway; null unless asked for. */
   @Nullable private final Server inProcess;
-  private final UserStore store;
+  private final UserServiceCore core;
+  /** The core's service, traced when tracing is on. */
   private final ServerServiceDefinition users;
-  private final ActivityFeed feed;
-  private final HealthStatusManager health = new HealthStatusManager();
-  private final ScheduledExecutorService healthChecker;
   @Nullable private final ScheduledThreadPoolExecutor deadlineTimer;
-  private final Duration healthCheckInterval;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private UserServer(Builder builder) {
+    UserServiceCore.Builder core = builder.core;
     UserStore store = builder.metrics == null ? builder.store : builder.metrics.instrument(builder.store);
-    store = builder.tracing == null ? store : builder.tracing.instrument(store);
-    this.store = store;
-    this.healthCheckInterval = builder.healthCheckInterval;
-    this.feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(daemon("user-activity-feed")),
-        builder.watchPollInterval, builder.maxPendingEventsPerWatch, builder.maxWatches,
-        builder.maxWatchesPerUser);
-    this.healthChecker = Executors.newSingleThreadScheduledExecutor(daemon("user-store-health"));
+    core.setStore(builder.tracing == null ? store : builder.tracing.instrument(store));
     this.deadlineTimer = builder.defaultDeadline.isZero() ? null : deadlineTimer();
-    UserService service = new UserService(store, builder.clock, builder.idGenerator, feed);
-    List<ServerInterceptor> outer = new ArrayList<>();
-    if (builder.accessTokens != null) {
-      outer.add(new AuthInterceptor(builder.accessTokens));
-    }
     if (deadlineTimer != null) {
-      outer.add(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
+      core.addHeaderInterceptor(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
-    // Outermost, so that calls refused by authentication or limits are logged too.
-    outer.add(new CallLoggingInterceptor(builder.callLogging,
-        builder.tracing == null ? null : ServerTracing::currentTraceId));
+    if (builder.accessTokens != null) {
+      core.addHeaderInterceptor(new AuthInterceptor(builder.accessTokens));
+    }
+    // Innermost of the header interceptors: what may wait for the store leaves the transport's thread here.
+    builder.callThreads.interceptor().ifPresent(core::addHeaderInterceptor);
+    if (builder.tracing != null) {
+      core.setCallLogTraceIds(ServerTracing::currentTraceId);
+    }
+    this.core = core.build();
+    ServerServiceDefinition users = this.core.userService();
     if (builder.tracing != null) {
       // Outside the call log, which logs the trace id of the span this starts.
-      outer.add(builder.tracing.serverInterceptor());
+      users = ServerInterceptors.intercept(users, builder.tracing.serverInterceptor());
     }
-    // Innermost of these: what may wait for the store leaves the transport's thread here.
-    builder.callThreads.interceptor().ifPresent(handoff -> outer.add(0, handoff));
-    ServerServiceDefinition users = definition(service, builder.validator(), builder.interceptors, outer);
     this.users = users;
     if (builder.metrics != null) {
       builder.metrics.instrument(builder.transport);
-      builder.metrics.observeWatches(feed::activeWatches);
+      builder.metrics.observeWatches(this.core::activeWatches);
     }
     this.server = builder.transport
         .addService(users)
-        .addService(health.getHealthService())
+        .addService(this.core.healthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
     MalformedInputLog.install();
@@ -136,25 +106,6 @@ public final class UserServer implements AutoCloseable {
   }
 
   /**
-   * Returns the full stack of one UserService: the outer interceptors (the default deadline, then
-   * authentication, on the headers before any parsing), parsing, error details, the given interceptors,
-   * validation, the watch headers, then the handlers.
-   */
-  private static ServerServiceDefinition definition(UserService service, RequestValidator validator,
-      List<ServerInterceptor> interceptors, List<ServerInterceptor> outer) {
-    // ServerInterceptors.intercept runs the last interceptor of the list first.
-    List<ServerInterceptor> chain = new ArrayList<>();
-    chain.add(new WatchHeaders());
-    chain.add(new ValidationInterceptor(validator));
-    List<ServerInterceptor> inOrderAdded = new ArrayList<>(interceptors);
-    Collections.reverse(inOrderAdded);
-    chain.addAll(inOrderAdded);
-    chain.add(new ErrorDetailsInterceptor());
-    ServerServiceDefinition parsed = RequestParsing.parseInCall(ServerInterceptors.intercept(service, chain));
-    return ServerInterceptors.intercept(parsed, outer);
-  }
-
-  /**
    * Returns a new builder.
    *
    * @param transport the server builder to add the services to: Netty for a real port, in-process for
@@ -172,10 +123,7 @@ public final class UserServer implements AutoCloseable {
    * @throws IOException if the port cannot be bound
    */
   public UserServer start() throws IOException {
-    feed.start();
-    checkHealth();
-    long nanos = healthCheckInterval.toNanos();
-    healthChecker.scheduleWithFixedDelay(this::checkHealth, nanos, nanos, TimeUnit.NANOSECONDS);
+    core.start();
     server.start();
     if (inProcess != null) {
       inProcess.start();
@@ -190,7 +138,7 @@ public final class UserServer implements AutoCloseable {
 
   /** Returns the number of open WatchUserActivity streams. */
   public int activeWatches() {
-    return feed.activeWatches();
+    return core.activeWatches();
   }
 
   /**
@@ -199,9 +147,7 @@ public final class UserServer implements AutoCloseable {
    * finish. Does not wait; see {@link #awaitTermination}.
    */
   public void shutdown() {
-    health.enterTerminalState();
-    feed.close();
-    healthChecker.shutdownNow();
+    core.close();
     server.shutdown();
     if (inProcess != null) {
       inProcess.shutdown();
@@ -268,74 +214,49 @@ public final class UserServer implements AutoCloseable {
     }
   }
 
-  private void checkHealth() {
-    ServingStatus status;
-    try {
-      store.ping();
-      status = ServingStatus.SERVING;
-    } catch (StoreException e) {
-      status = ServingStatus.NOT_SERVING;
-    } catch (RuntimeException e) {
-      logger.log(Level.WARNING, "store health check failed unexpectedly", e);
-      status = ServingStatus.NOT_SERVING;
-    }
-    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
-    health.setStatus(UserServiceGrpc.SERVICE_NAME, status);
-  }
-
   /**
    * Returns the timer of default deadlines: it forgets the deadline of a call that ends (most do, long
    * before it), and its thread ends when no deadline is pending.
    */
   private static ScheduledThreadPoolExecutor deadlineTimer() {
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, daemon("user-server-deadlines"));
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread thread = new Thread(runnable, "user-server-deadlines");
+      thread.setDaemon(true);
+      return thread;
+    });
     timer.setRemoveOnCancelPolicy(true);
     timer.setKeepAliveTime(1, TimeUnit.SECONDS);
     timer.allowCoreThreadTimeOut(true);
     return timer;
   }
 
-  private static ThreadFactory daemon(String name) {
-    return runnable -> {
-      Thread thread = new Thread(runnable, name);
-      thread.setDaemon(true);
-      return thread;
-    };
-  }
-
   /** Configures a {@link UserServer}. Not thread-safe. */
   public static final class Builder {
 
     /** The default of {@link #setWatchPollInterval}. */
-    public static final Duration DEFAULT_WATCH_POLL_INTERVAL = Duration.ofMillis(100);
+    public static final Duration DEFAULT_WATCH_POLL_INTERVAL = UserServiceCore.Builder.DEFAULT_WATCH_POLL_INTERVAL;
     /** The default of {@link #setMaxPendingEventsPerWatch}. */
-    public static final int DEFAULT_MAX_PENDING_EVENTS_PER_WATCH = 1000;
+    public static final int DEFAULT_MAX_PENDING_EVENTS_PER_WATCH =
+        UserServiceCore.Builder.DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
     /** The default of {@link #setHealthCheckInterval}. */
-    public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = UserServiceCore.Builder.DEFAULT_HEALTH_CHECK_INTERVAL;
     /** The default of {@link #setMaxWatches}. */
-    public static final int DEFAULT_MAX_WATCHES = 10_000;
+    public static final int DEFAULT_MAX_WATCHES = UserServiceCore.Builder.DEFAULT_MAX_WATCHES;
     /** The default of {@link #setMaxWatchesPerUser}. */
-    public static final int DEFAULT_MAX_WATCHES_PER_USER = 100;
+    public static final int DEFAULT_MAX_WATCHES_PER_USER = UserServiceCore.Builder.DEFAULT_MAX_WATCHES_PER_USER;
     /** The default of {@link #setDefaultDeadline}. */
     public static final Duration DEFAULT_CALL_DEADLINE = Duration.ofSeconds(30);
 
     private final ServerBuilder<?> transport;
+    /** The service's own settings: validated and kept there, so that they are defined once. */
+    private final UserServiceCore.Builder core = UserServiceCore.newBuilder();
     private UserStore store;
-    private Clock clock = Clock.systemUTC();
-    private Supplier<String> idGenerator = () -> UUID.randomUUID().toString();
-    private Duration watchPollInterval = DEFAULT_WATCH_POLL_INTERVAL;
-    private int maxPendingEventsPerWatch = DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
-    private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
-    private int maxWatches = DEFAULT_MAX_WATCHES;
-    private int maxWatchesPerUser = DEFAULT_MAX_WATCHES_PER_USER;
     private Duration defaultDeadline = DEFAULT_CALL_DEADLINE;
-    private boolean callLogging = true;
     @Nullable private AccessTokens accessTokens;
     @Nullable private String inProcessName;
     @Nullable private ServerMetrics metrics;
     private CallThreads callThreads = CallThreads.onTransport();
     @Nullable private ServerTracing tracing;
-    private final List<ServerInterceptor> interceptors = new ArrayList<>();
 
     private Builder(ServerBuilder<?> transport) {
       this.transport = requireNonNull(transport, "transport");
@@ -360,7 +281,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setClock(Clock clock) {
-      this.clock = requireNonNull(clock, "clock");
+      core.setClock(clock);
       return this;
     }
 
@@ -372,7 +293,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setIdGenerator(Supplier<String> idGenerator) {
-      this.idGenerator = requireNonNull(idGenerator, "idGenerator");
+      core.setIdGenerator(idGenerator);
       return this;
     }
 
@@ -384,10 +305,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setWatchPollInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
-      }
-      this.watchPollInterval = interval;
+      core.setWatchPollInterval(interval);
       return this;
     }
 
@@ -400,10 +318,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setMaxPendingEventsPerWatch(int maxPending) {
-      if (maxPending < 2) {
-        throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 2)");
-      }
-      this.maxPendingEventsPerWatch = maxPending;
+      core.setMaxPendingEventsPerWatch(maxPending);
       return this;
     }
 
@@ -415,10 +330,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setHealthCheckInterval(Duration interval) {
-      if (interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
-      }
-      this.healthCheckInterval = interval;
+      core.setHealthCheckInterval(interval);
       return this;
     }
 
@@ -431,7 +343,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setMaxWatches(int max) {
-      this.maxWatches = atLeastOne(max);
+      core.setMaxWatches(max);
       return this;
     }
 
@@ -444,7 +356,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setMaxWatchesPerUser(int max) {
-      this.maxWatchesPerUser = atLeastOne(max);
+      core.setMaxWatchesPerUser(max);
       return this;
     }
 
@@ -504,7 +416,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder setCallLogging(boolean enabled) {
-      this.callLogging = enabled;
+      core.setCallLogging(enabled);
       return this;
     }
 
@@ -556,7 +468,7 @@ public final class UserServer implements AutoCloseable {
      * @return this
      */
     public Builder addInterceptor(ServerInterceptor interceptor) {
-      interceptors.add(requireNonNull(interceptor, "interceptor"));
+      core.addInterceptor(interceptor);
       return this;
     }
 
@@ -571,17 +483,6 @@ public final class UserServer implements AutoCloseable {
         throw new IllegalStateException("setStore() was not called");
       }
       return new UserServer(this);
-    }
-
-    private static int atLeastOne(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException("max: " + max + " (expected: >= 1)");
-      }
-      return max;
-    }
-
-    private RequestValidator validator() {
-      return RequestValidator.get();
     }
   }
 }

@@ -185,7 +185,7 @@ class CallThreadsTest {
     UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     Set<String> handlerThreads = ConcurrentHashMap.newKeySet();
-    memory.addCommitListener(() -> handlerThreads.add(Thread.currentThread().getName()));
+    memory.addCommitListener(event -> handlerThreads.add(Thread.currentThread().getName()));
 
     UserResponse ada = users.createUser(CreateUserRequest.newBuilder().setEmail("ada@example.com").setName("Ada")
         .build());

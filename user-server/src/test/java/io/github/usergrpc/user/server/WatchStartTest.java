@@ -78,13 +78,13 @@ class WatchStartTest {
   private static void check(UserStore fast) throws Exception {
     UserStore store = new ForwardingUserStore(fast) {
       @Override
-      public long lastSequence() {
+      public long lastSequence(String userId) {
         try {
           Thread.sleep(SLOW_READ_MILLIS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        return super.lastSequence();
+        return super.lastSequence(userId);
       }
     };
     ExecutorService writers = Executors.newFixedThreadPool(2);

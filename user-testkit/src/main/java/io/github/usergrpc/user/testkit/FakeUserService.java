@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.client.UserClient;
-import io.github.usergrpc.user.server.UserServer;
+import io.github.usergrpc.user.service.UserServiceCore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
@@ -14,11 +14,13 @@ import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.time.Clock;
@@ -90,7 +92,8 @@ public final class FakeUserService implements AutoCloseable {
   private final OutageStore store;
   private final Faults faults = new Faults();
   private final CallLog log = new CallLog();
-  private final UserServer server;
+  private final UserServiceCore core;
+  private final Server server;
   private final AtomicInteger seeded = new AtomicInteger();
   private final Object lock = new Object();
 
@@ -112,16 +115,21 @@ public final class FakeUserService implements AutoCloseable {
 
   private FakeUserService(Builder builder) {
     this.store = new OutageStore(new InMemoryUserStore(builder.retainedEvents));
-    this.server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+    // The service as the real server assembles it, without the real server's deployment: no server-side
+    // default deadline, so that a recorded call's timeout() is the client's own deadline and a held call
+    // without one stays held until the test releases it.
+    this.core = UserServiceCore.newBuilder()
         .setStore(store)
         .setClock(builder.clock)
         .setIdGenerator(builder.ids())
         .setMaxPendingEventsPerWatch(builder.maxPendingEventsPerWatch)
-        // No server-side default deadline: a recorded call's timeout() is the client's own deadline, and a
-        // held call without one stays held until the test releases it.
-        .setDefaultDeadline(Duration.ZERO)
         .setCallLogging(builder.callLogging)
         .addInterceptor(new FaultInterceptor(faults, log))
+        .build();
+    this.server = InProcessServerBuilder.forName(name).directExecutor()
+        .addService(core.userService())
+        .addService(core.healthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
         .build();
   }
 
@@ -143,6 +151,7 @@ public final class FakeUserService implements AutoCloseable {
         return this;
       }
       try {
+        core.start();
         server.start();
       } catch (IOException e) {
         throw new IllegalStateException("cannot start the in-process server " + name, e);
@@ -217,7 +226,7 @@ public final class FakeUserService implements AutoCloseable {
 
   /** Returns the number of open WatchUserActivity streams. */
   public int activeWatches() {
-    return server.activeWatches();
+    return core.activeWatches();
   }
 
   // ---- Seeding -------------------------------------------------------------------------------------
@@ -512,6 +521,7 @@ public final class FakeUserService implements AutoCloseable {
         toShutDown.shutdownNow().awaitTermination(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       }
       if (wasStarted) {
+        core.close();
         server.shutdownNow();
         server.awaitTermination(SHUTDOWN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       }
@@ -629,7 +639,7 @@ public final class FakeUserService implements AutoCloseable {
     @Nullable
     private Supplier<String> idGenerator;
     private boolean deterministicIds;
-    private int maxPendingEventsPerWatch = UserServer.Builder.DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
+    private int maxPendingEventsPerWatch = UserServiceCore.Builder.DEFAULT_MAX_PENDING_EVENTS_PER_WATCH;
     private int retainedEvents = InMemoryUserStore.DEFAULT_RETAINED_EVENTS;
     private boolean callLogging = Boolean.getBoolean(CALL_LOG_PROPERTY);
 
@@ -675,7 +685,7 @@ public final class FakeUserService implements AutoCloseable {
     /**
      * Sets how many events may wait for a watcher that does not keep up before its stream is ended with
      * RESOURCE_EXHAUSTED (WATCH_TOO_SLOW). If not called, defaults to
-     * {@value UserServer.Builder#DEFAULT_MAX_PENDING_EVENTS_PER_WATCH}, as the real server.
+     * {@value UserServiceCore.Builder#DEFAULT_MAX_PENDING_EVENTS_PER_WATCH}, as the real server.
      *
      * @param maxPending at least 2
      * @return this

@@ -36,7 +36,6 @@ class InMemoryUserStoreTest extends UserStoreContractTest {
           .satisfies(e -> assertThat(((ResumePointExpiredException) e).oldestRetained()).isEqualTo(3));
       assertThat(small.userActivityAfter("u1", 2, 10)).extracting(ActivityRecord::sequence)
           .containsExactly(3L, 4L, 5L);
-      assertThat(small.activityAfter(0, 10)).extracting(ActivityRecord::sequence).containsExactly(3L, 4L, 5L);
     }
   }
 

@@ -49,9 +49,9 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
       assertThatThrownBy(() -> other.create(new NewUser("u2", "A@example.com", "B", "viewer", T0), Optional.empty()))
           .isInstanceOf(EmailAlreadyExistsException.class);
     }
-    assertThat(store.activityAfter(0, 10)).extracting(ActivityRecord::action)
+    assertThat(store.userActivityAfter("u1", 0, 10)).extracting(ActivityRecord::action)
         .containsExactly(ActivityRecord.USER_CREATED, "page_view");
-    assertThat(store.lastSequence()).isEqualTo(2);
+    assertThat(store.lastSequence("u1")).isEqualTo(2);
   }
 
   @Test

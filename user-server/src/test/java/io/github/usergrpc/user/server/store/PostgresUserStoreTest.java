@@ -60,7 +60,7 @@ class PostgresUserStoreTest extends JdbcUserStoreContractTest {
         assertThatThrownBy(() -> viaProxyStore.create(new NewUser("u2", "b@example.com", "B", "viewer", 2),
             Optional.empty())).isInstanceOf(StoreUnavailableException.class);
         assertThatThrownBy(viaProxyStore::ping).isInstanceOf(StoreUnavailableException.class);
-        assertThatThrownBy(() -> viaProxyStore.activityAfter(0, 10)).isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(() -> viaProxyStore.userActivityAfter("u1", 0, 10)).isInstanceOf(StoreUnavailableException.class);
       }
     }
     assertThat(store.find("u1")).isPresent();

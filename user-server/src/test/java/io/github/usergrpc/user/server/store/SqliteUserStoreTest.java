@@ -61,7 +61,7 @@ class SqliteUserStoreTest extends JdbcUserStoreContractTest {
     try (JdbcUserStore reopened = JdbcUserStore.open(file)) {
       assertThat(reopened.find("u1")).contains(created);
       assertThat(reopened.secretKey()).isEqualTo(secretKey);
-      assertThat(reopened.lastSequence()).isEqualTo(1);
+      assertThat(reopened.lastSequence("u1")).isEqualTo(1);
       assertThat(reopened.create(new NewUser("u2", "a@example.com", "A", "viewer", 2), Optional.of("req-1")))
           .isEqualTo(created);
     }

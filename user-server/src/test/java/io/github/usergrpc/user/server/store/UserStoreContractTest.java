@@ -17,8 +17,10 @@ import io.github.usergrpc.user.service.store.UserStore;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -28,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,7 +83,7 @@ abstract class UserStoreContractTest {
         .hasMessageNotContaining("ada@example.com");
     assertThat(store.find("u2")).isEmpty();
     assertThat(store.count(Optional.empty())).isEqualTo(1);
-    assertThat(store.lastSequence()).isEqualTo(1);
+    assertThat(store.lastSequence("u1")).isEqualTo(1);
   }
 
   @Test
@@ -91,7 +94,7 @@ abstract class UserStoreContractTest {
 
     assertThat(again).isEqualTo(first);
     assertThat(store.count(Optional.empty())).isEqualTo(1);
-    assertThat(store.activityAfter(0, 100)).hasSize(1);
+    assertThat(eventsOf("u1", "u2")).hasSize(1);
   }
 
   @Test
@@ -136,14 +139,14 @@ abstract class UserStoreContractTest {
   void update_valuesAsTheyAre_writesNothingAndEmitsNoEvent() {
     User created = create("u1", "ada@example.com", T0);
     AtomicInteger commits = new AtomicInteger();
-    store.addCommitListener(commits::incrementAndGet);
+    store.addCommitListener(event -> commits.incrementAndGet());
 
     User same = store.update("u1", new UserChanges(Optional.of("ada@example.com"), Optional.of(created.name()),
         Optional.empty()), Optional.of(created.etag()), T0 + 10);
 
     assertThat(same).isEqualTo(created);
     assertThat(store.find("u1")).contains(created);
-    assertThat(store.lastSequence()).isEqualTo(1);
+    assertThat(store.lastSequence("u1")).isEqualTo(1);
     assertThat(commits).hasValue(0);
   }
 
@@ -175,7 +178,7 @@ abstract class UserStoreContractTest {
         .isInstanceOf(EtagMismatchException.class)
         .satisfies(e -> assertThat(((EtagMismatchException) e).userId()).isEqualTo("u1"));
     assertThat(store.find("u1")).contains(updated);
-    assertThat(store.lastSequence()).isEqualTo(2);
+    assertThat(store.lastSequence("u1")).isEqualTo(2);
   }
 
   @Test
@@ -210,7 +213,7 @@ abstract class UserStoreContractTest {
         .isInstanceOf(UserNotFoundException.class);
     assertThatThrownBy(() -> store.recordActivity("nobody", "page_view", "/", T0, Optional.empty()))
         .isInstanceOf(UserNotFoundException.class);
-    assertThat(store.lastSequence()).isZero();
+    assertThat(store.lastSequence("nobody")).isZero();
   }
 
   // Counting and listing.
@@ -381,7 +384,7 @@ abstract class UserStoreContractTest {
     store.recordActivity("u1", "page_view", "/home", T0 + 4, Optional.empty());
     store.delete("u1", Optional.empty(), T0 + 5);
 
-    List<ActivityRecord> events = store.activityAfter(0, 100);
+    List<ActivityRecord> events = store.userActivityAfter("u1", 0, 100);
 
     assertThat(events).extracting(ActivityRecord::action, ActivityRecord::details, ActivityRecord::occurredAtMillis)
         .containsExactly(
@@ -393,21 +396,37 @@ abstract class UserStoreContractTest {
     assertThat(events).extracting(ActivityRecord::userId).containsOnly("u1");
     assertThat(events).extracting(ActivityRecord::sequence).isSortedAccordingTo(Comparator.naturalOrder())
         .doesNotHaveDuplicates();
-    assertThat(store.lastSequence()).isEqualTo(events.get(4).sequence());
+    assertThat(store.lastSequence("u1")).isEqualTo(events.get(4).sequence());
   }
 
   @Test
-  void activityAfter_sequenceAndMax_returnsTheNextEventsAscending() {
-    assertThat(store.lastSequence()).isZero();
-    assertThat(store.activityAfter(0, 10)).isEmpty();
-    for (int i = 0; i < 5; i++) {
-      create("u" + i, i + "@example.com", T0 + i);
+  void userActivityAfter_sequenceAndMax_returnsTheNextEventsAscending() {
+    assertThat(store.lastSequence("u1")).isZero();
+    assertThat(store.userActivityAfter("u1", 0, 10)).isEmpty();
+    create("u1", "a@example.com", T0);
+    for (int i = 1; i < 5; i++) {
+      store.recordActivity("u1", "page_view", "/" + i, T0 + i, Optional.empty());
     }
-    List<ActivityRecord> all = store.activityAfter(0, 10);
+    List<ActivityRecord> all = store.userActivityAfter("u1", 0, 10);
 
     assertThat(all).hasSize(5);
-    assertThat(store.activityAfter(all.get(1).sequence(), 2)).containsExactly(all.get(2), all.get(3));
-    assertThat(store.activityAfter(all.get(4).sequence(), 10)).isEmpty();
+    assertThat(store.userActivityAfter("u1", all.get(1).sequence(), 2)).containsExactly(all.get(2), all.get(3));
+    assertThat(store.userActivityAfter("u1", all.get(4).sequence(), 10)).isEmpty();
+    assertThat(store.lastSequence("u1")).isEqualTo(all.get(4).sequence());
+  }
+
+  @Test
+  void lastSequences_severalUsers_returnsAHeadAtOrAfterEachUsersLastEvent() {
+    create("u1", "a@example.com", T0);
+    ActivityRecord last = store.recordActivity("u1", "page_view", "/", T0 + 1, Optional.empty());
+    create("u2", "b@example.com", T0);
+
+    Map<String, Long> heads = store.lastSequences(List.of("u1", "u2", "nobody"));
+
+    assertThat(heads.get("u1")).isGreaterThanOrEqualTo(last.sequence());
+    assertThat(heads.get("u2")).isEqualTo(store.lastSequence("u2")).isPositive();
+    assertThat(heads.getOrDefault("nobody", 0L)).isEqualTo(store.lastSequence("nobody"));
+    assertThat(store.lastSequences(List.of())).isEmpty();
   }
 
   @Test
@@ -416,7 +435,7 @@ abstract class UserStoreContractTest {
     create("u2", "b@example.com", T0);
     ActivityRecord view = store.recordActivity("u1", "page_view", "/a", T0 + 1, Optional.empty());
     store.recordActivity("u2", "page_view", "/b", T0 + 2, Optional.empty());
-    ActivityRecord deleted = lastEvent(() -> store.delete("u1", Optional.empty(), T0 + 3));
+    ActivityRecord deleted = lastEvent("u1", () -> store.delete("u1", Optional.empty(), T0 + 3));
 
     List<ActivityRecord> events = store.userActivityAfter("u1", 0, 10);
 
@@ -434,7 +453,7 @@ abstract class UserStoreContractTest {
 
     assertThat(first).isEqualTo(new ActivityRecord(first.sequence(), "u1", "page_view", "/a", T0 + 1));
     assertThat(store.recordActivity("u1", "page_view", "/a", T0 + 9, Optional.of("req-1"))).isEqualTo(first);
-    assertThat(store.lastSequence()).isEqualTo(first.sequence());
+    assertThat(store.lastSequence("u1")).isEqualTo(first.sequence());
   }
 
   @Test
@@ -454,7 +473,7 @@ abstract class UserStoreContractTest {
   @Test
   void addCommitListener_mutations_runsOnceAfterEachCommitThatWrote() {
     AtomicInteger commits = new AtomicInteger();
-    store.addCommitListener(commits::incrementAndGet);
+    store.addCommitListener(event -> commits.incrementAndGet());
 
     User created = store.create(newUser("u1", "a@example.com", T0), Optional.of("req-1"));
     store.create(newUser("u1", "a@example.com", T0), Optional.of("req-1"));
@@ -499,7 +518,7 @@ abstract class UserStoreContractTest {
     assertThat(outcomes).filteredOn(User.class::isInstance).hasSize(1);
     assertThat(outcomes).filteredOn(EmailAlreadyExistsException.class::isInstance).hasSize(49);
     assertThat(store.count(Optional.empty())).isEqualTo(1);
-    assertThat(store.activityAfter(0, 100)).hasSize(1);
+    assertThat(eventsOf(userIds("u", 50))).hasSize(1);
   }
 
   @Test
@@ -510,7 +529,7 @@ abstract class UserStoreContractTest {
 
     assertThat(outcomes).hasSize(20).allSatisfy(user -> assertThat(user).isEqualTo(outcomes.get(0)));
     assertThat(store.count(Optional.empty())).isEqualTo(1);
-    assertThat(store.activityAfter(0, 100)).hasSize(1);
+    assertThat(eventsOf(userIds("u", 20))).hasSize(1);
   }
 
   @Test
@@ -538,7 +557,38 @@ abstract class UserStoreContractTest {
         store.recordActivity("u1", "page_view", "/a", T0 + i, Optional.of("req-1")));
 
     assertThat(outcomes).hasSize(20).allSatisfy(event -> assertThat(event).isEqualTo(outcomes.get(0)));
-    assertThat(store.activityAfter(0, 100)).hasSize(2);
+    assertThat(store.userActivityAfter("u1", 0, 100)).hasSize(2);
+  }
+
+  @Test
+  @Timeout(60)
+  void recordActivity_racingDelete_noEventFollowsUserDeleted() throws Exception {
+    for (int round = 0; round < 10; round++) {
+      String id = "r" + round;
+      create(id, id + "@example.com", T0);
+      CountDownLatch recording = new CountDownLatch(4);
+      concurrently(5, i -> {
+        if (i == 0) {
+          recording.await();
+          store.delete(id, Optional.empty(), T0 + 2);
+          return null;
+        }
+        recording.countDown();
+        try {
+          for (int call = 0; call < 2_000; call++) {
+            store.recordActivity(id, "tick", "", T0 + 1, Optional.empty());
+          }
+        } catch (UserNotFoundException deleted) {
+          // The delete won: from now on every call fails.
+        }
+        return null;
+      });
+
+      List<ActivityRecord> events = store.userActivityAfter(id, 0, 10_000);
+      assertThat(events.get(events.size() - 1).action()).as("the last event of " + id)
+          .isEqualTo(ActivityRecord.USER_DELETED);
+      assertThat(events).extracting(ActivityRecord::action).containsOnlyOnce(ActivityRecord.USER_DELETED);
+    }
   }
 
   @Test
@@ -570,26 +620,36 @@ abstract class UserStoreContractTest {
 
   @Test
   @Timeout(60)
-  void activityAfter_tailedWhileWritersCommit_seesEveryEventOnceInOrder() throws Exception {
+  void userActivityAfter_tailedWhileWritersCommit_seesEveryEventOnceInOrder() throws Exception {
     int writers = 8;
     int changesPerWriter = 30;
+    List<String> users = userIds("w", writers);
     AtomicBoolean writing = new AtomicBoolean(true);
     List<ActivityRecord> seen = Collections.synchronizedList(new ArrayList<>());
     ExecutorService tailer = Executors.newSingleThreadExecutor();
     try {
       Future<?> tailing = tailer.submit(() -> {
-        long cursor = 0;
+        Map<String, Long> cursors = new HashMap<>();
         boolean caughtUp = false;
         while (!caughtUp) {
-          // Read the target before the batch: once the writers are done, it is final.
+          // Read the heads before the batches: once the writers are done, they are final.
           boolean done = !writing.get();
-          long target = store.lastSequence();
-          List<ActivityRecord> batch = store.activityAfter(cursor, 5);
-          for (ActivityRecord event : batch) {
-            seen.add(event);
-            cursor = event.sequence();
+          Map<String, Long> heads = store.lastSequences(users);
+          caughtUp = done;
+          for (String user : users) {
+            long cursor = cursors.getOrDefault(user, 0L);
+            List<ActivityRecord> batch = store.userActivityAfter(user, cursor, 5);
+            for (ActivityRecord event : batch) {
+              seen.add(event);
+              cursor = event.sequence();
+            }
+            if (batch.size() < 5) {
+              // Everything up to the head read before was committed, and this read found all of it.
+              cursor = Math.max(cursor, heads.getOrDefault(user, 0L));
+            }
+            cursors.put(user, cursor);
+            caughtUp &= batch.isEmpty() && cursor >= heads.getOrDefault(user, 0L);
           }
-          caughtUp = done && batch.isEmpty() && cursor >= target;
         }
         return null;
       });
@@ -611,11 +671,14 @@ abstract class UserStoreContractTest {
       tailer.shutdownNow();
     }
 
-    List<ActivityRecord> log = store.activityAfter(0, 10_000);
-    assertThat(log).hasSize(writers * (1 + changesPerWriter));
-    assertThat(log).extracting(ActivityRecord::sequence).isSortedAccordingTo(Comparator.naturalOrder())
-        .doesNotHaveDuplicates();
-    assertThat(seen).containsExactlyElementsOf(log);
+    for (String user : users) {
+      List<ActivityRecord> log = store.userActivityAfter(user, 0, 10_000);
+      assertThat(log).hasSize(1 + changesPerWriter);
+      assertThat(log).extracting(ActivityRecord::sequence).isSortedAccordingTo(Comparator.naturalOrder())
+          .doesNotHaveDuplicates();
+      assertThat(seen).filteredOn(event -> event.userId().equals(user)).containsExactlyElementsOf(log);
+    }
+    assertThat(seen).hasSize(writers * (1 + changesPerWriter));
   }
 
   // Helpers.
@@ -640,11 +703,26 @@ abstract class UserStoreContractTest {
     return new UserChanges(Optional.of(email), Optional.empty(), Optional.empty());
   }
 
-  private ActivityRecord lastEvent(Runnable mutation) {
+  private ActivityRecord lastEvent(String userId, Runnable mutation) {
     mutation.run();
-    List<ActivityRecord> events = store.activityAfter(store.lastSequence() - 1, 1);
-    assertThat(events).hasSize(1);
-    return events.get(0);
+    List<ActivityRecord> events = store.userActivityAfter(userId, 0, 10_000);
+    assertThat(events).isNotEmpty();
+    return events.get(events.size() - 1);
+  }
+
+  /** Returns the events of the users, user by user. */
+  private List<ActivityRecord> eventsOf(String... userIds) {
+    return eventsOf(List.of(userIds));
+  }
+
+  private List<ActivityRecord> eventsOf(List<String> userIds) {
+    List<ActivityRecord> events = new ArrayList<>();
+    userIds.forEach(userId -> events.addAll(store.userActivityAfter(userId, 0, 10_000)));
+    return events;
+  }
+
+  private static List<String> userIds(String prefix, int count) {
+    return IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
   }
 
   private List<User> pageThrough(Optional<String> role, int pageSize) {

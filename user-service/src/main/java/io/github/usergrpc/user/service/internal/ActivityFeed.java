@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.StoreException;
 import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
@@ -12,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.annotation.Nullable;
@@ -28,11 +31,15 @@ import javax.annotation.Nullable;
 /**
  * Feeds the watch streams of one server from the store's activity log.
  *
- * <p>One thread tails the log ({@link UserStore#activityAfter}) in sequence order, woken right after every
- * local commit and polled every {@code pollInterval} for commits of other server processes on the same
- * database, and hands each event to the watches of its user. Handing over never blocks: each watch has its
- * own bounded queue, so a slow watcher slows neither writers nor other watchers, and one that falls more
- * than {@code maxPendingPerWatch} events behind is ended with RESOURCE_EXHAUSTED (WATCH_TOO_SLOW).
+ * <p>Sequences are per user, so the feed follows each watched user on its own: for every user with an open
+ * watch it keeps how far it has read that user's events (a cursor), and one thread reads the user's events
+ * after it ({@link UserStore#userActivityAfter}) in sequence order and hands them to the user's watches. It
+ * reads a user right after a local commit of an event of that user, and every {@code pollInterval} it asks
+ * the store for the heads of all watched users in one query ({@link UserStore#lastSequences}) and reads the
+ * users whose head moved: commits of other server processes on the same database. Users nobody watches cost
+ * nothing. Handing over never blocks: each watch has its own bounded queue, so a slow watcher slows neither
+ * writers nor other watchers, and one that falls more than {@code maxPendingPerWatch} events behind is ended
+ * with RESOURCE_EXHAUSTED (WATCH_TOO_SLOW).
  *
  * <p>A watch past {@code maxWatches} open streams on the server, or past {@code maxWatchesPerUser} on one
  * user, is refused with RESOURCE_EXHAUSTED (TOO_MANY_WATCHES): each open stream holds a queue and a
@@ -50,13 +57,14 @@ public final class ActivityFeed implements AutoCloseable {
   private final int maxWatches;
   private final int maxWatchesPerUser;
   /** Read by the tailer without the lock; changed only under it. */
-  private final Map<String, Set<Watch>> watchesByUser = new ConcurrentHashMap<>();
+  private final Map<String, WatchedUser> watchedUsers = new ConcurrentHashMap<>();
+  /** Users with a local commit the tailer has not read yet. */
+  private final Set<String> committed = ConcurrentHashMap.newKeySet();
   private final Object registration = new Object();
   @GuardedBy("registration")
   private int watchCount;
   private final AtomicBoolean tailScheduled = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private volatile long cursor;
   private ScheduledFuture<?> poll;
 
   /**
@@ -79,12 +87,11 @@ public final class ActivityFeed implements AutoCloseable {
     this.maxWatchesPerUser = maxWatchesPerUser;
   }
 
-  /** Starts tailing after the newest event in the store. */
+  /** Starts following the store: local commits and, every poll interval, the heads of watched users. */
   public void start() {
-    cursor = store.lastSequence();
-    store.addCommitListener(this::wake);
+    store.addCommitListener(this::onCommit);
     long nanos = pollInterval.toNanos();
-    poll = tailer.scheduleWithFixedDelay(this::tail, nanos, nanos, TimeUnit.NANOSECONDS);
+    poll = tailer.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
   }
 
   /** Returns the number of open watch streams. */
@@ -130,14 +137,14 @@ public final class ActivityFeed implements AutoCloseable {
             + " allows open (" + maxWatches + "); retry later, or on another server",
             Map.of("max_watches", Integer.toString(maxWatches), "per", "server"));
       }
-      Set<Watch> watches = watchesByUser.get(watch.userId());
-      if (watches != null && watches.size() >= maxWatchesPerUser) {
+      WatchedUser watched = watchedUsers.get(watch.userId());
+      if (watched != null && watched.watches.size() >= maxWatchesPerUser) {
         return ErrorMapper.error(ErrorReason.TOO_MANY_WATCHES, "user " + watch.userId()
             + " has the most watch streams this server allows for one user open (" + maxWatchesPerUser
             + "); close one or retry later",
             Map.of("max_watches", Integer.toString(maxWatchesPerUser), "per", "user", "user_id", watch.userId()));
       }
-      watchesByUser.computeIfAbsent(watch.userId(), id -> ConcurrentHashMap.newKeySet()).add(watch);
+      watchedUsers.computeIfAbsent(watch.userId(), WatchedUser::new).watches.add(watch);
       watchCount++;
       return null;
     }
@@ -146,11 +153,11 @@ public final class ActivityFeed implements AutoCloseable {
   /** Unregisters a watch; does nothing if it is not registered (any more). */
   void remove(Watch watch) {
     synchronized (registration) {
-      Set<Watch> watches = watchesByUser.get(watch.userId());
-      if (watches != null && watches.remove(watch)) {
+      WatchedUser watched = watchedUsers.get(watch.userId());
+      if (watched != null && watched.watches.remove(watch)) {
         watchCount--;
-        if (watches.isEmpty()) {
-          watchesByUser.remove(watch.userId());
+        if (watched.watches.isEmpty()) {
+          watchedUsers.remove(watch.userId());
         }
       }
     }
@@ -168,7 +175,7 @@ public final class ActivityFeed implements AutoCloseable {
     tailer.shutdown();
     List<Watch> open = new ArrayList<>();
     synchronized (registration) {
-      watchesByUser.values().forEach(open::addAll);
+      watchedUsers.values().forEach(watched -> open.addAll(watched.watches));
     }
     // Each end() unregisters its watch.
     for (Watch watch : open) {
@@ -177,37 +184,135 @@ public final class ActivityFeed implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes sure the feed reads the user's events after {@code head} at the latest. A watch calls it after it
+   * registered and before it fixes its own start: the first watch of a user sets where the feed starts
+   * reading that user; events committed between the registration and {@code head} are at or below the
+   * watch's start, or replayed by it.
+   *
+   * @param userId a user with a registered watch
+   * @param head the user's head ({@link UserStore#lastSequence(String)}), read after the registration
+   */
+  void follow(String userId, long head) {
+    WatchedUser watched = watchedUsers.get(userId);
+    if (watched != null) {
+      watched.cursor.compareAndSet(WatchedUser.UNKNOWN, head);
+    }
+  }
+
+  private void onCommit(ActivityRecord event) {
+    WatchedUser watched = watchedUsers.get(event.userId());
+    if (watched != null && event.sequence() > watched.cursor.get()) {
+      committed.add(event.userId());
+      wake();
+    }
+  }
+
   private void wake() {
     if (tailScheduled.compareAndSet(false, true)) {
       try {
-        tailer.execute(this::tail);
+        tailer.execute(this::readCommitted);
       } catch (RejectedExecutionException shuttingDown) {
         tailScheduled.set(false);
       }
     }
   }
 
-  private void tail() {
+  /** Reads the users with a local commit. */
+  private void readCommitted() {
     tailScheduled.set(false);
+    for (Iterator<String> users = committed.iterator(); users.hasNext(); ) {
+      String userId = users.next();
+      users.remove();
+      WatchedUser watched = watchedUsers.get(userId);
+      if (watched != null) {
+        read(watched, 0);
+      }
+    }
+  }
+
+  /** Reads the users whose head moved: commits of other processes, and local ones not read yet. */
+  private void poll() {
+    readCommitted();
+    List<WatchedUser> followed = new ArrayList<>();
+    for (WatchedUser watched : watchedUsers.values()) {
+      if (watched.cursor.get() != WatchedUser.UNKNOWN) {
+        followed.add(watched);
+      }
+    }
+    if (followed.isEmpty()) {
+      return;
+    }
+    Map<String, Long> heads;
+    try {
+      heads = store.lastSequences(followed.stream().map(watched -> watched.userId).toList());
+    } catch (StoreException e) {
+      logger.log(Level.FINE, "cannot read the heads of watched users yet", e);
+      return;
+    } catch (RuntimeException e) {
+      logger.log(Level.SEVERE, "unexpected failure while reading the heads of watched users", e);
+      return;
+    }
+    for (WatchedUser watched : followed) {
+      long head = heads.getOrDefault(watched.userId, 0L);
+      if (head > watched.cursor.get() && !closed.get()) {
+        read(watched, head);
+      }
+    }
+  }
+
+  /**
+   * Reads the user's events after its cursor and hands them to its watches. {@code head}, when positive, is
+   * a head read before: every event up to it was committed, so once the read is complete the cursor may
+   * move up to it even when no event of this user has a sequence that high (a store that numbers all users
+   * from one counter reports such heads).
+   */
+  private void read(WatchedUser watched, long head) {
     try {
       List<ActivityRecord> batch;
       do {
-        batch = store.activityAfter(cursor, TAIL_BATCH);
+        long cursor = watched.cursor.get();
+        if (cursor == WatchedUser.UNKNOWN) {
+          return;
+        }
+        batch = store.userActivityAfter(watched.userId, cursor, TAIL_BATCH);
         for (ActivityRecord event : batch) {
-          Set<Watch> watches = watchesByUser.get(event.userId());
-          if (watches != null) {
-            for (Watch watch : watches) {
-              watch.offer(event);
-            }
+          for (Watch watch : watched.watches) {
+            watch.offer(event);
           }
-          cursor = event.sequence();
+          watched.cursor.set(event.sequence());
         }
       } while (batch.size() == TAIL_BATCH && !closed.get());
+      if (head > watched.cursor.get()) {
+        watched.cursor.set(head);
+      }
+    } catch (ResumePointExpiredException e) {
+      // The retention deleted events this server had not read yet (it could not reach the store for
+      // longer than the retention): its watches of the user cannot continue without a gap.
+      for (Watch watch : List.copyOf(watched.watches)) {
+        watch.end(ErrorMapper.toStatusException(e));
+      }
     } catch (StoreException e) {
       // The next poll retries from the same cursor: nothing is skipped.
       logger.log(Level.FINE, "cannot read the activity log yet", e);
     } catch (RuntimeException e) {
       logger.log(Level.SEVERE, "unexpected failure while reading the activity log", e);
+    }
+  }
+
+  /**
+   * A user with open watches on this server, and how far the feed has read its events. Only the tailer
+   * thread moves the cursor, once the first watch has set it ({@link #follow}).
+   */
+  private static final class WatchedUser {
+    static final long UNKNOWN = -1;
+
+    final String userId;
+    final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+    final AtomicLong cursor = new AtomicLong(UNKNOWN);
+
+    WatchedUser(String userId) {
+      this.userId = userId;
     }
   }
 }

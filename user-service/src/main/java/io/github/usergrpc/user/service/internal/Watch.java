@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * watcher resumes, replayed from the store in batches ({@link #pump}, on gRPC's threads, never on the
  * tailer's). While replaying, live events wait in a side buffer; once the replay has caught up, the side
  * buffer is merged in. Every event is queued at most once and in sequence order, because both sources
- * deliver in sequence order and anything at or below the last queued sequence is dropped.
+ * deliver the user's events in sequence order and anything at or below the last queued sequence is dropped.
  *
  * <p>Only as many events are sent as gRPC's flow control accepts ({@code isReady}); the rest wait in a
  * queue of at most {@code maxPending}. A watcher that lets it overflow is ended with WATCH_TOO_SLOW.
@@ -185,9 +185,12 @@ final class Watch {
       end(ErrorMapper.toStatusException(new UserNotFoundException(userId)));
       return false;
     }
-    // A live-only watch starts after what was committed when it started: the tailer may still be handing
-    // out older events that it read before the watch registered.
-    long lastCommitted = resumeAfter == 0 ? store.lastSequence() : 0;
+    // Read after the registration: the feed reads the user's events after it at the latest, and a live-only
+    // watch starts after it, what was committed when it started (the feed may still be handing out older
+    // events that it read before the watch registered).
+    long head = store.lastSequence(userId);
+    feed.follow(userId, head);
+    long lastCommitted = resumeAfter == 0 ? head : 0;
     synchronized (lock) {
       pending.removeIf(event -> event.sequence() <= lastCommitted);
       lastQueued = Math.max(lastQueued, lastCommitted);

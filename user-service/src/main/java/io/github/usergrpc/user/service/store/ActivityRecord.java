@@ -5,7 +5,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * One event of the activity log, as stored.
  *
- * @param sequence position in the store's log: unique and increasing in commit order
+ * @param sequence position among the events of its user: unique among them and increasing in commit order;
+ *     not comparable with other users' sequences
  * @param userId the user the event is about
  * @param action what happened, such as {@code user.updated} or {@code page_view}
  * @param details free-form detail

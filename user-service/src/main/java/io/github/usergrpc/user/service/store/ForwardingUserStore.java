@@ -2,8 +2,11 @@ package io.github.usergrpc.user.service.store;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -117,14 +120,6 @@ public abstract class ForwardingUserStore implements UserStore {
   }
 
   @Override
-  public List<ActivityRecord> activityAfter(long afterSequence, int max) {
-    return around("activityAfter", () -> {
-      beforeCall("activityAfter");
-      return delegate.activityAfter(afterSequence, max);
-    });
-  }
-
-  @Override
   public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
     return around("userActivityAfter", () -> {
       beforeCall("userActivityAfter");
@@ -133,10 +128,18 @@ public abstract class ForwardingUserStore implements UserStore {
   }
 
   @Override
-  public long lastSequence() {
+  public long lastSequence(String userId) {
     return around("lastSequence", () -> {
       beforeCall("lastSequence");
-      return delegate.lastSequence();
+      return delegate.lastSequence(userId);
+    });
+  }
+
+  @Override
+  public Map<String, Long> lastSequences(Collection<String> userIds) {
+    return around("lastSequences", () -> {
+      beforeCall("lastSequences");
+      return delegate.lastSequences(userIds);
     });
   }
 
@@ -155,7 +158,7 @@ public abstract class ForwardingUserStore implements UserStore {
   }
 
   @Override
-  public void addCommitListener(Runnable listener) {
+  public void addCommitListener(Consumer<ActivityRecord> listener) {
     delegate.addCommitListener(listener);
   }
 

@@ -6,6 +6,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -18,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -25,7 +27,8 @@ import java.util.function.ToLongFunction;
  * process.
  *
  * <p>Reads are lock-free; writes are serialized by one lock, which also makes activity sequences grow in
- * commit order. The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
+ * commit order: one counter numbers the events of all users, which makes them per user increasing too
+ * (with gaps). The activity log keeps the newest {@code retainedEvents} events; a watch that resumes from
  * before them fails with {@link ResumePointExpiredException}. Request ids are remembered for
  * {@link #REQUEST_ID_RETENTION}, as user.proto promises, and then forgotten: remembering every one grew the
  * heap by every create for the life of the store (the soak benchmark found it). So the store holds its
@@ -46,7 +49,7 @@ public final class InMemoryUserStore implements UserStore {
   private final int retainedEvents;
   private final byte[] secretKey = new byte[32];
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final List<Runnable> commitListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
 
   private final Map<String, User> usersById = new ConcurrentHashMap<>();
   private final NavigableMap<PageCursor, User> usersNewestFirst = new ConcurrentSkipListMap<>(NEWEST_FIRST);
@@ -62,6 +65,13 @@ public final class InMemoryUserStore implements UserStore {
   private final LinkedHashMap<String, ActivityRecord> eventsByRequest = new LinkedHashMap<>();
   @GuardedBy("writeLock")
   private long lastSequence;
+  /**
+   * Each user's last sequence, as the JDBC store's heads, so that a poll of the heads finds only the users
+   * with new events. A user's entry goes when its last event is discarded and the user is gone: then
+   * {@link #discardedUpTo} is as good a head.
+   */
+  @GuardedBy("writeLock")
+  private final Map<String, Long> lastSequenceByUser = new HashMap<>();
   @GuardedBy("writeLock")
   private long discardedUpTo;
 
@@ -89,6 +99,7 @@ public final class InMemoryUserStore implements UserStore {
     requireNonNull(newUser, "newUser");
     requireNonNull(requestId, "requestId");
     User created;
+    ActivityRecord event;
     writeLock.lock();
     try {
       if (requestId.isPresent()) {
@@ -114,11 +125,11 @@ public final class InMemoryUserStore implements UserStore {
         usersByCreateRequest.put(requestId.get(), created);
       }
       forgetRequestsBefore(usersByCreateRequest, User::createdAtMillis, created.createdAtMillis());
-      append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
+      event = append(created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, created.createdAtMillis());
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(event);
     return created;
   }
 
@@ -131,6 +142,7 @@ public final class InMemoryUserStore implements UserStore {
   public User update(String id, UserChanges changes, Optional<String> expectedEtag, long nowMillis) {
     requireNonNull(changes, "changes");
     User updated;
+    ActivityRecord event;
     writeLock.lock();
     try {
       User current = current(id, expectedEtag);
@@ -150,16 +162,17 @@ public final class InMemoryUserStore implements UserStore {
         addToRoleCount(current.role(), -1);
         addToRoleCount(updated.role(), 1);
       }
-      append(id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
+      event = append(id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(event);
     return updated;
   }
 
   @Override
   public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
+    ActivityRecord event;
     writeLock.lock();
     try {
       User current = current(id, expectedEtag);
@@ -167,11 +180,11 @@ public final class InMemoryUserStore implements UserStore {
       usersNewestFirst.remove(PageCursor.after(current));
       userIdByEmailKey.remove(current.emailKey());
       addToRoleCount(current.role(), -1);
-      append(id, ActivityRecord.USER_DELETED, "", nowMillis);
+      event = append(id, ActivityRecord.USER_DELETED, "", nowMillis);
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(event);
   }
 
   @Override
@@ -241,13 +254,8 @@ public final class InMemoryUserStore implements UserStore {
     } finally {
       writeLock.unlock();
     }
-    notifyCommit();
+    notifyCommit(recorded);
     return recorded;
-  }
-
-  @Override
-  public List<ActivityRecord> activityAfter(long afterSequence, int max) {
-    return log.tailMap(afterSequence, false).values().stream().limit(max).toList();
   }
 
   @Override
@@ -276,13 +284,31 @@ public final class InMemoryUserStore implements UserStore {
   }
 
   @Override
-  public long lastSequence() {
+  public long lastSequence(String userId) {
+    requireNonNull(userId, "userId");
     writeLock.lock();
     try {
-      return lastSequence;
+      return head(userId);
     } finally {
       writeLock.unlock();
     }
+  }
+
+  @Override
+  public Map<String, Long> lastSequences(Collection<String> userIds) {
+    Map<String, Long> heads = new HashMap<>();
+    writeLock.lock();
+    try {
+      userIds.forEach(userId -> heads.put(userId, head(userId)));
+    } finally {
+      writeLock.unlock();
+    }
+    return heads;
+  }
+
+  @GuardedBy("writeLock")
+  private long head(String userId) {
+    return lastSequenceByUser.getOrDefault(userId, discardedUpTo);
   }
 
   @Override
@@ -296,7 +322,7 @@ public final class InMemoryUserStore implements UserStore {
   }
 
   @Override
-  public void addCommitListener(Runnable listener) {
+  public void addCommitListener(Consumer<ActivityRecord> listener) {
     commitListeners.add(requireNonNull(listener, "listener"));
   }
 
@@ -329,15 +355,21 @@ public final class InMemoryUserStore implements UserStore {
   private ActivityRecord append(String userId, String action, String details, long nowMillis) {
     ActivityRecord event = new ActivityRecord(++lastSequence, userId, action, details, nowMillis);
     log.put(event.sequence(), event);
+    lastSequenceByUser.put(userId, event.sequence());
     while (log.size() > retainedEvents) {
-      discardedUpTo = log.pollFirstEntry().getKey();
+      ActivityRecord discarded = log.pollFirstEntry().getValue();
+      discardedUpTo = discarded.sequence();
+      if (!usersById.containsKey(discarded.userId())
+          && Long.valueOf(discarded.sequence()).equals(lastSequenceByUser.get(discarded.userId()))) {
+        lastSequenceByUser.remove(discarded.userId());
+      }
     }
     return event;
   }
 
-  private void notifyCommit() {
-    for (Runnable listener : commitListeners) {
-      listener.run();
+  private void notifyCommit(ActivityRecord appended) {
+    for (Consumer<ActivityRecord> listener : commitListeners) {
+      listener.accept(appended);
     }
   }
 

@@ -1,16 +1,22 @@
 package io.github.usergrpc.user.service.store;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Where users and their activity log live. Implementations: {@link InMemoryUserStore} and
  * {@code io.github.usergrpc.user.server.store.jdbc.JdbcUserStore} (embedded H2 and PostgreSQL).
  *
  * <p>Every mutation and the activity event it causes are one atomic step: an event is never lost and
- * never invented. Sequences of the activity log grow in commit order, so a reader that has seen sequence
- * {@code n} never later finds a new event below {@code n}.
+ * never invented. Sequences are per user: an event's sequence is unique among its user's events and greater
+ * than every earlier event of that user, and a user's sequences grow in commit order, so a reader of one
+ * user's events that has seen sequence {@code n} never later finds a new event of that user below
+ * {@code n}. There may be gaps, and sequences of different users are not comparable (an implementation may
+ * number all events from one counter, which satisfies this too).
  *
  * <p>Implementations are thread-safe. Methods throw the {@link StoreException} subclasses they name, and
  * {@link StoreUnavailableException} when the store cannot be reached; any other exception is a bug.
@@ -124,18 +130,8 @@ public interface UserStore extends AutoCloseable {
       Optional<String> requestId);
 
   /**
-   * Returns events of every user after a sequence, in sequence order: how a server tails the log to feed
-   * its watchers (also events written by other server processes on the same database).
-   *
-   * @param afterSequence return events with a greater sequence
-   * @param max the most events to return
-   * @return at most {@code max} events, ascending
-   */
-  List<ActivityRecord> activityAfter(long afterSequence, int max);
-
-  /**
    * Returns one user's events after a sequence, in sequence order: how a watch that resumes replays what
-   * it missed.
+   * it missed, and how a server reads the new events of the users it has watches of.
    *
    * @param userId the user
    * @param afterSequence return events with a greater sequence
@@ -146,11 +142,23 @@ public interface UserStore extends AutoCloseable {
   List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max);
 
   /**
-   * Returns the greatest sequence in the log, or 0 when the log is empty.
+   * Returns a user's head: every event of the user committed so far has a sequence at or below it, and
+   * every later one a greater sequence. How a watch fixes where its live events start.
    *
-   * @return the last sequence
+   * @param userId the user
+   * @return the head; 0 when the user never had an event
    */
-  long lastSequence();
+  long lastSequence(String userId);
+
+  /**
+   * Returns the heads ({@link #lastSequence(String)}) of several users at once: how a server polls for events
+   * that other server processes on the same database committed for the users it has watches of.
+   *
+   * @param userIds the users
+   * @return the head of every user in {@code userIds} that has one; users that never had an event may be
+   *     missing
+   */
+  Map<String, Long> lastSequences(Collection<String> userIds);
 
   /**
    * Returns a secret of at least 32 bytes that is the same for every server on this store and survives
@@ -169,11 +177,12 @@ public interface UserStore extends AutoCloseable {
 
   /**
    * Registers a callback that runs after every mutation this store instance commits, on the committing
-   * thread. It must be quick and must not throw: it only wakes up readers of {@link #activityAfter}.
+   * thread, with the event the mutation appended. It must be quick and must not throw: it only wakes up
+   * readers of {@link #userActivityAfter}.
    *
    * @param listener the callback
    */
-  void addCommitListener(Runnable listener);
+  void addCommitListener(Consumer<ActivityRecord> listener);
 
   /** Releases connections and threads. Idempotent. */
   @Override

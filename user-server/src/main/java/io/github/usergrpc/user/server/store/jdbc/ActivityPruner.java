@@ -10,7 +10,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,11 +29,11 @@ import javax.sql.DataSource;
  * than the activity retention, and the CreateUser request ids older than
  * {@link UserStore#REQUEST_ID_RETENTION}.
  *
- * <p>Writers are never blocked: each batch is a short transaction of its own that deletes at most
- * {@value #BATCH_SIZE} rows by primary key or index range, rows no writer touches (writers only add newer
- * ones). Events are deleted oldest sequence first, and the last deleted sequence is recorded in
- * {@code activity_retention.pruned_up_to} in the same transaction, so that a watch resuming from before it is
- * refused instead of missing events.
+ * <p>Each batch is a short transaction of its own that deletes at most {@value #BATCH_SIZE} events of one
+ * user by primary-key range, rows no writer touches (writers only add newer ones). A user's events are
+ * deleted oldest sequence first, and the last deleted sequence is recorded in the user's
+ * {@code activity_heads.pruned_up_to} in the same transaction, so that a watch resuming from before it is
+ * refused instead of missing events. That update waits for, and briefly holds up, writers of that one user.
  *
  * <p>"Now" is the time of the newest event, by the clock of the calls as every event is stamped, and never
  * later than this machine's clock: a store that receives no calls keeps what it has, and a store written
@@ -97,9 +102,7 @@ final class ActivityPruner implements AutoCloseable {
     }
     long now = Math.min(newest.getAsLong(), clock.millis());
     long deleted = 0;
-    for (int batch; (batch = pruneEvents(now - activityRetention.toMillis())) > 0; ) {
-      deleted += batch;
-    }
+    deleted += pruneEvents(now - activityRetention.toMillis());
     for (int batch; (batch = pruneCreateRequests(now - requestIdRetention.toMillis())) > 0; ) {
       deleted += batch;
     }
@@ -131,36 +134,99 @@ final class ActivityPruner implements AutoCloseable {
   private OptionalLong newestEventMillis() throws SQLException {
     try (Connection connection = dataSource.getConnection(); Statement select = connection.createStatement()) {
       connection.setAutoCommit(true);
-      try (ResultSet rows = select.executeQuery(
-          "SELECT occurred_at_ms FROM activity ORDER BY sequence DESC LIMIT 1")) {
-        return rows.next() ? OptionalLong.of(rows.getLong(1)) : OptionalLong.empty();
+      try (ResultSet rows = select.executeQuery("SELECT MAX(occurred_at_ms) FROM activity")) {
+        rows.next();
+        long newest = rows.getLong(1);
+        return rows.wasNull() ? OptionalLong.empty() : OptionalLong.of(newest);
       }
     }
   }
 
   /**
-   * Deletes the oldest run of at most {@value #BATCH_SIZE} events that all occurred before {@code cutoff},
-   * and records the last one's sequence as pruned. Stops at the first younger event, so that everything up
-   * to {@code pruned_up_to} is gone and everything after it is kept.
+   * Walks the events that occurred before {@code cutoff}, oldest first, {@value #BATCH_SIZE} at a time, and
+   * prunes the users they belong to ({@link #pruneUser}). Each event is looked at once per run: an old event
+   * that follows a younger one of its user is kept, and the walk goes past it.
+   *
+   * @return the number of events deleted
+   */
+  private long pruneEvents(long cutoffMillis) throws SQLException {
+    long deleted = 0;
+    Optional<OldEvent> after = Optional.empty();
+    while (true) {
+      List<OldEvent> batch = oldEvents(cutoffMillis, after);
+      if (batch.isEmpty()) {
+        return deleted;
+      }
+      Set<String> users = new LinkedHashSet<>();
+      batch.forEach(event -> users.add(event.userId()));
+      for (String userId : users) {
+        for (int pruned; (pruned = pruneUser(userId, cutoffMillis)) > 0; ) {
+          deleted += pruned;
+          if (pruned < BATCH_SIZE) {
+            break;
+          }
+        }
+      }
+      after = Optional.of(batch.get(batch.size() - 1));
+    }
+  }
+
+  /** An event before the cutoff; the walk's position. */
+  private record OldEvent(long occurredAtMillis, String userId, long sequence) {}
+
+  private List<OldEvent> oldEvents(long cutoffMillis, Optional<OldEvent> after) throws SQLException {
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement select = connection.prepareStatement("SELECT occurred_at_ms, user_id, sequence"
+            + " FROM activity WHERE occurred_at_ms < ?"
+            + (after.isPresent() ? " AND (occurred_at_ms, user_id, sequence) > (?, ?, ?)" : "")
+            + " ORDER BY occurred_at_ms, user_id, sequence LIMIT ?")) {
+      connection.setAutoCommit(true);
+      int index = 1;
+      select.setLong(index++, cutoffMillis);
+      if (after.isPresent()) {
+        select.setLong(index++, after.get().occurredAtMillis());
+        select.setString(index++, after.get().userId());
+        select.setLong(index++, after.get().sequence());
+      }
+      select.setInt(index, BATCH_SIZE);
+      List<OldEvent> events = new ArrayList<>();
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          events.add(new OldEvent(rows.getLong(1), rows.getString(2), rows.getLong(3)));
+        }
+      }
+      return events;
+    }
+  }
+
+  /**
+   * Deletes the user's oldest run of at most {@value #BATCH_SIZE} events that all occurred before
+   * {@code cutoff}, and records the last one's sequence as the user's {@code pruned_up_to}. Stops at the
+   * user's first younger event, so that everything up to {@code pruned_up_to} is gone and everything after
+   * it is kept. The head's row lock is held only for this short transaction; it makes the user's writers
+   * wait that long, no other writer.
    *
    * @return the number of events deleted; 0 when none is due
    */
-  private int pruneEvents(long cutoffMillis) throws SQLException {
+  private int pruneUser(String userId, long cutoffMillis) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       // Pooled SQLite connections rest in autocommit (see SqlDialect); this begins the transaction there.
       connection.setAutoCommit(false);
       try {
         long prunedUpTo;
-        try (Statement select = connection.createStatement();
-            ResultSet rows = select.executeQuery("SELECT pruned_up_to FROM activity_retention WHERE id = 1")) {
-          rows.next();
-          prunedUpTo = rows.getLong(1);
+        try (PreparedStatement select = connection.prepareStatement(
+            "SELECT pruned_up_to FROM activity_heads WHERE user_id = ?")) {
+          select.setString(1, userId);
+          try (ResultSet rows = select.executeQuery()) {
+            prunedUpTo = rows.next() ? rows.getLong(1) : 0;
+          }
         }
         long upTo = prunedUpTo;
         try (PreparedStatement select = connection.prepareStatement("SELECT sequence, occurred_at_ms"
-            + " FROM activity WHERE sequence > ? ORDER BY sequence LIMIT ?")) {
-          select.setLong(1, prunedUpTo);
-          select.setInt(2, BATCH_SIZE);
+            + " FROM activity WHERE user_id = ? AND sequence > ? ORDER BY sequence LIMIT ?")) {
+          select.setString(1, userId);
+          select.setLong(2, prunedUpTo);
+          select.setInt(3, BATCH_SIZE);
           try (ResultSet rows = select.executeQuery()) {
             while (rows.next() && rows.getLong(2) < cutoffMillis) {
               upTo = rows.getLong(1);
@@ -173,15 +239,17 @@ final class ActivityPruner implements AutoCloseable {
         }
         int deleted;
         try (PreparedStatement delete = connection.prepareStatement(
-            "DELETE FROM activity WHERE sequence > ? AND sequence <= ?")) {
-          delete.setLong(1, prunedUpTo);
-          delete.setLong(2, upTo);
+            "DELETE FROM activity WHERE user_id = ? AND sequence > ? AND sequence <= ?")) {
+          delete.setString(1, userId);
+          delete.setLong(2, prunedUpTo);
+          delete.setLong(3, upTo);
           deleted = delete.executeUpdate();
         }
         try (PreparedStatement update = connection.prepareStatement(
-            "UPDATE activity_retention SET pruned_up_to = ? WHERE id = 1 AND pruned_up_to < ?")) {
+            "UPDATE activity_heads SET pruned_up_to = ? WHERE user_id = ? AND pruned_up_to < ?")) {
           update.setLong(1, upTo);
-          update.setLong(2, upTo);
+          update.setString(2, userId);
+          update.setLong(3, upTo);
           update.executeUpdate();
         }
         connection.commit();

@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -20,6 +21,9 @@ import java.util.Map;
  *   <li>Writers: on SQLite one at a time; they queue on a lock in the store instead of polling the database's
  *       lock with {@code busy_timeout}'s sleeps.
  *   <li>How a unique violation names the index it violated.
+ *   <li>{@code UPDATE ... RETURNING}: PostgreSQL and SQLite (3.35+) have it, H2 has not.
+ *   <li>The migrations: SQLite's ALTER TABLE cannot change a primary key, so SQLite's V4 rebuilds the
+ *       activity table; it and copies of V1 to V3 are in {@code db/migration-sqlite}.
  * </ul>
  */
 enum SqlDialect {
@@ -41,6 +45,11 @@ enum SqlDialect {
     @Override
     String connectionUrl(String url) {
       return withSettings(url, ';', ';');
+    }
+
+    @Override
+    boolean updateReturning() {
+      return false;
     }
   },
 
@@ -66,6 +75,11 @@ enum SqlDialect {
     @Override
     String forUpdate() {
       return "";
+    }
+
+    @Override
+    List<String> migrationLocations() {
+      return List.of("classpath:db/migration-sqlite");
     }
 
     @Override
@@ -118,6 +132,16 @@ enum SqlDialect {
   /** Returns what follows a SELECT of a row the transaction is about to change. */
   String forUpdate() {
     return " FOR UPDATE";
+  }
+
+  /** Tells whether {@code UPDATE ... RETURNING} runs. */
+  boolean updateReturning() {
+    return true;
+  }
+
+  /** Returns the Flyway locations of the migrations. */
+  List<String> migrationLocations() {
+    return List.of("classpath:db/migration");
   }
 
   /** Tells whether pooled connections rest in autocommit, a write transaction turning it off while it runs. */

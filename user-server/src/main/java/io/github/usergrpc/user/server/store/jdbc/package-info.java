@@ -6,6 +6,8 @@
  * use this package.
  *
  * <p><b>Public API.</b> {@code JdbcUserStore} and {@code JdbcSettings} are kept backward compatible; the
- * package-private types (the SQL dialects, SQL failure sorting, H2 housekeeping) are the implementation.
+ * package-private types are the implementation, one concept each: the SQL dialects, bootstrap, connection
+ * pool, transaction template, user rows, the activity log with its per-user sequences, role counts, retention, H2 housekeeping,
+ * the circuit breaker and SQL failure sorting.
  */
 package io.github.usergrpc.user.server.store.jdbc;

@@ -52,10 +52,10 @@ class H2HousekeepingTest {
 
   @Test
   void isEmbeddedH2File_onlyForFilesOfThisJvm() {
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:file:./data/users")).isTrue();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:./data/users")).isTrue();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:mem:users")).isFalse();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:h2:tcp://localhost/users")).isFalse();
-    assertThat(JdbcUserStore.isEmbeddedH2File("jdbc:postgresql://localhost/users")).isFalse();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:file:./data/users")).isTrue();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:./data/users")).isTrue();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:mem:users")).isFalse();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:h2:tcp://localhost/users")).isFalse();
+    assertThat(StoreBootstrap.isEmbeddedH2File("jdbc:postgresql://localhost/users")).isFalse();
   }
 }

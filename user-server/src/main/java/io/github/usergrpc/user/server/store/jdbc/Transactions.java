@@ -1,0 +1,225 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import static java.util.Objects.requireNonNull;
+
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.annotation.Nullable;
+
+/**
+ * The transaction template of a {@link JdbcUserStore}: runs work on a pooled connection, commits or rolls
+ * back, turns {@link SQLException}s into the store's exceptions, and tells the commit listeners about the
+ * event a committed transaction appended.
+ */
+final class Transactions {
+
+  private static final Logger logger = Logger.getLogger(Transactions.class.getName());
+
+  private static final int PING_TIMEOUT_SECONDS = 1;
+  /** The longest a health ping waits for a pooled connection, so that health reflects an outage quickly. */
+  private static final Duration PING_CONNECTION_WAIT = Duration.ofSeconds(1);
+
+  private final ConnectionPool pool;
+  private final SqlDialect dialect;
+  /** Held by the write transaction that runs, when the dialect allows one at a time; else null. */
+  @Nullable private final ReentrantLock writeLock;
+  private final DatabaseCircuitBreaker breaker;
+  private final Duration connectionTimeout;
+  private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  Transactions(ConnectionPool pool, SqlDialect dialect, DatabaseCircuitBreaker breaker,
+      Duration connectionTimeout) {
+    this.pool = requireNonNull(pool, "pool");
+    this.dialect = requireNonNull(dialect, "dialect");
+    // Fair: writers are served in the order they came, as the row locks of the other databases serve them.
+    this.writeLock = dialect.singleWriter() ? new ReentrantLock(true) : null;
+    this.breaker = requireNonNull(breaker, "breaker");
+    this.connectionTimeout = requireNonNull(connectionTimeout, "connectionTimeout");
+  }
+
+  void addCommitListener(Consumer<ActivityRecord> listener) {
+    commitListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /** Makes every later call throw {@link StoreUnavailableException}; returns false if it was done already. */
+  boolean close() {
+    return !closed.getAndSet(true);
+  }
+
+  /**
+   * Runs {@code work} in one transaction on a pooled connection and commits it; rolls back when it
+   * throws. Commit listeners run after a commit that appended an event.
+   */
+  <T> T transact(Transaction.Work<T> work) {
+    checkOpen();
+    breaker.checkClosed();
+    Transaction tx;
+    T result;
+    long deadline = System.nanoTime() + connectionTimeout.toNanos();
+    lockWrites(connectionTimeout);
+    try (Connection connection = pool.borrow(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+      tx = new Transaction(connection, dialect);
+      try {
+        // A connection that rests in autocommit begins its transaction here (SQLite: BEGIN IMMEDIATE).
+        connection.setAutoCommit(false);
+        result = work.run(tx);
+        if (dialect.restsInAutocommit()) {
+          // Commits; commit() would begin the next IMMEDIATE transaction and hold the write lock in the pool.
+          connection.setAutoCommit(true);
+        } else {
+          connection.commit();
+        }
+        breaker.recordSuccess();
+      } catch (SQLException | RuntimeException e) {
+        rollback(connection, e);
+        if (dialect.restsInAutocommit()) {
+          restoreAutocommit(connection, e);
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw translate(e);
+    } finally {
+      if (writeLock != null) {
+        writeLock.unlock();
+      }
+    }
+    if (tx.appended != null) {
+      notifyCommit(tx.appended);
+    }
+    return result;
+  }
+
+  /**
+   * Runs {@code work}, a single read-only statement, on a pooled connection in autocommit mode. Such a
+   * statement is a transaction of its own with the same READ COMMITTED view as in {@link #transact}, and it
+   * needs no COMMIT: with autocommit off, every read cost a second round trip to the database for the
+   * COMMIT, and PostgreSQL a second transaction start and end. Switching autocommit on and back (HikariCP
+   * restores the pool's setting when the connection is returned) sends nothing to the database while no
+   * transaction is open, which is always the case for a connection taken from the pool.
+   */
+  <T> T read(Transaction.Work<T> work) {
+    checkOpen();
+    breaker.checkClosed();
+    try (Connection connection = pool.borrow(connectionTimeout)) {
+      connection.setAutoCommit(true);
+      T result = work.run(new Transaction(connection, dialect));
+      breaker.recordSuccess();
+      return result;
+    } catch (SQLException e) {
+      throw translate(e);
+    }
+  }
+
+  /**
+   * Runs {@code SELECT 1} with a one-second timeout on a pooled connection, waiting at most a second for
+   * the connection; throws at once while the circuit breaker is open.
+   */
+  void ping() {
+    checkOpen();
+    breaker.checkClosed();
+    Duration wait = connectionTimeout.compareTo(PING_CONNECTION_WAIT) < 0
+        ? connectionTimeout
+        : PING_CONNECTION_WAIT;
+    try (Connection connection = pool.borrow(wait);
+        Statement select = connection.createStatement()) {
+      select.setQueryTimeout(PING_TIMEOUT_SECONDS);
+      try {
+        select.execute("SELECT 1");
+      } finally {
+        // H2 applies a statement's query timeout to its whole session, i.e. to the pooled connection: left
+        // set, it would cancel every later query on that connection after one second (STORE_UNAVAILABLE).
+        select.setQueryTimeout(0);
+      }
+      if (!connection.getAutoCommit()) {
+        connection.rollback();
+      }
+      breaker.recordSuccess();
+    } catch (SQLException e) {
+      if (SqlFailures.isConnectionFailure(e)) {
+        breaker.recordConnectionFailure();
+      }
+      throw new StoreUnavailableException(e);
+    }
+  }
+
+  /**
+   * Waits at most {@code timeout} for the store's write lock, when the dialect lets one writer run at a time.
+   * Without it, SQLite writers would wait for the database's lock with {@code busy_timeout}, which sleeps
+   * between attempts up to 100 ms at a time and serves no one in order.
+   */
+  private void lockWrites(Duration timeout) {
+    if (writeLock == null) {
+      return;
+    }
+    try {
+      if (writeLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw new StoreUnavailableException(new SQLTransientConnectionException(
+        "no write turn within " + timeout.toMillis() + " ms"));
+  }
+
+  private static void restoreAutocommit(Connection connection, Exception failure) {
+    try {
+      connection.setAutoCommit(true);
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new StoreUnavailableException(new IllegalStateException("the user store is closed"));
+    }
+  }
+
+  private RuntimeException translate(SQLException e) {
+    if (SqlFailures.isConnectionFailure(e)) {
+      breaker.recordConnectionFailure();
+    }
+    if (SqlFailures.isUniqueViolation(e)) {
+      return new DuplicateKeyException(e, dialect);
+    }
+    if (SqlFailures.isUnavailable(e) || closed.get()) {
+      return new StoreUnavailableException(e);
+    }
+    return new IllegalStateException("user store query failed with SQLState " + e.getSQLState(), e);
+  }
+
+  private void notifyCommit(ActivityRecord appended) {
+    for (Consumer<ActivityRecord> listener : commitListeners) {
+      try {
+        listener.accept(appended);
+      } catch (RuntimeException e) {
+        // The change is committed: a failing listener must not make it look failed.
+        logger.log(Level.WARNING, "a commit listener failed", e);
+      }
+    }
+  }
+
+  private static void rollback(Connection connection, Exception failure) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+}
