@@ -31,9 +31,9 @@ class DependencyLeakTest {
    * exporters must not.
    */
   static final List<String> BANNED = List.of(
-      "com.h2database:", "org.postgresql:", "com.zaxxer:", "org.flywaydb:", "io.grpc:grpc-netty:",
-      "io.grpc:grpc-netty-shaded:", "io.netty:", "org.slf4j:slf4j-jdk14:", "com.linecorp.armeria:",
-      "io.opentelemetry:opentelemetry-sdk", "io.opentelemetry:opentelemetry-exporter",
+      "com.h2database:", "org.xerial:sqlite-jdbc:", "org.postgresql:", "com.zaxxer:", "org.flywaydb:",
+      "io.grpc:grpc-netty:", "io.grpc:grpc-netty-shaded:", "io.netty:", "org.slf4j:slf4j-jdk14:",
+      "com.linecorp.armeria:", "io.opentelemetry:opentelemetry-sdk", "io.opentelemetry:opentelemetry-exporter",
       "io.grpc:grpc-opentelemetry:", "io.github.usergrpc:user-server:");
 
   /** groupId:artifactId:type[:classifier]:version:scope, as the tree prints a node. */
