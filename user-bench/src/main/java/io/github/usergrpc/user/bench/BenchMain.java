@@ -18,7 +18,7 @@ import java.util.Arrays;
  * http           the HTTP port: a normal GET while 2,000 connections trickle headers; 10,000 SSE watches
  * soak           mixed traffic at a fixed rate for minutes: errors, server heap, fds and threads over time;
  *                exits with 1 when a check fails
- * embedded-store the embedded H2 file's size under sustained writes against the data it holds
+ * embedded-store the embedded stores' (H2, SQLite) file size under sustained writes against the data they hold
  * write          RecordActivity and CreateUser on PostgreSQL at 1 and 16 clients, beside pgbench -N
  * bare-server    the constant GetUser server (used by load)
  * </pre>

@@ -3,9 +3,13 @@ package io.github.usergrpc.user.bench;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.github.usergrpc.user.service.store.UserChanges;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -28,19 +32,27 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * How big the embedded H2 file grows under sustained writes, against the data it holds, for each way of
- * opening it. Writers create users, record activity, rename and delete users through the store as fast as
- * they can; the files are sampled every 250 ms. The data held is the size after {@code SHUTDOWN COMPACT}.
- * Variants run one after the other in each round, rounds alternate, so that they share the machine's
- * state.
+ * How big the embedded store's files grow under sustained writes, against the data they hold, and how fast
+ * it writes, for H2 (as the store opens it, and with {@code RETENTION_TIME=0}) and SQLite. Writers create
+ * users, record activity, rename and delete users through the store as fast as they can, with a short
+ * activity retention so that the pruner deletes as they write; the files (database, WAL, shared memory) are
+ * sampled every 250 ms. The data held is the size after compaction ({@code SHUTDOWN COMPACT} on H2,
+ * {@code VACUUM} on SQLite). Each variant runs with 16 writers and with 1, and is then killed (SIGKILL)
+ * while writing from a child process, counting acknowledged creates that are missing after reopening.
+ * Variants run one after the other in each round, so that they share the machine's state.
  */
 final class EmbeddedStoreBench {
 
-  /** A way to open the file: a name and what it adds to the URL. */
-  private record Variant(String name, String urlSuffix) {}
+  /** A way to open the file: a name, the URL of a database in a directory, and how to compact it. */
+  private record Variant(String name, String urlPrefix, String fileName, String urlSuffix, String compact) {
 
-  private record Result(Variant variant, long peakBytes, long closedBytes, long dataBytes, long operations,
-      Duration elapsed) {
+    String url(Path directory) {
+      return urlPrefix + directory.resolve(fileName) + urlSuffix;
+    }
+  }
+
+  private record Result(Variant variant, int writers, long peakBytes, long closedBytes, long dataBytes,
+      long operations, long unavailable, Duration elapsed) {
 
     double ratio() {
       return (double) peakBytes / dataBytes;
@@ -52,8 +64,15 @@ final class EmbeddedStoreBench {
   }
 
   private static final List<Variant> VARIANTS = List.of(
-      new Variant("default (WRITE_DELAY=0, compaction every 500 ms)", ""),
-      new Variant("RETENTION_TIME=0", ";RETENTION_TIME=0"));
+      new Variant("H2 as opened by the store (WRITE_DELAY=0, compaction every 500 ms)", "jdbc:h2:file:", "users", "",
+          "SHUTDOWN COMPACT"),
+      new Variant("H2 RETENTION_TIME=0", "jdbc:h2:file:", "users", ";RETENTION_TIME=0", "SHUTDOWN COMPACT"),
+      new Variant("SQLite synchronous=FULL (WAL, IMMEDIATE)", "jdbc:sqlite:", "users.db", "?synchronous=FULL",
+          "VACUUM"),
+      new Variant("SQLite synchronous=NORMAL (WAL, IMMEDIATE)", "jdbc:sqlite:", "users.db", "?synchronous=NORMAL",
+          "VACUUM"));
+  /** Creates acknowledged by the killed writer before it is killed. */
+  private static final int KILL_AFTER = 300;
 
   private EmbeddedStoreBench() {}
 
@@ -61,45 +80,64 @@ final class EmbeddedStoreBench {
     Duration duration = args.seconds("duration", 40);
     int writers = args.integer("writers", 16);
     int rounds = args.integer("rounds", 2);
+    Duration retention = args.seconds("retention", 10);
     String loadBefore = Machine.loadAverage();
     List<Result> results = new ArrayList<>();
+    List<String> kills = new ArrayList<>();
     for (int round = 0; round < rounds; round++) {
       for (Variant variant : VARIANTS) {
-        Result result = measure(variant, duration, writers);
-        System.out.printf(Locale.ROOT, "round %d %s: peak %s, closed %s, data %s, %.1fx, %.0f ops/s%n", round + 1,
-            variant.name(), mib(result.peakBytes()), mib(result.closedBytes()), mib(result.dataBytes()),
-            result.ratio(), result.operationsPerSecond());
-        results.add(result);
+        for (int clients : new int[] {writers, 1}) {
+          Result result = measure(variant, duration, clients, retention);
+          System.out.printf(Locale.ROOT,
+              "round %d %s, %d writers: peak %s, closed %s, data %s, %.1fx, %.0f ops/s, %d unavailable%n",
+              round + 1, variant.name(), clients, mib(result.peakBytes()), mib(result.closedBytes()),
+              mib(result.dataBytes()), result.ratio(), result.operationsPerSecond(), result.unavailable());
+          results.add(result);
+        }
+        String kill = kill(variant);
+        System.out.printf(Locale.ROOT, "round %d %s, SIGKILL: %s%n", round + 1, variant.name(), kill);
+        kills.add(String.format(Locale.ROOT, "| %s | %d | %s |%n", variant.name(), round + 1, kill));
       }
     }
-    StringBuilder table = new StringBuilder("| variant | round | peak file | after close | data held | peak / data"
-        + " | store operations/s |\n|---|---|---|---|---|---|---|\n");
+    StringBuilder table = new StringBuilder("| variant | round | writers | peak files | after close | data held"
+        + " | peak / data | store operations/s | STORE_UNAVAILABLE |\n|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < results.size(); i++) {
       Result r = results.get(i);
-      table.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %.1fx | %.0f |%n", r.variant().name(),
-          i / VARIANTS.size() + 1, mib(r.peakBytes()), mib(r.closedBytes()), mib(r.dataBytes()), r.ratio(),
-          r.operationsPerSecond()));
+      table.append(String.format(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %.1fx | %.0f | %d |%n",
+          r.variant().name(), i / (2 * VARIANTS.size()) + 1, r.writers(), mib(r.peakBytes()),
+          mib(r.closedBytes()), mib(r.dataBytes()), r.ratio(), r.operationsPerSecond(), r.unavailable()));
     }
-    BenchmarksFile.writeSection("embedded-store", "## Embedded store: H2 file size under sustained writes\n\n"
+    BenchmarksFile.writeSection("embedded-store", "## Embedded store: file size under sustained writes, H2 and"
+        + " SQLite\n\n"
         + Machine.header(args.string("command", "scripts/bench/embedded-store.sh"), loadBefore)
-        + "- Load: " + writers + " writer threads on the store (no gRPC), each repeating: create a user, record"
-        + " three activity events, rename the user, delete every second user; " + duration.toSeconds()
-        + " s per variant, " + rounds + " rounds, variants alternating. The file is sampled every 250 ms;"
-        + " \"data held\" is its size after `SHUTDOWN COMPACT`. Target (issue 16): peak within 4x the data.\n\n"
-        + table);
+        + "- Load: writer threads on the store (no gRPC), each repeating: create a user, record three activity"
+        + " events, rename the user, delete every second user; " + duration.toSeconds() + " s per variant with "
+        + writers + " writers, then " + duration.toSeconds() + " s with 1; " + rounds + " rounds, variants"
+        + " alternating. Activity retention " + retention.toSeconds() + " s, so that the pruner deletes while"
+        + " they write. The files (database, WAL, shared memory) are sampled every 250 ms; \"data held\" is"
+        + " their size after compaction (`SHUTDOWN COMPACT` on H2, `VACUUM` on SQLite). Target (issue 16):"
+        + " peak within 4x the data.\n"
+        + "- SIGKILL: a child JVM creates users one at a time and prints each id once `create` returned; it is"
+        + " killed (SIGKILL) after " + KILL_AFTER + " acknowledged creates, the database is reopened and the"
+        + " acknowledged users that are missing are counted.\n\n"
+        + table + "\n| variant | round | SIGKILL: acknowledged creates missing after reopening |\n|---|---|---|\n"
+        + String.join("", kills));
   }
 
-  private static Result measure(Variant variant, Duration duration, int writers) throws Exception {
+  private static Result measure(Variant variant, Duration duration, int writers, Duration retention)
+      throws Exception {
     Path directory = Files.createTempDirectory("embedded-store-bench");
-    String url = "jdbc:h2:file:" + directory.resolve("users") + variant.urlSuffix();
+    String url = variant.url(directory);
     AtomicLong peak = new AtomicLong();
     AtomicLong operations = new AtomicLong();
+    AtomicLong unavailable = new AtomicLong();
     AtomicBoolean running = new AtomicBoolean(true);
     ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
     ExecutorService pool = Executors.newFixedThreadPool(writers);
     long start;
     long elapsed;
-    try (JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(url).build())) {
+    try (JdbcUserStore store = JdbcUserStore.open(
+        JdbcSettings.newBuilder().setJdbcUrl(url).setActivityRetention(retention).build())) {
       sampler.scheduleAtFixedRate(() -> peak.accumulateAndGet(size(directory), Math::max), 0, 250,
           TimeUnit.MILLISECONDS);
       start = System.nanoTime();
@@ -108,18 +146,13 @@ final class EmbeddedStoreBench {
         futures.add(pool.submit(() -> {
           long n = 0;
           while (running.get()) {
-            String id = UUID.randomUUID().toString();
-            long now = System.currentTimeMillis();
-            store.create(new NewUser(id, id + "@example.com", "Writer", "viewer", now), Optional.empty());
-            for (int e = 0; e < 3; e++) {
-              store.recordActivity(id, "page_view", "/page/" + e, now, Optional.empty());
+            try {
+              n = writeOnce(store, n);
+              operations.addAndGet(6);
+            } catch (StoreUnavailableException e) {
+              // No connection or write turn within the store's 3 s: the machine is overloaded. Counted.
+              unavailable.incrementAndGet();
             }
-            store.update(id, new UserChanges(Optional.empty(), Optional.of("Renamed"), Optional.empty()),
-                Optional.empty(), now);
-            if (n++ % 2 == 0) {
-              store.delete(id, Optional.empty(), now);
-            }
-            operations.addAndGet(6);
           }
           return null;
         }));
@@ -137,15 +170,90 @@ final class EmbeddedStoreBench {
       sampler.shutdownNow();
     }
     long closed = size(directory);
-    try (Connection connection = DriverManager.getConnection(url, JdbcSettings.DEFAULT_USER, "");
-        Statement sql = connection.createStatement()) {
-      sql.execute("SHUTDOWN COMPACT");
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot compact " + url, e);
-    }
+    compact(variant, url);
     long data = size(directory);
     delete(directory);
-    return new Result(variant, peak.get(), closed, data, operations.get(), Duration.ofNanos(elapsed));
+    return new Result(variant, writers, peak.get(), closed, data, operations.get(), unavailable.get(),
+        Duration.ofNanos(elapsed));
+  }
+
+  /** One writer's round: create, three events, rename, and delete every second user. */
+  private static long writeOnce(JdbcUserStore store, long n) {
+    String id = UUID.randomUUID().toString();
+    long now = System.currentTimeMillis();
+    store.create(new NewUser(id, id + "@example.com", "Writer", "viewer", now), Optional.empty());
+    for (int e = 0; e < 3; e++) {
+      store.recordActivity(id, "page_view", "/page/" + e, now, Optional.empty());
+    }
+    store.update(id, new UserChanges(Optional.empty(), Optional.of("Renamed"), Optional.empty()),
+        Optional.empty(), now);
+    if (n % 2 == 0) {
+      store.delete(id, Optional.empty(), now);
+    }
+    return n + 1;
+  }
+
+  /**
+   * Compacts the closed database, so that its size is the data it holds. Tried twice: H2's SHUTDOWN COMPACT
+   * once failed with ClosedByInterruptException on this machine, with nothing interrupting it that we know of.
+   */
+  private static void compact(Variant variant, String url) {
+    SQLException failure = null;
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      Thread.interrupted(); // clears a stray interrupt, which would close H2's file channel mid-write
+      try (Connection connection = DriverManager.getConnection(url, JdbcSettings.DEFAULT_USER, "");
+          Statement sql = connection.createStatement()) {
+        sql.execute(variant.compact());
+        return;
+      } catch (SQLException e) {
+        System.err.println("bench: compacting " + url + " failed (attempt " + attempt + "): " + e);
+        failure = e;
+      }
+    }
+    throw new IllegalStateException("cannot compact " + url, failure);
+  }
+
+  /**
+   * Runs {@link KilledWriter} on a fresh database of {@code variant}, kills it after {@value #KILL_AFTER}
+   * acknowledged creates and counts the acknowledged users missing from the reopened database.
+   */
+  private static String kill(Variant variant) throws Exception {
+    Path directory = Files.createTempDirectory("embedded-store-kill");
+    String url = variant.url(directory);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process writer = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        KilledWriter.class.getName(), url)
+        .redirectError(ProcessBuilder.Redirect.DISCARD)
+        .start();
+    List<String> acknowledged = new ArrayList<>();
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while (acknowledged.size() < KILL_AFTER && (line = out.readLine()) != null) {
+        acknowledged.add(line);
+      }
+    } finally {
+      writer.destroyForcibly(); // SIGKILL on Linux
+      writer.waitFor(30, TimeUnit.SECONDS);
+    }
+    long missing;
+    try (JdbcUserStore reopened = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(url).build())) {
+      missing = acknowledged.stream().filter(id -> reopened.find(id).isEmpty()).count();
+    }
+    delete(directory);
+    return missing + " of " + acknowledged.size();
+  }
+
+  /** Creates users one at a time until killed, printing the id of each once {@code create} has returned. */
+  static final class KilledWriter {
+    public static void main(String[] args) {
+      JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(args[0]).build());
+      for (int i = 0; ; i++) {
+        store.create(new NewUser("u" + i, i + "@example.com", "N", "viewer", i), Optional.empty());
+        System.out.println("u" + i);
+        System.out.flush();
+      }
+    }
   }
 
   private static long size(Path directory) {

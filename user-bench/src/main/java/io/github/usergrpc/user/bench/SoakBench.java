@@ -82,7 +82,7 @@ final class SoakBench {
   }
 
   /**
-   * The server's own default kind of store (an H2 file), in a fresh file per run. The memory store keeps the
+   * An H2 file, the server's default kind of store before SQLite, in a fresh file per run. The memory store keeps the
    * newest 100,000 events and a day of request ids by design, so its heap grows for the first hours of any
    * load and says nothing about leaks in minutes.
    */
@@ -90,10 +90,13 @@ final class SoakBench {
 
   private SoakBench() {}
 
-  /** The kind of store, for the section of BENCHMARKS.md: h2, postgres or memory. */
+  /** The kind of store, for the section of BENCHMARKS.md: h2, sqlite, postgres or memory. */
   static String storeKind(String store) {
     if (store.equals("memory")) {
       return "memory";
+    }
+    if (store.startsWith("sqlite:")) {
+      return "sqlite";
     }
     return store.startsWith("jdbc:postgresql:") ? "postgres" : "h2";
   }
@@ -173,7 +176,7 @@ final class SoakBench {
   private static String report(String command, String loadBefore, Settings settings, List<Sample> samples,
       Histogram checked, SoakTraffic traffic, String growth, List<SoakVerdict.Check> checks) {
     StringBuilder md = new StringBuilder("## Soak: mixed load held for minutes, "
-        + Map.of("h2", "H2 file store", "postgres", "PostgreSQL store", "memory", "memory store")
+        + Map.of("h2", "H2 file store", "sqlite", "SQLite file store", "postgres", "PostgreSQL store", "memory", "memory store")
             .get(storeKind(settings.store())) + "\n\n");
     md.append(Machine.header(command, loadBefore));
     md.append("- Setup: `java -Xmx").append(settings.serverHeap()).append(" -jar user-server/target/user-server.jar"

@@ -11,9 +11,9 @@ import java.util.Locale;
 import java.util.OptionalLong;
 
 /**
- * The file system side of an {@code h2:<path>} store: checks, before H2 opens it, that the database file
- * can be created and written, so that a bad path fails with its reason instead of H2's stack traces; and
- * finds the process that holds the file's lock.
+ * The file system side of an embedded store, {@code h2:<path>} or {@code sqlite:<file>}: checks, before the
+ * database opens it, that the database file can be created and written, so that a bad path fails with its
+ * reason instead of the driver's stack traces; and finds the process that holds an H2 file's lock.
  */
 final class H2DataPath {
 
@@ -30,6 +30,21 @@ final class H2DataPath {
    * @throws StartupFailure naming the path and why it cannot be used
    */
   static void check(String path) throws StartupFailure {
+    check("h2:", path, DATABASE_SUFFIX);
+  }
+
+  /**
+   * Checks that the database file of {@code sqlite:<file>} can live there, as {@link #check} does for H2.
+   * SQLite, unlike H2, does not create the file's directory: this does.
+   *
+   * @param path the path after {@code sqlite:}, as the user gave it
+   * @throws StartupFailure naming the path and why it cannot be used
+   */
+  static void checkSqlite(String path) throws StartupFailure {
+    check("sqlite:", path, "");
+  }
+
+  private static void check(String scheme, String path, String databaseSuffix) throws StartupFailure {
     Path file = resolve(path);
     Path dir = file.getParent();
     Path existing = dir;
@@ -37,23 +52,27 @@ final class H2DataPath {
       existing = existing.getParent();
     }
     if (existing != null && !Files.isDirectory(existing)) {
-      throw failure(path, existing + " is not a directory", "point --store at a path inside a directory", null);
+      throw failure(scheme, path, existing + " is not a directory", "point --store at a path inside a directory",
+          null);
     }
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw failure(path, "cannot create the directory " + dir + reason(e),
+      throw failure(scheme, path, "cannot create the directory " + dir + reason(e),
           "create it, or choose another --store path", e);
     }
     try {
       Files.delete(Files.createTempFile(dir, ".user-server-", ".probe"));
     } catch (IOException e) {
-      throw failure(path, "cannot create files in " + dir + reason(e),
+      throw failure(scheme, path, "cannot create files in " + dir + reason(e),
           "give the server's user write access to it, or choose another --store path", e);
     }
-    Path database = Path.of(file + DATABASE_SUFFIX);
+    Path database = Path.of(file + databaseSuffix);
+    if (Files.isDirectory(database)) {
+      throw failure(scheme, path, database + " is a directory", "point --store at a file", null);
+    }
     if (Files.exists(database) && !Files.isWritable(database)) {
-      throw failure(path, database + " is not writable (permission denied)",
+      throw failure(scheme, path, database + " is not writable (permission denied)",
           "give the server's user write access to it", null);
     }
   }
@@ -93,7 +112,7 @@ final class H2DataPath {
   }
 
   /** Returns the file H2 means by {@code path}, in which {@code ~} is the home directory. */
-  private static Path resolve(String path) {
+  static Path resolve(String path) {
     String expanded = path.startsWith("~") ? System.getProperty("user.home") + path.substring(1) : path;
     return Path.of(expanded).toAbsolutePath().normalize();
   }
@@ -112,7 +131,8 @@ final class H2DataPath {
     return " (" + e.getClass().getSimpleName() + ")";
   }
 
-  private static StartupFailure failure(String path, String problem, String remedy, IOException cause) {
-    return new StartupFailure("--store h2:" + path + ": " + problem + "; " + remedy, cause);
+  private static StartupFailure failure(String scheme, String path, String problem, String remedy,
+      IOException cause) {
+    return new StartupFailure("--store " + scheme + path + ": " + problem + "; " + remedy, cause);
   }
 }

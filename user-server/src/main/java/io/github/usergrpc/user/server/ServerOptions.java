@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * winning. Immutable; {@link #parse} rejects anything it does not understand with a one-line message.
  *
  * @param port the port; 0 picks a free one
- * @param store {@code memory}, {@code h2:<path>} or a {@code jdbc:postgresql://} URL
+ * @param store {@code memory}, {@code sqlite:<file>}, {@code h2:<path>} or a {@code jdbc:postgresql://} URL
  * @param dbUser the database user, if any
  * @param dbPassword the database password, if any
  * @param tlsCert the certificate chain (PEM) to serve TLS with, if any
@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * @param httpMaxConnections {@code --http-max-connections}: connections open at once on the HTTP port
  * @param httpMaxWatches {@code --http-max-watches}: activity watches open at once on the HTTP port
  * @param httpCorsOrigins {@code --http-cors-origins}: web origins allowed to call the HTTP port
- * @param activityRetention how long an H2 or PostgreSQL store keeps activity events
+ * @param activityRetention how long a SQLite, H2 or PostgreSQL store keeps activity events
  * @param otlpEndpoint the OTLP/HTTP collector to send traces to, if any: tracing on
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
@@ -52,7 +52,13 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Duration activityRetention, Optional<URI> otlpEndpoint, boolean help, boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
-  static final String DEFAULT_STORE = "h2:./data/users";
+  static final String DEFAULT_STORE = "sqlite:./data/users.db";
+  /**
+   * The default store of earlier versions. A server started without {@code --store} in a directory that has
+   * its database and not {@link #DEFAULT_STORE}'s keeps using it, so that an upgrade does not start on an
+   * empty database; see {@link #defaultStore}.
+   */
+  static final String EARLIER_DEFAULT_STORE = "h2:./data/users";
   /** The default of {@code --metrics-host}: metrics are for the machine's own Prometheus agent. */
   static final String DEFAULT_METRICS_HOST = "127.0.0.1";
 
@@ -97,7 +103,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     OPTIONS.put("--host", new String[] {"USER_SERVER_HOST",
         "address of the gRPC and HTTP ports (default: all interfaces with TLS or tokens, else 127.0.0.1)"});
     OPTIONS.put("--store", new String[] {"USER_SERVER_STORE",
-        "memory | h2:<path> | jdbc:postgresql://host:port/db (default " + DEFAULT_STORE + ")"});
+        "memory | sqlite:<file> | h2:<path> | jdbc:postgresql://host:port/db (default " + DEFAULT_STORE
+            + ", or " + EARLIER_DEFAULT_STORE + " where only that database exists)"});
     OPTIONS.put("--db-user", new String[] {"USER_SERVER_DB_USER", "database user"});
     OPTIONS.put("--db-password", new String[] {"USER_SERVER_DB_PASSWORD", "database password"});
     OPTIONS.put("--tls-cert", new String[] {"USER_SERVER_TLS_CERT", "PEM certificate chain; enables TLS"});
@@ -121,7 +128,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         "shortest client keepalive ping interval tolerated (default "
             + format(defaults.permitKeepAliveTime()) + ")"});
     OPTIONS.put("--activity-retention", new String[] {"USER_SERVER_ACTIVITY_RETENTION",
-        "how long h2 and PostgreSQL stores keep activity events, e.g. 12h, 30d (default "
+        "how long sqlite, h2 and PostgreSQL stores keep activity events, e.g. 12h, 30d (default "
             + JdbcSettings.DEFAULT_ACTIVITY_RETENTION.toDays() + "d)"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
@@ -217,7 +224,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       values.put(name, value);
     }
     int port = parseInt(values, "--port", DEFAULT_PORT, 0, 65535);
-    String store = values.getOrDefault("--store", DEFAULT_STORE);
+    String store = values.containsKey("--store") ? values.get("--store") : defaultStore(Path.of(""));
     checkStore(store);
     Optional<Path> cert = readableFile(values, "--tls-cert");
     Optional<Path> key = readableFile(values, "--tls-key");
@@ -407,11 +414,22 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     if (store.equals("memory") || store.startsWith("jdbc:postgresql:")) {
       return;
     }
-    if (store.startsWith("h2:") && store.length() > 3) {
+    if ((store.startsWith("h2:") && store.length() > 3) || (store.startsWith("sqlite:") && store.length() > 7)) {
       return;
     }
-    throw new IllegalArgumentException(
-        "--store: " + store + " (expected: memory, h2:<path> or jdbc:postgresql://host:port/db)");
+    throw new IllegalArgumentException("--store: " + store
+        + " (expected: memory, sqlite:<file>, h2:<path> or jdbc:postgresql://host:port/db)");
+  }
+
+  /**
+   * Returns the store of a server started without {@code --store} in {@code workingDirectory}:
+   * {@link #EARLIER_DEFAULT_STORE} if its H2 file exists there and {@link #DEFAULT_STORE}'s SQLite file does
+   * not, else {@link #DEFAULT_STORE}.
+   */
+  static String defaultStore(Path workingDirectory) {
+    Path h2File = workingDirectory.resolve(EARLIER_DEFAULT_STORE.substring("h2:".length()) + ".mv.db");
+    Path sqliteFile = workingDirectory.resolve(DEFAULT_STORE.substring("sqlite:".length()));
+    return Files.exists(h2File) && !Files.exists(sqliteFile) ? EARLIER_DEFAULT_STORE : DEFAULT_STORE;
   }
 
   /** Returns the store option without any password that a URL may carry, for the start line. */

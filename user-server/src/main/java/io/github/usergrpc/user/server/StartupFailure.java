@@ -21,6 +21,8 @@ final class StartupFailure extends Exception {
 
   /** H2's DATABASE_ALREADY_OPEN_1: another process holds the database file's lock. */
   private static final int H2_DATABASE_ALREADY_OPEN = 90020;
+  /** SQLite's SQLITE_NOTADB, which xerial's driver reports as the vendor code: the file is something else. */
+  private static final int SQLITE_NOT_A_DATABASE = 26;
 
   /**
    * Creates the failure.
@@ -69,9 +71,23 @@ final class StartupFailure extends Exception {
           + (holder.isPresent() ? " (pid " + holder.getAsLong() + ")" : "")
           + "; stop the other server using it, or choose another --store path", e);
     }
+    if (store.startsWith("sqlite:") && sql.isPresent() && isSqliteNotADatabase(e)) {
+      return new StartupFailure("the file " + store.substring("sqlite:".length()) + " is not a SQLite database"
+          + "; point --store sqlite: at another file (an H2 database is opened with --store h2:<path>)", e);
+    }
     return new StartupFailure("cannot open the user store " + options.storeForLog()
         + sql.map(s -> s.getSQLState() == null ? "" : " (SQLState " + s.getSQLState() + ")").orElse("")
         + "; run with --verbose to see why", e);
+  }
+
+  private static boolean isSqliteNotADatabase(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() == null
+          && sql.getErrorCode() == SQLITE_NOT_A_DATABASE) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isH2Locked(Throwable e) {

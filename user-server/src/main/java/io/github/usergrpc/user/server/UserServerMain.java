@@ -32,7 +32,7 @@ import java.util.logging.Logger;
 import javax.annotation.Nullable;
 
 /**
- * Runs the reference server: {@code java -jar user-server.jar [--port 50051] [--store h2:./data/users]}.
+ * Runs the reference server: {@code java -jar user-server.jar [--port 50051] [--store sqlite:./data/users.db]}.
  * Exit codes: 0 after a clean shutdown (SIGTERM), 1 when the server cannot start, 2 for bad options.
  *
  * <p>A server that cannot start says why on one line, {@code user-server: cannot start: <cause>; <remedy>}
@@ -160,6 +160,8 @@ public final class UserServerMain {
       }
       if (options.store().startsWith("h2:")) {
         H2DataPath.check(options.store().substring(3));
+      } else if (options.store().startsWith("sqlite:")) {
+        H2DataPath.checkSqlite(sqliteFile(options.store().substring(7)));
       }
       store = openStore(options);
     } catch (StartupFailure | RuntimeException e) {
@@ -390,7 +392,9 @@ public final class UserServerMain {
     if (store.equals("memory")) {
       return new InMemoryUserStore();
     }
-    String url = store.startsWith("h2:") ? h2FileUrl(store.substring(3)) : store;
+    String url = store.startsWith("h2:") ? h2FileUrl(store.substring(3))
+        : store.startsWith("sqlite:") ? sqliteFileUrl(store.substring(7))
+        : store;
     JdbcSettings.Builder settings = JdbcSettings.newBuilder().setJdbcUrl(url)
         .setActivityRetention(options.activityRetention());
     options.dbUser().ifPresent(settings::setUser);
@@ -410,6 +414,22 @@ public final class UserServerMain {
     boolean explicit = path.startsWith("/") || path.startsWith("~") || path.startsWith("./")
         || path.startsWith(".\\") || path.matches("[A-Za-z]:[\\\\/].*");
     return "jdbc:h2:file:" + (explicit ? path : "./" + path);
+  }
+
+  /**
+   * Returns the SQLite URL of {@code sqlite:<file>[?pragma=value&...]}, in which {@code ~} is the home
+   * directory, as in H2's; the pragmas are passed on (JdbcSettings adds those the store relies on).
+   */
+  static String sqliteFileUrl(String fileAndPragmas) {
+    int query = fileAndPragmas.indexOf('?');
+    return "jdbc:sqlite:" + H2DataPath.resolve(sqliteFile(fileAndPragmas))
+        + (query < 0 ? "" : fileAndPragmas.substring(query));
+  }
+
+  /** Returns the file of {@code <file>[?pragma=value&...]}. */
+  static String sqliteFile(String fileAndPragmas) {
+    int query = fileAndPragmas.indexOf('?');
+    return query < 0 ? fileAndPragmas : fileAndPragmas.substring(0, query);
   }
 
   private static java.util.concurrent.ThreadFactory namedThreads(String prefix) {

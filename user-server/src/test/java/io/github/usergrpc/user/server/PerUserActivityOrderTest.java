@@ -17,6 +17,7 @@ import io.github.usergrpc.user.v1.WatchRequest;
 import io.grpc.Channel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -31,6 +32,7 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Per-user sequences under concurrent writers on two servers of one database: every watcher, on either
@@ -55,6 +57,20 @@ class PerUserActivityOrderTest {
     JdbcSettings settings = JdbcSettings.newBuilder()
         .setJdbcUrl("jdbc:h2:mem:per-user-order-" + UUID.randomUUID()).build();
     // Two stores on one database, as two processes would have: each sees the other's commits only by polling.
+    try (JdbcUserStore first = JdbcUserStore.open(settings);
+        JdbcUserStore second = JdbcUserStore.open(settings);
+        InProcessServer serverA = new InProcessServer(first);
+        InProcessServer serverB = new InProcessServer(second)) {
+      check(List.of(serverA.channel(), serverB.channel()), first);
+    }
+  }
+
+  /** SQLite: two stores on one file share only the database's write lock (and each its own in Java). */
+  @Test
+  @Timeout(120)
+  void sqlite_twoStoresOnOneFile_everyWatcherSeesEachEventOnceInOrder(@TempDir Path directory) throws Exception {
+    JdbcSettings settings = JdbcSettings.newBuilder()
+        .setJdbcUrl("jdbc:sqlite:" + directory.resolve("per-user-order.db")).build();
     try (JdbcUserStore first = JdbcUserStore.open(settings);
         JdbcUserStore second = JdbcUserStore.open(settings);
         InProcessServer serverA = new InProcessServer(first);

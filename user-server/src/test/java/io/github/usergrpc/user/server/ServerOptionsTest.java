@@ -19,9 +19,34 @@ class ServerOptionsTest {
     ServerOptions options = ServerOptions.parse(List.of(), Map.of());
 
     assertThat(options.port()).isEqualTo(50051);
-    assertThat(options.store()).isEqualTo("h2:./data/users");
+    assertThat(options.store()).isEqualTo(ServerOptions.defaultStore(Path.of("")));
     assertThat(options.tlsCert()).isEmpty();
     assertThat(options.help()).isFalse();
+  }
+
+  @Test
+  void defaultStore_newDirectory_isSqlite(@TempDir Path dir) {
+    assertThat(ServerOptions.defaultStore(dir)).isEqualTo("sqlite:./data/users.db");
+  }
+
+  @Test
+  void defaultStore_onlyTheEarlierDefaultH2DatabaseExists_isThatDatabase(@TempDir Path dir) throws Exception {
+    Files.createDirectories(dir.resolve("data"));
+    Files.writeString(dir.resolve("data/users.mv.db"), "");
+
+    assertThat(ServerOptions.defaultStore(dir)).isEqualTo("h2:./data/users");
+
+    Files.writeString(dir.resolve("data/users.db"), "");
+    assertThat(ServerOptions.defaultStore(dir)).isEqualTo("sqlite:./data/users.db");
+  }
+
+  @Test
+  void parse_sqliteStore_isAccepted() {
+    assertThat(ServerOptions.parse(List.of("--store", "sqlite:/var/lib/users.db"), Map.of()).store())
+        .isEqualTo("sqlite:/var/lib/users.db");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--store", "sqlite:"), Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--store: sqlite: (expected: memory, sqlite:<file>, h2:<path> or jdbc:postgresql://host:port/db)");
   }
 
   @Test

@@ -50,6 +50,43 @@ class StartupFailureTest {
   }
 
   @Test
+  void sqlitePathUnderAFile_saysItIsNotADirectory(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("afile"), "");
+
+    Failed failed = run("--port", "0", "--store", "sqlite:" + file.resolve("users.db"));
+
+    failed.assertReason("--store sqlite:" + file.resolve("users.db") + ": " + file + " is not a directory;");
+  }
+
+  @Test
+  void sqlitePathUnderProc_saysNoFilesCanBeCreatedThere() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "no /proc here (not Linux)");
+
+    Failed failed = run("--port", "0", "--store", "sqlite:/proc/users.db");
+
+    failed.assertReason("--store sqlite:/proc/users.db: cannot create files in /proc");
+  }
+
+  @Test
+  void sqlitePathOfADirectory_saysItIsADirectory(@TempDir Path dir) throws Exception {
+    Failed failed = run("--port", "0", "--store", "sqlite:" + dir);
+
+    failed.assertReason("--store sqlite:" + dir + ": " + dir + " is a directory; point --store at a file");
+  }
+
+  @Test
+  void sqlitePathOfAnH2Database_saysItIsNotASqliteDatabase(@TempDir Path dir) throws Exception {
+    Path h2 = dir.resolve("users");
+    try (ServerProcess first = ServerProcess.start("--port", "0", "--store", "h2:" + h2)) {
+      first.terminate();
+    }
+
+    Failed failed = run("--port", "0", "--store", "sqlite:" + h2 + ".mv.db");
+
+    failed.assertReason("the file " + h2 + ".mv.db is not a SQLite database;");
+  }
+
+  @Test
   void h2PathInADirectoryWithoutWriteAccess_saysPermissionDenied(@TempDir Path dir) throws Exception {
     Path denied = deniedDirectory(dir);
 

@@ -247,6 +247,8 @@ class StoreTransferTest {
         .isEqualTo("unknown option --replace");
     assertThat(TransferCommandUsage.message("export", List.of("--store", "memory", "--file", "f")))
         .startsWith("--store memory holds nothing outside a running server");
+    assertThat(TransferCommandUsage.message("export", List.of("--store", "sqlite:x.db", "--file", "f")))
+        .startsWith("--store sqlite: cannot be exported or imported yet");
   }
 
   @Test

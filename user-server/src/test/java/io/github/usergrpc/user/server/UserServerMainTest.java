@@ -81,8 +81,26 @@ class UserServerMainTest {
   }
 
   @Test
+  void sqliteFileUrl_resolvesTheFileAndPassesPragmasOn() {
+    assertThat(UserServerMain.sqliteFileUrl("/var/lib/users.db")).isEqualTo("jdbc:sqlite:/var/lib/users.db");
+    assertThat(UserServerMain.sqliteFileUrl("/var/lib/users.db?synchronous=FULL"))
+        .isEqualTo("jdbc:sqlite:/var/lib/users.db?synchronous=FULL");
+    assertThat(UserServerMain.sqliteFileUrl("~/users.db"))
+        .isEqualTo("jdbc:sqlite:" + Path.of(System.getProperty("user.home"), "users.db"));
+    assertThat(UserServerMain.sqliteFileUrl("users.db")).isEqualTo("jdbc:sqlite:" + Path.of("users.db").toAbsolutePath());
+  }
+
+  @Test
   void main_h2FileStore_keepsUsersAcrossGracefulRestart(@TempDir Path dir) throws Exception {
-    String store = "h2:" + dir.resolve("users");
+    keepsUsersAcrossGracefulRestart("h2:" + dir.resolve("users"));
+  }
+
+  @Test
+  void main_sqliteFileStore_keepsUsersAcrossGracefulRestart(@TempDir Path dir) throws Exception {
+    keepsUsersAcrossGracefulRestart("sqlite:" + dir.resolve("data").resolve("users.db"));
+  }
+
+  private static void keepsUsersAcrossGracefulRestart(String store) throws Exception {
     UserResponse created;
     ServerProcess first = ServerProcess.start("--port", "0", "--store", store);
     assertThat(first.startLine()).endsWith(" with store " + store);

@@ -65,6 +65,12 @@ class WatchStartTest {
   }
 
   @Test
+  void eventCommittedAfterTheStartHeader_isDelivered_sqlite() throws Exception {
+    check(JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl("jdbc:sqlite:" + directory.resolve("users.db"))
+        .build()));
+  }
+
+  @Test
   void eventCommittedAfterTheStartHeader_isDelivered_postgres() throws Exception {
     check(JdbcUserStore.open(postgres.settings()));
   }

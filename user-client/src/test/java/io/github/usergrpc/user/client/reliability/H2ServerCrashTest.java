@@ -6,7 +6,7 @@ import java.sql.SQLException;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link ServerCrashTest} on the embedded H2 file database, the server's default store. */
+/** {@link ServerCrashTest} on the embedded H2 file database, the server's default store until SQLite. */
 class H2ServerCrashTest extends ServerCrashTest {
 
   @TempDir

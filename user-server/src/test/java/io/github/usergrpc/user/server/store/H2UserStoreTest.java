@@ -6,21 +6,13 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.User;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -95,48 +87,6 @@ class H2UserStoreTest extends JdbcUserStoreContractTest {
   @Test
   @Timeout(60)
   void create_processKilledRightAfterwards_keepsEveryAcknowledgedUser(@TempDir Path directory) throws Exception {
-    String url = "jdbc:h2:file:" + directory.resolve("users");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process writer = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), KilledWriter.class.getName(), url)
-        .redirectError(directory.resolve("writer.log").toFile())
-        .start();
-    List<String> acknowledged = new ArrayList<>();
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while (acknowledged.size() < 100 && (line = out.readLine()) != null) {
-        acknowledged.add(line);
-      }
-    } finally {
-      writer.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close.
-    }
-    assertThat(writer.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(acknowledged).as(() -> "writer's stderr: " + readQuietly(directory.resolve("writer.log")))
-        .hasSize(100);
-
-    try (JdbcUserStore reopened = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(url).build())) {
-      assertThat(acknowledged).allSatisfy(id -> assertThat(reopened.find(id)).isPresent());
-    }
-  }
-
-  private static String readQuietly(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  /** Creates users until killed, printing the id of each once {@code create} has returned. */
-  static final class KilledWriter {
-    public static void main(String[] args) {
-      JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl(args[0]).build());
-      for (int i = 0; ; i++) {
-        store.create(new NewUser("u" + i, i + "@example.com", "N", "viewer", i), Optional.empty());
-        System.out.println("u" + i);
-        System.out.flush();
-      }
-    }
+    KilledWriter.assertKeepsEveryAcknowledgedUser("jdbc:h2:file:" + directory.resolve("users"), directory);
   }
 }

@@ -210,6 +210,8 @@ final class ActivityPruner implements AutoCloseable {
    */
   private int pruneUser(String userId, long cutoffMillis) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
+      // Pooled SQLite connections rest in autocommit (see SqlDialect); this begins the transaction there.
+      connection.setAutoCommit(false);
       try {
         long prunedUpTo;
         try (PreparedStatement select = connection.prepareStatement(
@@ -269,6 +271,7 @@ final class ActivityPruner implements AutoCloseable {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement delete = connection.prepareStatement("DELETE FROM create_requests WHERE request_id IN"
             + " (SELECT request_id FROM create_requests WHERE created_at_ms < ? ORDER BY created_at_ms LIMIT ?)")) {
+      connection.setAutoCommit(false);
       try {
         delete.setLong(1, cutoffMillis);
         delete.setInt(2, BATCH_SIZE);

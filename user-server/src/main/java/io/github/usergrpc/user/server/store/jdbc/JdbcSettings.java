@@ -37,9 +37,6 @@ public final class JdbcSettings {
   /** The shortest activity retention accepted. */
   public static final Duration MINIMUM_ACTIVITY_RETENTION = Duration.ofSeconds(1);
 
-  private static final String H2_PREFIX = "jdbc:h2:";
-  private static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
-
   private final String jdbcUrl;
   private final String user;
   private final String password;
@@ -67,7 +64,7 @@ public final class JdbcSettings {
   }
 
   /**
-   * Returns the JDBC URL: {@code jdbc:h2:...} or {@code jdbc:postgresql:...}. Defaults to
+   * Returns the JDBC URL: {@code jdbc:sqlite:...}, {@code jdbc:h2:...} or {@code jdbc:postgresql:...}. Defaults to
    * {@value #DEFAULT_JDBC_URL}.
    */
   public String jdbcUrl() {
@@ -106,9 +103,9 @@ public final class JdbcSettings {
     return activityRetention;
   }
 
-  /** Tells whether the URL names an H2 database (embedded file or in-memory). */
-  boolean isH2() {
-    return jdbcUrl.startsWith(H2_PREFIX);
+  /** Returns the database the URL names. */
+  SqlDialect dialect() {
+    return SqlDialect.of(jdbcUrl);
   }
 
   @Override
@@ -139,8 +136,13 @@ public final class JdbcSettings {
     }
 
     /**
-     * Sets the JDBC URL. Supported: {@code jdbc:postgresql://host:port/database}, an embedded
-     * {@code jdbc:h2:file:<path>} and an in-memory {@code jdbc:h2:mem:<name>}. The store adds to an H2 URL
+     * Sets the JDBC URL. Supported: {@code jdbc:postgresql://host:port/database}, an embedded SQLite
+     * {@code jdbc:sqlite:<file>}, an embedded H2 {@code jdbc:h2:file:<path>} and an in-memory
+     * {@code jdbc:h2:mem:<name>}. The store adds to a SQLite URL the pragmas it relies on, unless the URL sets
+     * them itself: {@code journal_mode=WAL}, {@code synchronous=NORMAL} (every commit is in the WAL file
+     * before it returns, so it survives a killed process; {@code synchronous=FULL} also syncs it to the disk,
+     * surviving a power loss, at one commit per disk flush), {@code transaction_mode=IMMEDIATE} (a write transaction takes the database's write
+     * lock when it begins), {@code busy_timeout=10000} and {@code foreign_keys=true}. It adds to an H2 URL
      * the settings it relies on, unless the URL sets them itself: {@code MODE=PostgreSQL},
      * {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged
      * change survives a killed process), {@code DB_CLOSE_ON_EXIT=FALSE} (the store, not a JVM hook, closes
@@ -148,13 +150,15 @@ public final class JdbcSettings {
      *
      * @param jdbcUrl the URL
      * @return this
-     * @throws IllegalArgumentException if the URL names neither H2 nor PostgreSQL
+     * @throws IllegalArgumentException if the URL names neither SQLite, H2 nor PostgreSQL, or an in-memory
+     *     SQLite database (each pooled connection would have its own)
      */
     public Builder setJdbcUrl(String jdbcUrl) {
       requireNonNull(jdbcUrl, "jdbcUrl");
-      if (!jdbcUrl.startsWith(H2_PREFIX) && !jdbcUrl.startsWith(POSTGRESQL_PREFIX)) {
-        throw new IllegalArgumentException(
-            "jdbcUrl: " + jdbcUrl + " (expected: " + H2_PREFIX + "... or " + POSTGRESQL_PREFIX + "...)");
+      if (SqlDialect.of(jdbcUrl) == SqlDialect.SQLITE
+          && (jdbcUrl.contains(":memory:") || jdbcUrl.toLowerCase(java.util.Locale.ROOT).contains("mode=memory")
+              || jdbcUrl.equals("jdbc:sqlite:"))) {
+        throw new IllegalArgumentException("jdbcUrl: " + jdbcUrl + " (expected: a SQLite database file)");
       }
       this.jdbcUrl = jdbcUrl;
       return this;

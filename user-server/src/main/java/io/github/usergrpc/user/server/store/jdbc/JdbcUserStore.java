@@ -34,9 +34,9 @@ import java.util.logging.Logger;
 import javax.annotation.Nullable;
 
 /**
- * A {@link UserStore} in a relational database: PostgreSQL, or H2 embedded in the server (a file, or
- * memory for tests). Several servers may share one PostgreSQL database; they see each other's users and
- * activity, and share one {@link #secretKey()}.
+ * A {@link UserStore} in a relational database: PostgreSQL, or SQLite or H2 embedded in the server (a file;
+ * H2 also in memory, for tests). Several servers may share one PostgreSQL database (or one SQLite file on a
+ * local disk); they see each other's users and activity, and share one {@link #secretKey()}.
  *
  * <pre>{@code
  * try (JdbcUserStore store = JdbcUserStore.open(JdbcSettings.newBuilder()
@@ -49,8 +49,8 @@ import javax.annotation.Nullable;
  * }
  * }</pre>
  *
- * <p>{@link #open} migrates the schema with Flyway (scripts in {@code db/migration}, one set for both
- * databases) and fills a connection pool (HikariCP, named {@value #POOL_NAME}). Every mutation and its
+ * <p>{@link #open} migrates the schema with Flyway (scripts in {@code db/migration}, one set for PostgreSQL
+ * and H2; SQLite's in {@code db/migration-sqlite}; {@link SqlDialect} names what differs) and fills a connection pool (HikariCP, named {@value #POOL_NAME}). Every mutation and its
  * activity event are written in one transaction; uniqueness of emails and request ids is enforced by the
  * database, so it holds across servers. Activity sequences are per user ({@link ActivityLog}): writers of
  * different users never wait for each other.
@@ -121,10 +121,11 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   static JdbcUserStore open(JdbcSettings settings, Clock clock) {
     requireNonNull(settings, "settings");
     requireNonNull(clock, "clock");
-    String url = settings.isH2() ? StoreBootstrap.withH2Settings(settings.jdbcUrl()) : settings.jdbcUrl();
+    SqlDialect dialect = settings.dialect();
+    String url = dialect.connectionUrl(settings.jdbcUrl());
     HikariDataSource dataSource;
     try {
-      dataSource = new HikariDataSource(StoreBootstrap.poolConfig(settings, url));
+      dataSource = new HikariDataSource(StoreBootstrap.poolConfig(settings, dialect, url));
     } catch (RuntimeException e) {
       // HikariPool.PoolInitializationException: the first connection failed.
       throw StoreBootstrap.openFailure(e);
@@ -134,19 +135,19 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       if (url.startsWith("jdbc:h2:mem:")) {
         keepAlive = DriverManager.getConnection(url, settings.user(), settings.password());
       }
-      StoreBootstrap.migrate(dataSource, settings);
+      StoreBootstrap.migrate(dataSource, dialect);
       byte[] secretKey = StoreBootstrap.loadOrCreateSecret(dataSource);
       logger.log(Level.FINE, "{0} - opened the user store", POOL_NAME);
       H2Housekeeping housekeeping = StoreBootstrap.isEmbeddedH2File(url)
           ? H2Housekeeping.start(dataSource, H2_HOUSEKEEPING_PERIOD)
           : null;
-      DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> StoreBootstrap.probe(url, settings));
+      DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> StoreBootstrap.probe(url, dialect, settings));
       ActivityPruner pruner = new ActivityPruner(dataSource, settings.activityRetention(),
           UserStore.REQUEST_ID_RETENTION, clock, breaker::isOpen);
       pruner.start();
       ConnectionPool pool = new ConnectionPool(dataSource, breaker);
-      return new JdbcUserStore(pool, new Transactions(pool, breaker, settings.connectionTimeout()),
-          new ActivityLog(!settings.isH2()), keepAlive, housekeeping, pruner, breaker, secretKey);
+      return new JdbcUserStore(pool, new Transactions(pool, dialect, breaker, settings.connectionTimeout()),
+          new ActivityLog(dialect.updateReturning()), keepAlive, housekeeping, pruner, breaker, secretKey);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -185,7 +186,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           return replay(newUser, earlier.get(), requestId.get());
         }
       }
-      if (e.violates(UserRows.EMAIL_KEY_INDEX)) {
+      if (e.violates(UserRows.EMAIL_KEY_INDEX, UserRows.EMAIL_KEY_COLUMN)) {
         throw new EmailAlreadyExistsException();
       }
       throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
@@ -220,7 +221,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
         return updated;
       }));
     } catch (DuplicateKeyException e) {
-      if (e.violates(UserRows.EMAIL_KEY_INDEX)) {
+      if (e.violates(UserRows.EMAIL_KEY_INDEX, UserRows.EMAIL_KEY_COLUMN)) {
         throw new EmailAlreadyExistsException();
       }
       throw new IllegalStateException("cannot update user " + id + ": duplicate key", e);

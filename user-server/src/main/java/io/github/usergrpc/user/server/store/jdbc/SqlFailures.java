@@ -7,7 +7,7 @@ import java.sql.SQLTransientConnectionException;
 import java.util.Optional;
 import java.util.Set;
 
-/** Sorts the {@link SQLException}s of H2 and PostgreSQL into what the store does with them. */
+/** Sorts the {@link SQLException}s of PostgreSQL, H2 and SQLite into what the store does with them. */
 final class SqlFailures {
 
   /** {@code unique_violation} on both databases. */
@@ -23,6 +23,14 @@ final class SqlFailures {
   private static final Set<String> TRANSIENT_STATES =
       Set.of("57P01", "57P02", "57P03", "57014", "55P03", "90067", "90098", "90121", "HYT00");
 
+  /**
+   * SQLite's primary result codes, which xerial's driver reports as the vendor code, with no SQLState: the
+   * database locked beyond {@code busy_timeout} (BUSY, LOCKED), an I/O error, a full disk, a file that cannot
+   * be opened. H2's vendor codes are five digits, PostgreSQL's are 0: these do not clash.
+   */
+  private static final Set<Integer> SQLITE_UNAVAILABLE_CODES = Set.of(5, 6, 10, 13, 14);
+  private static final int SQLITE_CONSTRAINT = 19;
+
   /** PostgreSQL shutting down or starting. */
   private static final Set<String> CONNECTION_LOST_STATES = Set.of("57P01", "57P02", "57P03");
 
@@ -30,6 +38,9 @@ final class SqlFailures {
 
   /** Tells whether a unique index or primary key rejected a write. */
   static boolean isUniqueViolation(SQLException e) {
+    if (e.getSQLState() == null && e.getErrorCode() == SQLITE_CONSTRAINT) {
+      return Sqlite.isUniqueViolation(e);
+    }
     return UNIQUE_VIOLATION.equals(e.getSQLState());
   }
 
@@ -49,6 +60,10 @@ final class SqlFailures {
         if (state.startsWith("08") || state.startsWith("53") || TRANSIENT_STATES.contains(state)) {
           return true;
         }
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() == null
+          && SQLITE_UNAVAILABLE_CODES.contains(sql.getErrorCode())) {
+        return true;
       }
     }
     return false;
@@ -73,6 +88,19 @@ final class SqlFailures {
       }
     }
     return false;
+  }
+
+  /**
+   * What needs xerial's classes, which are loaded only when a SQLite failure is sorted: the driver is
+   * optional.
+   */
+  private static final class Sqlite {
+
+    static boolean isUniqueViolation(SQLException e) {
+      return e instanceof org.sqlite.SQLiteException sqlite
+          && (sqlite.getResultCode() == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE
+              || sqlite.getResultCode() == org.sqlite.SQLiteErrorCode.SQLITE_CONSTRAINT_PRIMARYKEY);
+    }
   }
 
   /** Returns the first {@link SQLException} in the causal chain of {@code e}. */

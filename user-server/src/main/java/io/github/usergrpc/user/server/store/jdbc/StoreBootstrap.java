@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -24,12 +23,6 @@ import org.flywaydb.core.Flyway;
  */
 final class StoreBootstrap {
 
-  /** The settings the store adds to an H2 URL that does not set them; see JdbcSettings.setJdbcUrl. */
-  private static final Map<String, String> H2_SETTINGS = Map.of(
-      "MODE", "PostgreSQL",
-      "WRITE_DELAY", "0",
-      "DB_CLOSE_ON_EXIT", "FALSE",
-      "LOCK_TIMEOUT", "10000");
   private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
   private static final int SECRET_BYTES = 32;
 
@@ -40,24 +33,7 @@ final class StoreBootstrap {
     return url.startsWith("jdbc:h2:") && !url.matches("(?i)jdbc:h2:(mem|tcp|ssl|zip):.*");
   }
 
-  /**
-   * Returns an H2 URL with the settings the store relies on added, unless the URL sets them itself.
-   *
-   * @param url a {@code jdbc:h2:} URL
-   * @return the URL to connect with
-   */
-  static String withH2Settings(String url) {
-    StringBuilder withSettings = new StringBuilder(url);
-    String upperCase = url.toUpperCase(Locale.ROOT);
-    H2_SETTINGS.entrySet().stream()
-        .filter(setting -> !upperCase.contains(";" + setting.getKey() + "="))
-        .sorted(Map.Entry.comparingByKey())
-        .forEach(setting -> withSettings.append(';').append(setting.getKey()).append('=')
-            .append(setting.getValue()));
-    return withSettings.toString();
-  }
-
-  static HikariConfig poolConfig(JdbcSettings settings, String url) {
+  static HikariConfig poolConfig(JdbcSettings settings, SqlDialect dialect, String url) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(JdbcUserStore.POOL_NAME);
     config.setJdbcUrl(url);
@@ -74,23 +50,25 @@ final class StoreBootstrap {
         ? VALIDATION_TIMEOUT
         : JdbcSettings.MINIMUM_CONNECTION_TIMEOUT;
     config.setValidationTimeout(validationTimeout.toMillis());
-    config.setAutoCommit(false);
+    config.setAutoCommit(dialect.restsInAutocommit());
     config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     return config;
   }
 
-  static void migrate(DataSource dataSource, JdbcSettings settings) {
+  static void migrate(DataSource dataSource, SqlDialect dialect) {
     Flyway.configure(JdbcUserStore.class.getClassLoader())
         .dataSource(dataSource)
-        .locations("classpath:db/migration")
+        .locations(dialect.migrationLocations().toArray(String[]::new))
         .failOnMissingLocations(true)
-        .placeholders(Map.of("id_collation", settings.isH2() ? "" : "COLLATE \"C\""))
+        .placeholders(Map.of("id_collation", dialect.idCollation()))
         .load()
         .migrate();
   }
 
   static byte[] loadOrCreateSecret(DataSource dataSource) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
+      // Pooled SQLite connections rest in autocommit (see SqlDialect); this begins the transaction there.
+      connection.setAutoCommit(false);
       Optional<byte[]> secret = readSecret(connection);
       if (secret.isEmpty()) {
         byte[] generated = new byte[SECRET_BYTES];
@@ -110,6 +88,7 @@ final class StoreBootstrap {
         secret = readSecret(connection);
       }
       connection.rollback();
+      connection.setAutoCommit(true);
       return secret.orElseThrow(() -> new IllegalStateException("store_secret has no row"));
     }
   }
@@ -125,11 +104,11 @@ final class StoreBootstrap {
    * Connects to the database outside the pool, as {@link DatabaseCircuitBreaker}'s probe: with PostgreSQL's
    * connect and socket timeouts short, so that a probe never hangs on an unreachable host.
    */
-  static void probe(String url, JdbcSettings settings) throws SQLException {
+  static void probe(String url, SqlDialect dialect, JdbcSettings settings) throws SQLException {
     Properties properties = new Properties();
     properties.setProperty("user", settings.user());
     properties.setProperty("password", settings.password());
-    if (!settings.isH2()) {
+    if (dialect == SqlDialect.POSTGRESQL) {
       properties.setProperty("connectTimeout", "1");
       properties.setProperty("socketTimeout", "2");
       properties.setProperty("loginTimeout", "2");

@@ -15,10 +15,13 @@ final class Transaction {
   }
 
   final Connection connection;
+  /** The database's dialect, for the statements that differ ({@link SqlDialect#forUpdate}). */
+  final SqlDialect dialect;
   /** Set by {@link ActivityLog#append}: a transaction appends at most one event. */
   @Nullable ActivityRecord appended;
 
-  Transaction(Connection connection) {
+  Transaction(Connection connection, SqlDialect dialect) {
     this.connection = connection;
+    this.dialect = dialect;
   }
 }

@@ -6,14 +6,18 @@ import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * The transaction template of a {@link JdbcUserStore}: runs work on a pooled connection, commits or rolls
@@ -29,13 +33,20 @@ final class Transactions {
   private static final Duration PING_CONNECTION_WAIT = Duration.ofSeconds(1);
 
   private final ConnectionPool pool;
+  private final SqlDialect dialect;
+  /** Held by the write transaction that runs, when the dialect allows one at a time; else null. */
+  @Nullable private final ReentrantLock writeLock;
   private final DatabaseCircuitBreaker breaker;
   private final Duration connectionTimeout;
   private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  Transactions(ConnectionPool pool, DatabaseCircuitBreaker breaker, Duration connectionTimeout) {
+  Transactions(ConnectionPool pool, SqlDialect dialect, DatabaseCircuitBreaker breaker,
+      Duration connectionTimeout) {
     this.pool = requireNonNull(pool, "pool");
+    this.dialect = requireNonNull(dialect, "dialect");
+    // Fair: writers are served in the order they came, as the row locks of the other databases serve them.
+    this.writeLock = dialect.singleWriter() ? new ReentrantLock(true) : null;
     this.breaker = requireNonNull(breaker, "breaker");
     this.connectionTimeout = requireNonNull(connectionTimeout, "connectionTimeout");
   }
@@ -58,18 +69,34 @@ final class Transactions {
     breaker.checkClosed();
     Transaction tx;
     T result;
-    try (Connection connection = pool.borrow(connectionTimeout)) {
-      tx = new Transaction(connection);
+    long deadline = System.nanoTime() + connectionTimeout.toNanos();
+    lockWrites(connectionTimeout);
+    try (Connection connection = pool.borrow(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+      tx = new Transaction(connection, dialect);
       try {
+        // A connection that rests in autocommit begins its transaction here (SQLite: BEGIN IMMEDIATE).
+        connection.setAutoCommit(false);
         result = work.run(tx);
-        connection.commit();
+        if (dialect.restsInAutocommit()) {
+          // Commits; commit() would begin the next IMMEDIATE transaction and hold the write lock in the pool.
+          connection.setAutoCommit(true);
+        } else {
+          connection.commit();
+        }
         breaker.recordSuccess();
       } catch (SQLException | RuntimeException e) {
         rollback(connection, e);
+        if (dialect.restsInAutocommit()) {
+          restoreAutocommit(connection, e);
+        }
         throw e;
       }
     } catch (SQLException e) {
       throw translate(e);
+    } finally {
+      if (writeLock != null) {
+        writeLock.unlock();
+      }
     }
     if (tx.appended != null) {
       notifyCommit(tx.appended);
@@ -90,7 +117,7 @@ final class Transactions {
     breaker.checkClosed();
     try (Connection connection = pool.borrow(connectionTimeout)) {
       connection.setAutoCommit(true);
-      T result = work.run(new Transaction(connection));
+      T result = work.run(new Transaction(connection, dialect));
       breaker.recordSuccess();
       return result;
     } catch (SQLException e) {
@@ -118,7 +145,9 @@ final class Transactions {
         // set, it would cancel every later query on that connection after one second (STORE_UNAVAILABLE).
         select.setQueryTimeout(0);
       }
-      connection.rollback();
+      if (!connection.getAutoCommit()) {
+        connection.rollback();
+      }
       breaker.recordSuccess();
     } catch (SQLException e) {
       if (SqlFailures.isConnectionFailure(e)) {
@@ -138,6 +167,34 @@ final class Transactions {
     return pool.borrow(connectionTimeout);
   }
 
+  /**
+   * Waits at most {@code timeout} for the store's write lock, when the dialect lets one writer run at a time.
+   * Without it, SQLite writers would wait for the database's lock with {@code busy_timeout}, which sleeps
+   * between attempts up to 100 ms at a time and serves no one in order.
+   */
+  private void lockWrites(Duration timeout) {
+    if (writeLock == null) {
+      return;
+    }
+    try {
+      if (writeLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw new StoreUnavailableException(new SQLTransientConnectionException(
+        "no write turn within " + timeout.toMillis() + " ms"));
+  }
+
+  private static void restoreAutocommit(Connection connection, Exception failure) {
+    try {
+      connection.setAutoCommit(true);
+    } catch (SQLException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
   private void checkOpen() {
     if (closed.get()) {
       throw new StoreUnavailableException(new IllegalStateException("the user store is closed"));
@@ -149,7 +206,7 @@ final class Transactions {
       breaker.recordConnectionFailure();
     }
     if (SqlFailures.isUniqueViolation(e)) {
-      return new DuplicateKeyException(e);
+      return new DuplicateKeyException(e, dialect);
     }
     if (SqlFailures.isUnavailable(e) || closed.get()) {
       return new StoreUnavailableException(e);

@@ -16,6 +16,8 @@ final class UserRows {
 
   /** The unique index on email_key: a violation of it is a duplicate email. */
   static final String EMAIL_KEY_INDEX = "users_email_key_uq";
+  /** The column of {@link #EMAIL_KEY_INDEX}, by which SQLite names it. */
+  static final String EMAIL_KEY_COLUMN = "users.email_key";
 
   static final String USER_COLUMNS =
       "id, email, name, role, created_at_ms, updated_at_ms, version";
@@ -53,7 +55,7 @@ final class UserRows {
   static User lockForChange(Transaction tx, String id, Optional<String> expectedEtag) throws SQLException {
     User current;
     try (PreparedStatement select = tx.connection.prepareStatement(
-        "SELECT " + USER_COLUMNS + " FROM users WHERE id = ? FOR UPDATE")) {
+        "SELECT " + USER_COLUMNS + " FROM users WHERE id = ?" + tx.dialect.forUpdate())) {
       select.setString(1, id);
       current = readUsers(select).stream().findFirst().orElseThrow(() -> new UserNotFoundException(id));
     }

@@ -8,6 +8,7 @@ import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.User;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +19,7 @@ import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -55,6 +57,16 @@ class ActivityRetentionTest {
       awaitTrue(() -> retained(store, "u1").size() == 2, "the event at T0 is pruned");
       assertThat(retained(store, "u1")).extracting(ActivityRecord::details).containsExactly("/soon", "/skewed");
     }
+  }
+
+  @Test
+  void sqlite_prunesOldEventsAndRefusesResumingBeforeThem(@TempDir Path directory) throws InterruptedException {
+    prunesOldEventsAndRefusesResumingBeforeThem(JdbcUserStore.open(sqliteSettings(directory)));
+  }
+
+  @Test
+  void sqlite_forgetsCreateRequestIdsAfter24Hours(@TempDir Path directory) throws InterruptedException {
+    forgetsCreateRequestIdsAfter24Hours(JdbcUserStore.open(sqliteSettings(directory)));
   }
 
   @Test
@@ -160,6 +172,11 @@ class ActivityRetentionTest {
 
   private static JdbcSettings h2Settings() {
     return JdbcSettings.newBuilder().setJdbcUrl("jdbc:h2:mem:retention-" + UUID.randomUUID())
+        .setActivityRetention(RETENTION).build();
+  }
+
+  private static JdbcSettings sqliteSettings(Path directory) {
+    return JdbcSettings.newBuilder().setJdbcUrl("jdbc:sqlite:" + directory.resolve("retention.db"))
         .setActivityRetention(RETENTION).build();
   }
 

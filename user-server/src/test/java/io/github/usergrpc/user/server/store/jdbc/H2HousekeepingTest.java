@@ -19,7 +19,7 @@ class H2HousekeepingTest {
   @Test
   void runOnce_afterManySmallCommits_raisesTheChunksFillRate(@TempDir Path directory) throws Exception {
     JdbcDataSource dataSource = new JdbcDataSource();
-    dataSource.setURL(StoreBootstrap.withH2Settings("jdbc:h2:file:" + directory.resolve("db")));
+    dataSource.setURL(SqlDialect.H2.connectionUrl("jdbc:h2:file:" + directory.resolve("db")));
     dataSource.setUser(JdbcSettings.DEFAULT_USER);
     try (Connection connection = dataSource.getConnection()) {
       try (Statement statement = connection.createStatement()) {

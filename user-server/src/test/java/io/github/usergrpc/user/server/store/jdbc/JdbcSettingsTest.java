@@ -49,7 +49,17 @@ class JdbcSettingsTest {
   void setJdbcUrl_otherDatabase_throwsIllegalArgument() {
     assertThatThrownBy(() -> JdbcSettings.newBuilder().setJdbcUrl("jdbc:mysql://db/users"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("jdbcUrl: jdbc:mysql://db/users (expected: jdbc:h2:... or jdbc:postgresql:...)");
+        .hasMessageContaining(
+            "jdbcUrl: jdbc:mysql://db/users (expected: jdbc:sqlite:..., jdbc:h2:... or jdbc:postgresql:...)");
+  }
+
+  @Test
+  void setJdbcUrl_sqliteInMemory_throwsIllegalArgument() {
+    for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:file:x?mode=memory", "jdbc:sqlite:"}) {
+      assertThatThrownBy(() -> JdbcSettings.newBuilder().setJdbcUrl(url))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("jdbcUrl: " + url + " (expected: a SQLite database file)");
+    }
   }
 
   @Test

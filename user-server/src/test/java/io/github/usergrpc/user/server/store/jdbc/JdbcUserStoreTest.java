@@ -15,15 +15,35 @@ import org.junit.jupiter.api.Timeout;
 class JdbcUserStoreTest {
 
   @Test
-  void withH2Settings_plainFileUrl_addsModeDurabilityAndLockSettings() {
-    assertThat(StoreBootstrap.withH2Settings("jdbc:h2:file:./data/users")).isEqualTo(
+  void connectionUrl_plainH2FileUrl_addsModeDurabilityAndLockSettings() {
+    assertThat(SqlDialect.H2.connectionUrl("jdbc:h2:file:./data/users")).isEqualTo(
         "jdbc:h2:file:./data/users;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;MODE=PostgreSQL;WRITE_DELAY=0");
   }
 
   @Test
-  void withH2Settings_urlSetsSomeItself_keepsTheirValues() {
-    assertThat(StoreBootstrap.withH2Settings("jdbc:h2:mem:x;write_delay=100;LOCK_TIMEOUT=5"))
+  void connectionUrl_h2UrlSetsSomeItself_keepsTheirValues() {
+    assertThat(SqlDialect.H2.connectionUrl("jdbc:h2:mem:x;write_delay=100;LOCK_TIMEOUT=5"))
         .isEqualTo("jdbc:h2:mem:x;write_delay=100;LOCK_TIMEOUT=5;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL");
+  }
+
+  @Test
+  void connectionUrl_plainSqliteFileUrl_addsWalDurabilityAndImmediateTransactions() {
+    assertThat(SqlDialect.SQLITE.connectionUrl("jdbc:sqlite:./data/users.db")).isEqualTo(
+        "jdbc:sqlite:./data/users.db?busy_timeout=10000&foreign_keys=true&journal_mode=WAL&synchronous=NORMAL"
+            + "&transaction_mode=IMMEDIATE");
+  }
+
+  @Test
+  void connectionUrl_sqliteUrlSetsSomeItself_keepsTheirValues() {
+    assertThat(SqlDialect.SQLITE.connectionUrl("jdbc:sqlite:/d/users.db?Synchronous=EXTRA&busy_timeout=50"))
+        .isEqualTo("jdbc:sqlite:/d/users.db?Synchronous=EXTRA&busy_timeout=50&foreign_keys=true&journal_mode=WAL"
+            + "&transaction_mode=IMMEDIATE");
+  }
+
+  @Test
+  void connectionUrl_postgresql_isTheUrl() {
+    assertThat(SqlDialect.POSTGRESQL.connectionUrl("jdbc:postgresql://db/users?ssl=true"))
+        .isEqualTo("jdbc:postgresql://db/users?ssl=true");
   }
 
   @Test

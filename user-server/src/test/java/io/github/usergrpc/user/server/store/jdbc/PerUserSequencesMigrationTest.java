@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -17,6 +18,7 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The upgrade to per-user sequences (V4) on a database written by the global counter (V1-V3): resume points
@@ -31,9 +33,17 @@ class PerUserSequencesMigrationTest {
     String url = "jdbc:h2:mem:upgrade-" + UUID.randomUUID();
     JdbcSettings settings = JdbcSettings.newBuilder().setJdbcUrl(url).build();
     // Holds the in-memory database open between the old schema and the store.
-    try (Connection keepAlive = DriverManager.getConnection(StoreBootstrap.withH2Settings(url), "sa", "")) {
-      upgrade(settings, StoreBootstrap.withH2Settings(url), "");
+    try (Connection keepAlive = DriverManager.getConnection(SqlDialect.H2.connectionUrl(url), "sa", "")) {
+      upgrade(settings, SqlDialect.H2.connectionUrl(url));
     }
+  }
+
+  /** SQLite's V4 rebuilds the activity table (db/migration-sqlite): its data must come through. */
+  @Test
+  void sqlite_upgradeFromTheGlobalCounter_keepsResumePointsAndCounts(@TempDir Path directory)
+      throws SQLException {
+    String url = "jdbc:sqlite:" + directory.resolve("upgrade.db");
+    upgrade(JdbcSettings.newBuilder().setJdbcUrl(url).build(), SqlDialect.SQLITE.connectionUrl(url));
   }
 
   @Nested
@@ -44,15 +54,16 @@ class PerUserSequencesMigrationTest {
 
     @Test
     void postgres_upgradeFromTheGlobalCounter_keepsResumePointsAndCounts() throws SQLException {
-      upgrade(postgres.settings(), postgres.jdbcUrl(), "COLLATE \"C\"");
+      upgrade(postgres.settings(), postgres.jdbcUrl());
     }
   }
 
-  private static void upgrade(JdbcSettings settings, String url, String idCollation) throws SQLException {
+  private static void upgrade(JdbcSettings settings, String url) throws SQLException {
+    SqlDialect dialect = settings.dialect();
     Flyway.configure(PerUserSequencesMigrationTest.class.getClassLoader())
         .dataSource(url, settings.user(), settings.password())
-        .locations("classpath:db/migration")
-        .placeholders(Map.of("id_collation", idCollation))
+        .locations(dialect.migrationLocations().toArray(String[]::new))
+        .placeholders(Map.of("id_collation", dialect.idCollation()))
         .target("3")
         .load()
         .migrate();
