@@ -76,6 +76,11 @@ public final class OtlpTracing implements AutoCloseable {
     return tracing;
   }
 
+  /** Sends the spans ended so far and not sent yet, waiting up to 5 seconds. */
+  void flush() {
+    sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
+  }
+
   /** Sends the spans not sent yet (waiting up to 5 seconds) and stops. */
   @Override
   public void close() {

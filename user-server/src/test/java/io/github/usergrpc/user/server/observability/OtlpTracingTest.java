@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server.observability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.CreateUserRequest;
@@ -45,6 +46,12 @@ class OtlpTracingTest {
       UserServiceGrpc.newBlockingStub(channel)
           .createUser(CreateUserRequest.newBuilder().setEmail("otlp@example.com").setName("O").build());
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      // The server's span ends when the server has finished the call, which can be after the client has its
+      // answer: wait for it to be sent rather than for the server to close first.
+      Await.until("the server span reaches the collector", () -> {
+        otlp.flush();
+        return String.join("", received).contains("user.UserService/CreateUser");
+      });
     } finally {
       // Sends the batch.
       otlp.close();
