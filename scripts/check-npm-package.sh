@@ -5,7 +5,8 @@
 #      clients/typescript/build/npm/ (release.yml publishes exactly that tarball);
 #   2. checks the tarball: the version, every file "exports" and "types" name, the generated code, the README,
 #      and nothing else (no sources, tests, build output or node_modules);
-#   3. installs it with npm --offline (dependencies from the npm cache that step 1 filled) into a new project,
+#   3. installs it with npm --prefer-offline (dependencies from the npm cache that step 1 filled; npm ci caches
+#      tarballs but not the registry's metadata, which a fresh machine fetches once) into a new project,
 #      type-checks a consumer importing ".", "./node" and "./web" with tsc, and runs it.
 # All problems of step 2 are listed before the script fails. Run from anywhere in the repository; used by
 # .ci/run and release.yml. Fails when node or npm is missing.
@@ -106,9 +107,9 @@ cat >package.json <<'EOF'
 { "name": "consumer", "private": true, "type": "module" }
 EOF
 types_node=$(node -p 'require(process.argv[1]).devDependencies["@types/node"]' "$pkg/package.json")
-echo "check-npm-package: npm install --offline $tarball @types/node@$types_node"
-npm install --offline --no-audit --no-fund "$tarball" "@types/node@$types_node" ||
-  fail "npm install --offline of the tarball failed (its dependencies must be in the npm cache: run npm ci in clients/typescript)"
+echo "check-npm-package: npm install --prefer-offline $tarball @types/node@$types_node"
+npm install --prefer-offline --no-audit --no-fund "$tarball" "@types/node@$types_node" ||
+  fail "npm install of the tarball failed (its dependencies must resolve from the npm cache or the registry)"
 
 cat >consumer.ts <<'EOF'
 import { create } from "@bufbuild/protobuf";
