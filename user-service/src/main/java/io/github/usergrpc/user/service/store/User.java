@@ -53,12 +53,39 @@ public record User(String id, String email, String name, String role, long creat
    * with every change of the user.
    */
   public String etag() {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      byte[] hash = digest.digest((id + '\n' + version).getBytes(StandardCharsets.UTF_8));
-      return '"' + HexFormat.of().formatHex(hash, 0, 8) + '"';
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("every JDK has SHA-256", e);
+    MessageDigest digest = Sha256.newDigest();
+    digest.update(id.getBytes(StandardCharsets.UTF_8));
+    digest.update((byte) '\n');
+    byte[] hash = digest.digest(Long.toString(version).getBytes(StandardCharsets.US_ASCII));
+    return '"' + HexFormat.of().formatHex(hash, 0, 8) + '"';
+  }
+
+  /**
+   * A fresh SHA-256 digest per etag, cloned from one made at class load: {@code MessageDigest.getInstance}
+   * looks the algorithm up among the security providers every time, which cost more than the hash itself.
+   */
+  private static final class Sha256 {
+    private static final MessageDigest PROTOTYPE;
+
+    static {
+      try {
+        PROTOTYPE = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new AssertionError("every JDK has SHA-256", e);
+      }
+    }
+
+    static MessageDigest newDigest() {
+      try {
+        return (MessageDigest) PROTOTYPE.clone();
+      } catch (CloneNotSupportedException e) {
+        // The JDK's own SHA-256 is cloneable; a provider's that is not is looked up every time instead.
+        try {
+          return MessageDigest.getInstance(PROTOTYPE.getAlgorithm(), PROTOTYPE.getProvider());
+        } catch (NoSuchAlgorithmException impossible) {
+          throw new AssertionError("the provider gave SHA-256 once", impossible);
+        }
+      }
     }
   }
 }
