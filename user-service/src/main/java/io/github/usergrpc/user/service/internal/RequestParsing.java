@@ -2,6 +2,7 @@ package io.github.usergrpc.user.service.internal;
 
 import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Attributes;
+import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.SecurityLevel;
@@ -13,6 +14,7 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -44,14 +46,38 @@ public final class RequestParsing {
     /**
      * Copies the bytes: grpc-java hands the stream to the listener at once, but Armeria (the HTTP port)
      * releases the buffer behind it before its blocking executor delivers the message.
+     *
+     * <p>Both transports' streams know their length ({@code available()} is the rest of the message), so the
+     * copy is one array of the message's size; {@code readAllBytes()} would zero and drop an 8 KiB buffer
+     * per call instead.
      */
     @Override
     public InputStream parse(InputStream stream) {
       try {
-        return new ByteArrayInputStream(stream.readAllBytes());
+        byte[] bytes = stream.readNBytes(Math.max(stream.available(), 0));
+        int next = stream.read();
+        if (next >= 0) {
+          // available() was short of the whole message: read the rest.
+          ByteArrayOutputStream all = new ByteArrayOutputStream(bytes.length + 1024);
+          all.write(bytes);
+          all.write(next);
+          stream.transferTo(all);
+          bytes = all.toByteArray();
+        }
+        return new RequestBytes(bytes);
       } catch (IOException e) {
         throw Status.INTERNAL.withDescription("cannot read the request").withCause(e).asRuntimeException();
       }
+    }
+  }
+
+  /**
+   * The copied bytes of one request. {@link KnownLength} lets grpc-java's protobuf marshaller parse them from
+   * an array (its buffer per thread) instead of through a stream decoder with a 4 KiB buffer of its own.
+   */
+  private static final class RequestBytes extends ByteArrayInputStream implements KnownLength {
+    RequestBytes(byte[] bytes) {
+      super(bytes);
     }
   }
 
