@@ -11,6 +11,7 @@ import build.buf.protovalidate.exceptions.ValidationException;
 import build.buf.validate.FieldPath;
 import build.buf.validate.FieldPathElement;
 import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.rpc.BadRequest;
@@ -18,8 +19,14 @@ import com.google.rpc.Status;
 import io.github.usergrpc.user.v1.ErrorReason;
 import io.github.usergrpc.user.v1.UserProto;
 import io.grpc.Status.Code;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * Checks UserService requests against the contract's rules, the same way in the client (before sending) and
@@ -114,28 +121,36 @@ public final class RequestValidator {
 
   /** Adds a violation for every string, at any depth and in map keys too, that contains U+0000. */
   private static void addNulViolations(Message message, String prefix, BadRequest.Builder badRequest) {
-    for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
-      FieldDescriptor descriptor = field.getKey();
-      String name = prefix + descriptor.getName();
-      if (descriptor.isMapField()) {
-        FieldDescriptor keyField = descriptor.getMessageType().findFieldByNumber(1);
-        FieldDescriptor valueField = descriptor.getMessageType().findFieldByNumber(2);
-        for (Object entry : (List<?>) field.getValue()) {
+    for (FieldDescriptor field : StringFields.of(message.getDescriptorForType())) {
+      if (field.isMapField()) {
+        FieldDescriptor keyField = field.getMessageType().findFieldByNumber(1);
+        FieldDescriptor valueField = field.getMessageType().findFieldByNumber(2);
+        for (Object entry : (List<?>) message.getField(field)) {
           Message mapEntry = (Message) entry;
           Object key = mapEntry.getField(keyField);
-          String path = name + subscript(keyField.getType(), key);
-          if (containsNul(key)) {
-            addNulViolation(path, badRequest);
+          Object value = mapEntry.getField(valueField);
+          boolean nulKey = containsNul(key);
+          if (nulKey || containsNul(value) || value instanceof Message) {
+            String path = prefix + field.getName() + subscript(keyField.getType(), key);
+            if (nulKey) {
+              addNulViolation(path, badRequest);
+            }
+            checkValue(value, path, badRequest);
           }
-          checkValue(mapEntry.getField(valueField), path, badRequest);
         }
-      } else if (descriptor.isRepeated()) {
-        List<?> values = (List<?>) field.getValue();
-        for (int i = 0; i < values.size(); i++) {
-          checkValue(values.get(i), name + "[" + i + "]", badRequest);
+      } else if (field.isRepeated()) {
+        int count = message.getRepeatedFieldCount(field);
+        for (int i = 0; i < count; i++) {
+          Object value = message.getRepeatedField(field, i);
+          if (containsNul(value) || value instanceof Message) {
+            checkValue(value, prefix + field.getName() + "[" + i + "]", badRequest);
+          }
         }
-      } else {
-        checkValue(field.getValue(), name, badRequest);
+      } else if (!field.hasPresence() || message.hasField(field)) {
+        Object value = message.getField(field);
+        if (containsNul(value) || value instanceof Message) {
+          checkValue(value, prefix + field.getName(), badRequest);
+        }
       }
     }
   }
@@ -191,6 +206,52 @@ public final class RequestValidator {
 
   private static String stringSubscript(String key) {
     return "[\"" + key + "\"]";
+  }
+
+  /**
+   * The fields of each message type that can hold a string at some depth (strings, and messages, lists and
+   * maps that contain one), in field-number order: the NUL check reads only those, and skips a request
+   * without any at once. Computed once per type.
+   */
+  private static final class StringFields {
+    private static final ConcurrentMap<Descriptor, List<FieldDescriptor>> BY_TYPE = new ConcurrentHashMap<>();
+
+    static List<FieldDescriptor> of(Descriptor type) {
+      List<FieldDescriptor> fields = BY_TYPE.get(type);
+      return fields != null ? fields : BY_TYPE.computeIfAbsent(type, StringFields::find);
+    }
+
+    private static List<FieldDescriptor> find(Descriptor type) {
+      List<FieldDescriptor> fields = new ArrayList<>();
+      for (FieldDescriptor field : type.getFields()) {
+        if (mayHoldString(field, new HashSet<>())) {
+          fields.add(field);
+        }
+      }
+      fields.sort(Comparator.comparingInt(FieldDescriptor::getNumber));
+      return List.copyOf(fields);
+    }
+
+    private static boolean mayHoldString(FieldDescriptor field, Set<Descriptor> visited) {
+      return switch (field.getJavaType()) {
+        case STRING -> true;
+        case MESSAGE -> holdsString(field.getMessageType(), visited);
+        default -> false;
+      };
+    }
+
+    /** Whether any type reachable from {@code type} has a string field; each type is looked at once. */
+    private static boolean holdsString(Descriptor type, Set<Descriptor> visited) {
+      if (!visited.add(type)) {
+        return false;
+      }
+      for (FieldDescriptor field : type.getFields()) {
+        if (mayHoldString(field, visited)) {
+          return true;
+        }
+      }
+      return false;
+    }
   }
 
   /** Compiles the rules on first use of {@link #get()}, not when the class is loaded. */
