@@ -37,6 +37,7 @@ import java.util.concurrent.TimeoutException;
 final class DefaultDeadlineInterceptor implements ServerInterceptor {
 
   private final Duration deadline;
+  private final long deadlineNanos;
   private final ScheduledExecutorService timer;
 
   /**
@@ -47,18 +48,24 @@ final class DefaultDeadlineInterceptor implements ServerInterceptor {
    */
   DefaultDeadlineInterceptor(Duration deadline, ScheduledExecutorService timer) {
     this.deadline = requireNonNull(deadline, "deadline");
+    this.deadlineNanos = deadline.toNanos();
     this.timer = requireNonNull(timer, "timer");
   }
 
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
-    if (call.getMethodDescriptor().getType() != MethodType.UNARY || Context.current().getDeadline() != null) {
+    if (call.getMethodDescriptor().getType() != MethodType.UNARY) {
+      return next.startCall(call, headers);
+    }
+    // Read once: with OpenTelemetry's gRPC context bridge on the class path, each read makes a new Context.
+    Context current = Context.current();
+    if (current.getDeadline() != null) {
       return next.startCall(call, headers);
     }
     Context.CancellableContext context;
     try {
-      context = Context.current().withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS, timer);
+      context = current.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS, timer);
     } catch (RejectedExecutionException shutDown) {
       StatusRuntimeException error = ErrorMapper.error(ErrorReason.SERVER_SHUTTING_DOWN,
           "the server is shutting down", Map.of());

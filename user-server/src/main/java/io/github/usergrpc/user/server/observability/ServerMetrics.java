@@ -86,18 +86,28 @@ public final class ServerMetrics implements AutoCloseable {
         .setDescription("Number of server calls started").build();
     DoubleHistogram duration = http.histogramBuilder("grpc.server.call.duration").setUnit("s")
         .setDescription("Time taken to complete a call from server transport's perspective").build();
+    // The attributes of each method, and of each method and status, made once: a call only looks them up.
+    ConcurrentMap<String, Attributes[]> byMethod = new ConcurrentHashMap<>();
+    Status.Code[] codes = Status.Code.values();
     return new ServerInterceptor() {
       @Override
       public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
           ServerCallHandler<ReqT, RespT> next) {
-        String method = call.getMethodDescriptor().getFullMethodName();
-        started.add(1, Attributes.of(GRPC_METHOD, method));
+        Attributes[] attributes = byMethod.computeIfAbsent(call.getMethodDescriptor().getFullMethodName(), method -> {
+          // [0]: the method; [1 + code]: the method and that status.
+          Attributes[] made = new Attributes[1 + codes.length];
+          made[0] = Attributes.of(GRPC_METHOD, method);
+          for (Status.Code code : codes) {
+            made[1 + code.value()] = Attributes.of(GRPC_METHOD, method, GRPC_STATUS, code.name());
+          }
+          return made;
+        });
+        started.add(1, attributes[0]);
         long start = System.nanoTime();
         return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
           @Override
           public void close(Status status, Metadata trailers) {
-            duration.record(seconds(start),
-                Attributes.of(GRPC_METHOD, method, GRPC_STATUS, status.getCode().name()));
+            duration.record(seconds(start), attributes[1 + status.getCode().value()]);
             super.close(status, trailers);
           }
         }, headers);
