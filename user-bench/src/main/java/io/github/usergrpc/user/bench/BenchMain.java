@@ -20,6 +20,8 @@ import java.util.Arrays;
  *                exits with 1 when a check fails
  * embedded-store the embedded stores' (H2, SQLite) file size under sustained writes against the data they hold
  * write          RecordActivity and CreateUser on PostgreSQL at 1 and 16 clients, beside pgbench -N
+ * interceptors   issue 17: server CPU per GetUser call with each layer (interceptor, handler, metrics) alone,
+ *                all of them, and user-server.jar (scripts/bench/interceptors.sh)
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -43,6 +45,7 @@ public final class BenchMain {
       case "http" -> HttpBench.run(options);
       case "embedded-store" -> EmbeddedStoreBench.run(options);
       case "write" -> WriteBench.run(options);
+      case "interceptors" -> InterceptorBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

@@ -59,7 +59,7 @@ final class LoadBench {
   private static final String PG_DATABASE = "userbench";
   private static final Map<String, String> PGBENCH_SCHEMA = Map.of("PGOPTIONS", "-c search_path=pgbench");
   private static final Pattern H2LOAD_RPS = Pattern.compile("finished in [0-9.]+m?s, ([0-9.]+) req/s");
-  private static final Pattern H2LOAD_REQUESTS = Pattern.compile(
+  static final Pattern H2LOAD_REQUESTS = Pattern.compile(
       "requests: (\\d+) total, (\\d+) started, (\\d+) done, (\\d+) succeeded, (\\d+) failed, (\\d+) errored");
   private static final Pattern PGBENCH_TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection");
 
@@ -277,9 +277,16 @@ final class LoadBench {
     return file;
   }
 
-  /** {@code BenchMain frame --port P --method GetUser --out file}: creates 100 users, writes a request frame. */
+  /**
+   * {@code BenchMain frame --port P --method GetUser --out file [--token T]}: creates 100 users (through the
+   * client facade with bearer token T, when given), writes a request frame.
+   */
   static void frame(Args args) throws IOException {
-    try (Calls calls = new Calls(args.integer("port", 50051), 1, false, "frame-" + System.nanoTime())) {
+    int port = args.integer("port", 50051);
+    String token = args.string("token", "");
+    String prefix = "frame-" + System.nanoTime();
+    try (Calls calls = token.isEmpty() ? new Calls(port, 1, false, prefix)
+        : new Calls(port, 1, true, prefix, builder -> builder.setBearerToken(() -> token), false)) {
       UserResponse user = calls.seedUsers(100);
       writeFrame(args.string("method", "GetUser"), user.getId(), Path.of(args.string("out", "request.grpc")));
     }

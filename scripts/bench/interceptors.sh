@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Issue 17: what each layer of a GetUser call costs. h2load (-c 16 -m 8, core 1) against the constant-answer
+# server on user-server's transport with no layer, with each layer alone (store, parsing, error details,
+# validation, watch headers, call log, default deadline, metrics), with all of them, and against
+# user-server.jar --store memory (and, with --baseline-jar PATH, another build's jar), each pinned to core 0.
+# Reports calls/s and the server's CPU µs per call; writes the "interceptors" section of BENCHMARKS.md.
+# ~12 min with the defaults (11 variants x 3 rounds x 15 s, plus start-up).
+#
+# With --baseline-jar PATH (another build's user-server.jar) also the changed layers, all layers and the server
+# itself on that build's classes (before).
+#
+# Options (passed on): --rounds 3 --duration 10 --warmup 5 --streams 8 --baseline-jar PATH
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_build
+bench_tools
+bench_java 1 interceptors --command "scripts/bench/interceptors.sh $*" "$@"

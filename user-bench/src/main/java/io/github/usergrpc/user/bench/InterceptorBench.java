@@ -1,0 +1,187 @@
+package io.github.usergrpc.user.bench;
+
+import io.github.usergrpc.user.server.LayeredServer;
+import io.github.usergrpc.user.v1.UserResponse;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+
+/**
+ * What each layer of a UserService call costs (issue 17): GetUser with h2load against the constant-answer
+ * server on user-server's transport ({@link LayeredServer}) with no layer, with each layer alone, with all of
+ * them, and against {@code user-server.jar} itself, each server in its own process pinned to one core, h2load
+ * on the other. With {@code --baseline-jar} (another build's user-server.jar, "before") also the layers this
+ * branch changed, all layers and the server itself on that build's classes.
+ *
+ * <p>Besides calls/s, it reads the server process's CPU time ({@code /proc/PID/stat}, user plus system, all
+ * threads: JIT and GC included) over the measured run and divides it by the calls answered: CPU µs per call,
+ * which other processes on the machine disturb far less than the rate. A layer's cost is its variant's CPU
+ * per call minus the bare server's in the same round.
+ *
+ * <p>{@code BenchMain interceptors [--rounds 3] [--duration 10] [--warmup 5] [--streams 8]
+ * [--baseline-jar PATH]}
+ */
+final class InterceptorBench {
+
+  /**
+   * One server: {@code LayeredServer} with {@code layers} on the classes of {@code jar}, or, when
+   * {@code real}, {@code jar} itself with {@code --store memory}.
+   */
+  private record Variant(String name, String label, List<String> layers, Path jar, boolean real) {}
+
+  /** The layers this branch changed, measured on the baseline jar too. */
+  private static final List<String> CHANGED = List.of("store", "parsing", "validation");
+
+  private final Path root = BenchmarksFile.repositoryRoot();
+  private final Path work = root.resolve("user-bench/target/interceptors");
+  private final int rounds;
+  private final int duration;
+  private final int warmup;
+  private final int connections;
+  private final int streams;
+  private final String command;
+  private final List<Variant> variants = new ArrayList<>();
+  private final Map<String, List<Double>> rates = new LinkedHashMap<>();
+  private final Map<String, List<Double>> cpu = new LinkedHashMap<>();
+  private final long ticksPerSecond;
+
+  private InterceptorBench(Args args) throws IOException, InterruptedException {
+    rounds = args.integer("rounds", 3);
+    duration = args.integer("duration", 10);
+    warmup = args.integer("warmup", 5);
+    connections = args.integer("connections", 16);
+    streams = args.integer("streams", 8);
+    command = args.string("command", "scripts/bench/interceptors.sh");
+    ticksPerSecond = Long.parseLong(ServerProcess.run(List.of("getconf", "CLK_TCK"), 10).strip());
+    Path jar = root.resolve("user-server/target/user-server.jar");
+    variants.add(new Variant("bare", "constant answer, no layer", List.of(), jar, false));
+    for (String layer : LayeredServer.LAYERS) {
+      variants.add(new Variant("+" + layer, "+ " + layer, List.of(layer), jar, false));
+    }
+    variants.add(new Variant("all", "all layers", LayeredServer.LAYERS, jar, false));
+    variants.add(new Variant("user-server", "`user-server.jar --store memory`", List.of(), jar, true));
+    String baseline = args.string("baseline-jar", "");
+    if (!baseline.isEmpty()) {
+      Path before = Path.of(baseline).toAbsolutePath();
+      for (String layer : CHANGED) {
+        variants.add(new Variant("before+" + layer, "before: + " + layer, List.of(layer), before, false));
+      }
+      variants.add(new Variant("before-all", "before: all layers", LayeredServer.LAYERS, before, false));
+      variants.add(new Variant("before", "before: `user-server.jar --store memory`", List.of(), before, true));
+    }
+  }
+
+  static void run(Args args) throws Exception {
+    new InterceptorBench(args).runAll();
+  }
+
+  private void runAll() throws Exception {
+    String loadBefore = Machine.loadAverage();
+    Files.createDirectories(work);
+    for (int round = 1; round <= rounds; round++) {
+      for (Variant variant : variants) {
+        measure(variant, round);
+      }
+    }
+    String report = report(loadBefore);
+    BenchmarksFile.writeSection("interceptors", report);
+    System.out.println(report);
+  }
+
+  private void measure(Variant variant, int round) throws Exception {
+    int port = ServerProcess.freePort();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> start = new ArrayList<>();
+    if (variant.real()) {
+      start.addAll(List.of(java, "-jar", variant.jar().toString(), "--port", Integer.toString(port), "--store",
+          "memory"));
+    } else {
+      start.addAll(List.of(java, "-cp", root.resolve("user-bench/target/classes") + File.pathSeparator
+          + variant.jar(), LayeredServer.class.getName(), Integer.toString(port)));
+      start.addAll(variant.layers());
+    }
+    try (ServerProcess server = ServerProcess.start("interceptors-" + variant.name() + "-" + round, "0", start, port,
+        work)) {
+      String id = LayeredServer.USER_ID;
+      if (variant.real()) {
+        try (Calls calls = new Calls(port, 1, false, "interceptors-" + round + "-" + System.nanoTime())) {
+          UserResponse user = calls.seedUsers(1);
+          id = user.getId();
+        }
+      }
+      Path frame = LoadBench.writeFrame("GetUser", id, work.resolve("GetUser-" + id + ".grpc"));
+      h2load(port, frame, warmup);
+      long before = cpuTicks(server.pid());
+      long calls = h2load(port, frame, duration);
+      long ticks = cpuTicks(server.pid()) - before;
+      double rate = calls / (double) duration;
+      double micros = ticks * 1e6 / ticksPerSecond / calls;
+      rates.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(rate);
+      cpu.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(micros);
+      System.out.printf("round %d %-12s %8.0f calls/s %6.2f CPU µs/call%n", round, variant.name(), rate, micros);
+    }
+  }
+
+  /** Runs h2load for {@code seconds} and returns the calls that succeeded; fails on any failed call. */
+  private long h2load(int port, Path frame, int seconds) throws IOException, InterruptedException {
+    List<String> command = List.of("taskset", "-c", "1", "h2load", "-D", seconds + "s", "-c",
+        Integer.toString(connections), "-m", Integer.toString(streams), "-t", "1", "-H", "content-type: application/grpc",
+        "-H", "te: trailers", "-d", frame.toString(), "http://127.0.0.1:" + port + "/user.UserService/GetUser");
+    String output = ServerProcess.run(command, seconds + 60);
+    Matcher requests = LoadBench.H2LOAD_REQUESTS.matcher(output);
+    if (!requests.find()) {
+      throw new IllegalStateException("cannot read h2load's output:\n" + output);
+    }
+    long failed = Long.parseLong(requests.group(5)) + Long.parseLong(requests.group(6));
+    if (failed > 0) {
+      throw new IllegalStateException("h2load saw " + failed + " failed or errored requests:\n" + output);
+    }
+    return Long.parseLong(requests.group(4));
+  }
+
+  /** Returns the process's user plus system CPU time, all threads, in clock ticks ({@code /proc/PID/stat}). */
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
+  private String report(String loadBefore) {
+    StringBuilder md = new StringBuilder("## Interceptors: what each layer of a call costs (issue 17)\n\n");
+    md.append(Machine.header(command, loadBefore));
+    md.append("- Setup: GetUser with h2load `-c ").append(connections).append(" -m ").append(streams)
+        .append(" -t 1` pinned to core 1, each server in its own process pinned to core 0 (a JVM there sees 1 CPU")
+        .append(" and picks SerialGC). Each run: ").append(warmup).append(" s of unmeasured load, then ")
+        .append(duration).append(" s measured; ").append(rounds).append(" rounds, every variant restarted in each.")
+        .append(" Variants: `LayeredServer` (user-bench) answering BareServer's constant on user-server's")
+        .append(" transport (`directExecutor()`, same limits and keepalive), alone and with each layer as")
+        .append(" `InterceptorChain` and `UserServer` add it (`store`: the real handlers on the memory store;")
+        .append(" `metrics`: grpc-opentelemetry on the transport, plus the store timing with `store`), then")
+        .append(" `user-server.jar` itself. Rows \"before\": the same on the classes of the baseline jar.\n");
+    md.append("- CPU per call: the server process's user + system CPU time over the measured run (`/proc/PID/stat`,")
+        .append(" all threads, JIT and GC included) divided by the calls h2load completed. A layer's cost: its")
+        .append(" variant's CPU per call minus the bare variant's of the same round; layers are not additive")
+        .append(" (shared JIT, inlining and cache effects), so compare the \"all layers\" row with their sum.\n\n");
+    md.append("| variant | calls/s | server CPU µs per call | µs over the bare server (same round) |\n");
+    md.append("|---|---|---|---|\n");
+    List<Double> bare = cpu.get("bare");
+    for (Variant variant : variants) {
+      List<Double> values = cpu.get(variant.name());
+      List<Double> extra = new ArrayList<>();
+      for (int i = 0; i < Math.min(values.size(), bare.size()); i++) {
+        extra.add(values.get(i) - bare.get(i));
+      }
+      md.append("| ").append(variant.label()).append(" | ").append(Stats.spread(rates.get(variant.name()), "%.0f"))
+          .append(" | ").append(Stats.spread(values, "%.2f")).append(" | ")
+          .append(variant.name().equals("bare") ? "–" : Stats.spread(extra, "%+.2f")).append(" |\n");
+    }
+    return md.toString();
+  }
+}

@@ -1,0 +1,149 @@
+package io.github.usergrpc.user.server;
+
+import io.github.usergrpc.user.api.RequestValidator;
+import io.github.usergrpc.user.server.observability.ServerMetrics;
+import io.github.usergrpc.user.service.CallLoggingInterceptor;
+import io.github.usergrpc.user.service.internal.ActivityFeed;
+import io.github.usergrpc.user.service.internal.ErrorDetailsInterceptor;
+import io.github.usergrpc.user.service.internal.RequestParsing;
+import io.github.usergrpc.user.service.internal.UserService;
+import io.github.usergrpc.user.service.internal.ValidationInterceptor;
+import io.github.usergrpc.user.service.internal.WatchHeaders;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.service.store.UserStore;
+import io.github.usergrpc.user.v1.GetUserRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Benchmark only (issue 17): the constant GetUser server on user-server's transport settings (Netty on the
+ * event loop, {@code directExecutor()}, the default limits), with the layers named on the command line added
+ * in the order {@code InterceptorChain} and {@code UserServer} put them, so that the cost of each can be
+ * measured alone ({@code InterceptorBench}). It lives in user-server's package to build the package-private
+ * default-deadline interceptor exactly as the server does; nothing in the server can turn a layer off.
+ *
+ * <p>Layers: {@code store} (the real handlers on the memory store, holding one user with the constant's id,
+ * instead of the constant), {@code parsing}, {@code errors}, {@code validation}, {@code watch},
+ * {@code calllog}, {@code deadline}, {@code metrics} (grpc-opentelemetry on the transport, and the store
+ * timing when {@code store} is on too).
+ *
+ * <p>{@code java -cp user-bench/target/classes:user-server.jar io.github.usergrpc.user.server.LayeredServer
+ * <port> [layer ...]}
+ */
+public final class LayeredServer {
+
+  /** The id of the one user; the same as the constant answer's, so that one request frame fits every variant. */
+  public static final String USER_ID = "0b5f2ed4-3f2a-4c35-9a8e-6f1d2c3b4a59";
+
+  /** The layers, in the order of {@code --layers all}. */
+  public static final List<String> LAYERS = List.of("store", "parsing", "errors", "validation", "watch", "calllog",
+      "deadline", "metrics");
+
+  private LayeredServer() {}
+
+  public static void main(String[] args) throws Exception {
+    int port = Integer.parseInt(args[0]);
+    Set<String> layers = Set.copyOf(Arrays.asList(args).subList(1, args.length));
+    if (!LAYERS.containsAll(layers)) {
+      throw new IllegalArgumentException("layers: " + layers + " (expected some of " + LAYERS + ")");
+    }
+    NettyServerBuilder transport = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
+            InsecureServerCredentials.create())
+        .directExecutor()
+        .maxInboundMessageSize(UserServerMain.DEFAULT_MAX_MESSAGE_BYTES)
+        .maxConcurrentCallsPerConnection(UserServerMain.DEFAULT_MAX_CALLS_PER_CONNECTION)
+        .keepAliveTime(60, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .permitKeepAliveTime(UserServerMain.DEFAULT_PERMIT_KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(true);
+    ServerMetrics metrics = layers.contains("metrics") ? new ServerMetrics() : null;
+    if (metrics != null) {
+      metrics.instrument(transport);
+    }
+    BindableService handlers = layers.contains("store") ? handlers(metrics) : new Constant();
+    // As InterceptorChain: ServerInterceptors.intercept runs the last of a list first.
+    List<ServerInterceptor> inner = new ArrayList<>();
+    if (layers.contains("watch")) {
+      inner.add(new WatchHeaders());
+    }
+    if (layers.contains("validation")) {
+      inner.add(new ValidationInterceptor(RequestValidator.get()));
+    }
+    if (layers.contains("errors")) {
+      inner.add(new ErrorDetailsInterceptor());
+    }
+    ServerServiceDefinition service = ServerInterceptors.intercept(handlers, inner);
+    if (layers.contains("parsing")) {
+      service = RequestParsing.parseInCall(service);
+    }
+    List<ServerInterceptor> outer = new ArrayList<>();
+    if (layers.contains("deadline")) {
+      ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+        Thread thread = new Thread(runnable, "user-server-deadlines");
+        thread.setDaemon(true);
+        return thread;
+      });
+      timer.setRemoveOnCancelPolicy(true);
+      timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+      timer.allowCoreThreadTimeOut(true);
+      outer.add(new DefaultDeadlineInterceptor(UserServer.Builder.DEFAULT_CALL_DEADLINE, timer));
+    }
+    if (layers.contains("calllog")) {
+      outer.add(new CallLoggingInterceptor(true));
+    }
+    Server server = transport.addService(ServerInterceptors.intercept(service, outer)).build().start();
+    System.out.println("layered-server listening on port " + server.getPort() + " with " + layers);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    server.awaitTermination();
+  }
+
+  private static BindableService handlers(ServerMetrics metrics) {
+    InMemoryUserStore memory = new InMemoryUserStore();
+    memory.create(new NewUser(USER_ID, "bench-user@example.com", "Bench User 1", "viewer",
+        System.currentTimeMillis()), Optional.empty());
+    UserStore store = metrics == null ? memory : metrics.instrument(memory);
+    ActivityFeed feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(), Duration.ofMillis(100),
+        1000, 10_000, 100);
+    return new UserService(store, Clock.systemUTC(), () -> UUID.randomUUID().toString(), feed);
+  }
+
+  /** BareServer's answer: a constant user. */
+  private static final class Constant extends UserServiceGrpc.UserServiceImplBase {
+    private static final UserResponse CONSTANT = UserResponse.newBuilder()
+        .setId(USER_ID)
+        .setEmail("bench-user@example.com")
+        .setName("Bench User 1")
+        .setRole("viewer")
+        .setCreatedAt(1_764_000_000L)
+        .setUpdatedAt(1_764_000_000L)
+        .setEtag("\"3f2a4c359a8e6f1d\"")
+        .build();
+
+    @Override
+    public void getUser(GetUserRequest request, StreamObserver<UserResponse> responses) {
+      responses.onNext(CONSTANT);
+      responses.onCompleted();
+    }
+  }
+}
