@@ -6,6 +6,11 @@
 # Reports calls/s and the server's CPU µs per call; writes the "interceptors" section of BENCHMARKS.md.
 # ~12 min with the defaults (11 variants x 3 rounds x 15 s, plus start-up).
 #
+# With --in-process, each variant runs instead as LayerCost: one JVM on core 0 calling itself over gRPC's
+# in-process transport (direct executors, one thread), reporting that thread's CPU per call: no sockets, so a
+# machine busy with other work disturbs it far less; the real server is then UserServer as built for
+# --store memory. Writes the "interceptors-in-process" section. Use --warmup 15 or more on a busy machine:
+# the JIT gets little CPU there, and a shorter warm-up measures the interpreter.
 # With --baseline-jar PATH (another build's user-server.jar) also the changed layers, all layers and the server
 # itself on that build's classes (before).
 #

@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.bench;
 
+import io.github.usergrpc.user.server.LayerCost;
 import io.github.usergrpc.user.server.LayeredServer;
 import io.github.usergrpc.user.v1.UserResponse;
 import java.io.File;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What each layer of a UserService call costs (issue 17): GetUser with h2load against the constant-answer
@@ -38,6 +40,8 @@ final class InterceptorBench {
   /** The layers this branch changed, measured on the baseline jar too. */
   private static final List<String> CHANGED = List.of("store", "parsing", "validation");
 
+  private static final Pattern LAYER_COST = Pattern.compile("cpu-ns-per-call ([0-9.]+) calls (\\d+)");
+
   private final Path root = BenchmarksFile.repositoryRoot();
   private final Path work = root.resolve("user-bench/target/interceptors");
   private final int rounds;
@@ -50,6 +54,7 @@ final class InterceptorBench {
   private final Map<String, List<Double>> rates = new LinkedHashMap<>();
   private final Map<String, List<Double>> cpu = new LinkedHashMap<>();
   private final long ticksPerSecond;
+  private final boolean inProcess;
 
   private InterceptorBench(Args args) throws IOException, InterruptedException {
     rounds = args.integer("rounds", 3);
@@ -58,6 +63,7 @@ final class InterceptorBench {
     connections = args.integer("connections", 16);
     streams = args.integer("streams", 8);
     command = args.string("command", "scripts/bench/interceptors.sh");
+    inProcess = args.flag("in-process");
     ticksPerSecond = Long.parseLong(ServerProcess.run(List.of("getconf", "CLK_TCK"), 10).strip());
     Path jar = root.resolve("user-server/target/user-server.jar");
     variants.add(new Variant("bare", "constant answer, no layer", List.of(), jar, false));
@@ -65,7 +71,8 @@ final class InterceptorBench {
       variants.add(new Variant("+" + layer, "+ " + layer, List.of(layer), jar, false));
     }
     variants.add(new Variant("all", "all layers", LayeredServer.LAYERS, jar, false));
-    variants.add(new Variant("user-server", "`user-server.jar --store memory`", List.of(), jar, true));
+    String server = inProcess ? "`UserServer` as for `--store memory`" : "`user-server.jar --store memory`";
+    variants.add(new Variant("user-server", server, List.of(), jar, true));
     String baseline = args.string("baseline-jar", "");
     if (!baseline.isEmpty()) {
       Path before = Path.of(baseline).toAbsolutePath();
@@ -73,7 +80,7 @@ final class InterceptorBench {
         variants.add(new Variant("before+" + layer, "before: + " + layer, List.of(layer), before, false));
       }
       variants.add(new Variant("before-all", "before: all layers", LayeredServer.LAYERS, before, false));
-      variants.add(new Variant("before", "before: `user-server.jar --store memory`", List.of(), before, true));
+      variants.add(new Variant("before", "before: " + server, List.of(), before, true));
     }
   }
 
@@ -90,11 +97,15 @@ final class InterceptorBench {
       }
     }
     String report = report(loadBefore);
-    BenchmarksFile.writeSection("interceptors", report);
+    BenchmarksFile.writeSection(inProcess ? "interceptors-in-process" : "interceptors", report);
     System.out.println(report);
   }
 
   private void measure(Variant variant, int round) throws Exception {
+    if (inProcess) {
+      measureInProcess(variant, round);
+      return;
+    }
     int port = ServerProcess.freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> start = new ArrayList<>();
@@ -128,6 +139,26 @@ final class InterceptorBench {
     }
   }
 
+  /** Runs {@code LayerCost} in a JVM of its own on core 0: the variant's CPU per call, in-process. */
+  private void measureInProcess(Variant variant, int round) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> start = new ArrayList<>(List.of("taskset", "-c", "0", java, "-cp",
+        root.resolve("user-bench/target/classes") + File.pathSeparator + variant.jar(), LayerCost.class.getName(),
+        Integer.toString(warmup), Integer.toString(duration)));
+    start.addAll(variant.real() ? List.of("server") : variant.layers());
+    String output = ServerProcess.run(start, warmup + duration + 120);
+    Matcher result = LAYER_COST.matcher(output);
+    if (!result.find()) {
+      throw new IllegalStateException(variant.name() + ": cannot read LayerCost's output:\n" + output);
+    }
+    double micros = Double.parseDouble(result.group(1)) / 1000;
+    double rate = Long.parseLong(result.group(2)) / (double) duration;
+    rates.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(rate);
+    cpu.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(micros);
+    System.out.printf("round %d %-18s %8.0f calls/s %6.2f CPU µs/call (in-process)%n", round, variant.name(), rate,
+        micros);
+  }
+
   /** Runs h2load for {@code seconds} and returns the calls that succeeded; fails on any failed call. */
   private long h2load(int port, Path frame, int seconds) throws IOException, InterruptedException {
     List<String> command = List.of("taskset", "-c", "1", "h2load", "-D", seconds + "s", "-c",
@@ -154,22 +185,43 @@ final class InterceptorBench {
   }
 
   private String report(String loadBefore) {
-    StringBuilder md = new StringBuilder("## Interceptors: what each layer of a call costs (issue 17)\n\n");
+    StringBuilder md = new StringBuilder(inProcess
+        ? "## Interceptors in-process: the CPU each layer of a call costs (issue 17)\n\n"
+        : "## Interceptors: what each layer of a call costs (issue 17)\n\n");
     md.append(Machine.header(command, loadBefore));
-    md.append("- Setup: GetUser with h2load `-c ").append(connections).append(" -m ").append(streams)
-        .append(" -t 1` pinned to core 1, each server in its own process pinned to core 0 (a JVM there sees 1 CPU")
-        .append(" and picks SerialGC). Each run: ").append(warmup).append(" s of unmeasured load, then ")
-        .append(duration).append(" s measured; ").append(rounds).append(" rounds, every variant restarted in each.")
-        .append(" Variants: `LayeredServer` (user-bench) answering BareServer's constant on user-server's")
-        .append(" transport (`directExecutor()`, same limits and keepalive), alone and with each layer as")
-        .append(" `InterceptorChain` and `UserServer` add it (`store`: the real handlers on the memory store;")
-        .append(" `metrics`: grpc-opentelemetry on the transport, plus the store timing with `store`), then")
-        .append(" `user-server.jar` itself. Rows \"before\": the same on the classes of the baseline jar.\n");
-    md.append("- CPU per call: the server process's user + system CPU time over the measured run (`/proc/PID/stat`,")
-        .append(" all threads, JIT and GC included) divided by the calls h2load completed. A layer's cost: its")
-        .append(" variant's CPU per call minus the bare variant's of the same round; layers are not additive")
-        .append(" (shared JIT, inlining and cache effects), so compare the \"all layers\" row with their sum.\n\n");
-    md.append("| variant | calls/s | server CPU µs per call | µs over the bare server (same round) |\n");
+    if (inProcess) {
+      md.append("- Setup: `LayerCost` (user-bench), one JVM per run pinned to core 0 (SerialGC, 1 CPU): GetUser")
+          .append(" through a blocking stub over gRPC's in-process transport, both sides on direct executors, so")
+          .append(" that one thread runs the client, every layer and the handler, with no socket, no Netty and")
+          .append(" no other thread; ").append(warmup).append(" s of unmeasured calls, then ").append(duration)
+          .append(" s measured; ").append(rounds).append(" rounds, every variant in each. Variants: the constant")
+          .append(" answer alone and with each layer as `InterceptorChain` and `UserServer` add it (`store`: the")
+          .append(" real handlers on the memory store; `metrics`: grpc-opentelemetry on the transport, plus the")
+          .append(" store timing with `store`), all layers, and `UserServer` built as `UserServerMain` builds it")
+          .append(" for `--store memory` (metrics, default deadline). Rows \"before\": the same on the classes of")
+          .append(" the baseline jar.\n");
+      md.append("- CPU per call: the CPU time of the calling thread over the measured seconds divided by the calls")
+          .append(" (the JIT's threads and SerialGC's pauses, in the VM thread, are left out: allocation shows only")
+          .append(" as its cost in the calling thread); it includes the in-process client and transport, the same in every")
+          .append(" variant. A layer's cost: its variant minus the constant answer alone, same round. Calls/s is")
+          .append(" one thread's closed loop, for orientation only.\n\n");
+    } else {
+      md.append("- Setup: GetUser with h2load `-c ").append(connections).append(" -m ").append(streams)
+          .append(" -t 1` pinned to core 1, each server in its own process pinned to core 0 (a JVM there sees 1 CPU")
+          .append(" and picks SerialGC). Each run: ").append(warmup).append(" s of unmeasured load, then ")
+          .append(duration).append(" s measured; ").append(rounds).append(" rounds, every variant restarted in")
+          .append(" each. Variants: `LayeredServer` (user-bench) answering BareServer's constant on user-server's")
+          .append(" transport (`directExecutor()`, same limits and keepalive), alone and with each layer as")
+          .append(" `InterceptorChain` and `UserServer` add it (`store`: the real handlers on the memory store;")
+          .append(" `metrics`: grpc-opentelemetry on the transport, plus the store timing with `store`), then")
+          .append(" `user-server.jar` itself. Rows \"before\": the same on the classes of the baseline jar.\n");
+      md.append("- CPU per call: the server process's user + system CPU time over the measured run")
+          .append(" (`/proc/PID/stat`, all threads, JIT and GC included) divided by the calls h2load completed. A")
+          .append(" layer's cost: its variant's CPU per call minus the bare variant's of the same round; layers")
+          .append(" are not additive (shared JIT, inlining and cache effects), so compare the \"all layers\" row")
+          .append(" with their sum.\n\n");
+    }
+    md.append("| variant | calls/s | CPU µs per call | µs over the constant answer alone (same round) |\n");
     md.append("|---|---|---|---|\n");
     List<Double> bare = cpu.get("bare");
     for (Variant variant : variants) {

@@ -81,6 +81,20 @@ public final class LayeredServer {
     if (metrics != null) {
       metrics.instrument(transport);
     }
+    Server server = transport.addService(service(layers, metrics)).build().start();
+    System.out.println("layered-server listening on port " + server.getPort() + " with " + layers);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    server.awaitTermination();
+  }
+
+  /**
+   * Returns the UserService with {@code layers}, in the order of {@code InterceptorChain} and
+   * {@code UserServer}.
+   *
+   * @param layers some of {@link #LAYERS}
+   * @param metrics the metrics to time the store into, with {@code metrics} among the layers; else null
+   */
+  static ServerServiceDefinition service(Set<String> layers, ServerMetrics metrics) {
     BindableService handlers = layers.contains("store") ? handlers(metrics) : new Constant();
     // As InterceptorChain: ServerInterceptors.intercept runs the last of a list first.
     List<ServerInterceptor> inner = new ArrayList<>();
@@ -112,16 +126,19 @@ public final class LayeredServer {
     if (layers.contains("calllog")) {
       outer.add(new CallLoggingInterceptor(true));
     }
-    Server server = transport.addService(ServerInterceptors.intercept(service, outer)).build().start();
-    System.out.println("layered-server listening on port " + server.getPort() + " with " + layers);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
-    server.awaitTermination();
+    return ServerInterceptors.intercept(service, outer);
   }
 
-  private static BindableService handlers(ServerMetrics metrics) {
+  /** Returns the memory store holding the one user of {@link #USER_ID}. */
+  static InMemoryUserStore storeWithTheUser() {
     InMemoryUserStore memory = new InMemoryUserStore();
     memory.create(new NewUser(USER_ID, "bench-user@example.com", "Bench User 1", "viewer",
         System.currentTimeMillis()), Optional.empty());
+    return memory;
+  }
+
+  private static BindableService handlers(ServerMetrics metrics) {
+    InMemoryUserStore memory = storeWithTheUser();
     UserStore store = metrics == null ? memory : metrics.instrument(memory);
     ActivityFeed feed = new ActivityFeed(store, Executors.newSingleThreadScheduledExecutor(), Duration.ofMillis(100),
         1000, 10_000, 100);
