@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BareServer {
 
-  static final UserResponse CONSTANT = UserResponse.newBuilder()
+  /** The answer to every GetUser. */
+  public static final UserResponse CONSTANT = UserResponse.newBuilder()
       .setId("0b5f2ed4-3f2a-4c35-9a8e-6f1d2c3b4a59")
       .setEmail("bench-user@example.com")
       .setName("Bench User 1")

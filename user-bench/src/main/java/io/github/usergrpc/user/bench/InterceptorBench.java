@@ -40,7 +40,8 @@ final class InterceptorBench {
   /** The layers this branch changed, measured on the baseline jar too. */
   private static final List<String> CHANGED = List.of("store", "parsing", "validation");
 
-  private static final Pattern LAYER_COST = Pattern.compile("cpu-ns-per-call ([0-9.]+) calls (\\d+)");
+  private static final Pattern LAYER_COST = Pattern.compile(
+      "cpu-ns-per-call ([0-9.]+) calls (\\d+) alloc-bytes-per-call ([0-9.]+)");
 
   private final Path root = BenchmarksFile.repositoryRoot();
   private final Path work = root.resolve("user-bench/target/interceptors");
@@ -53,6 +54,7 @@ final class InterceptorBench {
   private final List<Variant> variants = new ArrayList<>();
   private final Map<String, List<Double>> rates = new LinkedHashMap<>();
   private final Map<String, List<Double>> cpu = new LinkedHashMap<>();
+  private final Map<String, List<Double>> allocation = new LinkedHashMap<>();
   private final long ticksPerSecond;
   private final boolean inProcess;
 
@@ -155,14 +157,17 @@ final class InterceptorBench {
     double rate = Long.parseLong(result.group(2)) / (double) duration;
     rates.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(rate);
     cpu.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(micros);
-    System.out.printf("round %d %-18s %8.0f calls/s %6.2f CPU µs/call (in-process)%n", round, variant.name(), rate,
-        micros);
+    double bytes = Double.parseDouble(result.group(3));
+    allocation.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(bytes);
+    System.out.printf("round %d %-18s %8.0f calls/s %6.2f CPU µs/call %6.0f bytes/call (in-process)%n", round,
+        variant.name(), rate, micros, bytes);
   }
 
   /** Runs h2load for {@code seconds} and returns the calls that succeeded; fails on any failed call. */
   private long h2load(int port, Path frame, int seconds) throws IOException, InterruptedException {
     List<String> command = List.of("taskset", "-c", "1", "h2load", "-D", seconds + "s", "-c",
-        Integer.toString(connections), "-m", Integer.toString(streams), "-t", "1", "-H", "content-type: application/grpc",
+        Integer.toString(connections), "-m", Integer.toString(streams), "-t", "1", "-H",
+        "content-type: application/grpc",
         "-H", "te: trailers", "-d", frame.toString(), "http://127.0.0.1:" + port + "/user.UserService/GetUser");
     String output = ServerProcess.run(command, seconds + 60);
     Matcher requests = LoadBench.H2LOAD_REQUESTS.matcher(output);
@@ -202,9 +207,13 @@ final class InterceptorBench {
           .append(" the baseline jar.\n");
       md.append("- CPU per call: the CPU time of the calling thread over the measured seconds divided by the calls")
           .append(" (the JIT's threads and SerialGC's pauses, in the VM thread, are left out: allocation shows only")
-          .append(" as its cost in the calling thread); it includes the in-process client and transport, the same in every")
+          .append(" as its cost in the calling thread); it includes the in-process client and transport, the same in")
+          .append(" every")
           .append(" variant. A layer's cost: its variant minus the constant answer alone, same round. Calls/s is")
-          .append(" one thread's closed loop, for orientation only.\n\n");
+          .append(" one thread's closed loop, for orientation only. In-process, grpc-java hands the request and")
+          .append(" answer objects across without serializing them; the `parsing` layer makes it serialize the")
+          .append(" request (which a network client does on its side) and parse it, so its row overstates the")
+          .append(" server's share.\n\n");
     } else {
       md.append("- Setup: GetUser with h2load `-c ").append(connections).append(" -m ").append(streams)
           .append(" -t 1` pinned to core 1, each server in its own process pinned to core 0 (a JVM there sees 1 CPU")
@@ -221,19 +230,31 @@ final class InterceptorBench {
           .append(" are not additive (shared JIT, inlining and cache effects), so compare the \"all layers\" row")
           .append(" with their sum.\n\n");
     }
-    md.append("| variant | calls/s | CPU µs per call | µs over the constant answer alone (same round) |\n");
-    md.append("|---|---|---|---|\n");
+    md.append("| variant | calls/s | CPU µs per call | µs over the constant answer alone (same round)")
+        .append(inProcess ? " | bytes allocated per call | bytes over the constant answer alone |\n" : " |\n")
+        .append(inProcess ? "|---|---|---|---|---|---|\n" : "|---|---|---|---|\n");
     List<Double> bare = cpu.get("bare");
+    List<Double> bareBytes = allocation.getOrDefault("bare", List.of());
     for (Variant variant : variants) {
       List<Double> values = cpu.get(variant.name());
-      List<Double> extra = new ArrayList<>();
-      for (int i = 0; i < Math.min(values.size(), bare.size()); i++) {
-        extra.add(values.get(i) - bare.get(i));
-      }
       md.append("| ").append(variant.label()).append(" | ").append(Stats.spread(rates.get(variant.name()), "%.0f"))
           .append(" | ").append(Stats.spread(values, "%.2f")).append(" | ")
-          .append(variant.name().equals("bare") ? "–" : Stats.spread(extra, "%+.2f")).append(" |\n");
+          .append(variant.name().equals("bare") ? "–" : Stats.spread(differences(values, bare), "%+.2f"));
+      if (inProcess) {
+        List<Double> bytes = allocation.get(variant.name());
+        md.append(" | ").append(Stats.spread(bytes, "%.0f")).append(" | ")
+            .append(variant.name().equals("bare") ? "–" : Stats.spread(differences(bytes, bareBytes), "%+.0f"));
+      }
+      md.append(" |\n");
     }
     return md.toString();
+  }
+
+  private static List<Double> differences(List<Double> values, List<Double> base) {
+    List<Double> differences = new ArrayList<>();
+    for (int i = 0; i < Math.min(values.size(), base.size()); i++) {
+      differences.add(values.get(i) - base.get(i));
+    }
+    return differences;
   }
 }

@@ -8,7 +8,6 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -21,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code server}), over gRPC's in-process transport with direct executors: the caller's thread runs the
  * client, the server's layers and the handler, with no sockets and no other thread, so that what the
  * network and a busy machine add to a call over TCP stays out. Prints the CPU time of that thread per call
- * over the measured seconds: {@code cpu-ns-per-call N calls M}. The JIT's threads and the collector's
+ * over the measured seconds, and the bytes it allocated per call (exact, whatever else runs on the machine):
+ * {@code cpu-ns-per-call N calls M alloc-bytes-per-call B}. The JIT's threads and the collector's
  * pauses (SerialGC, in the VM thread) are not in it: on a machine shared with other builds they made
  * process CPU time swing by 10x between runs.
  *
@@ -63,11 +63,14 @@ public final class LayerCost {
     UserServiceGrpc.UserServiceBlockingStub stub = UserServiceGrpc.newBlockingStub(channel);
     GetUserRequest request = GetUserRequest.newBuilder().setId(LayeredServer.USER_ID).build();
     run(stub, request, warmup);
-    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long cpuBefore = threads.getCurrentThreadCpuTime();
+    long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
     long calls = run(stub, request, measured);
     long cpu = threads.getCurrentThreadCpuTime() - cpuBefore;
-    System.out.printf("cpu-ns-per-call %.1f calls %d%n", cpu / (double) calls, calls);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+    System.out.printf("cpu-ns-per-call %.1f calls %d alloc-bytes-per-call %.0f%n", cpu / (double) calls, calls,
+        allocated / (double) calls);
     channel.shutdownNow();
     server.close();
     System.exit(0);

@@ -1,6 +1,7 @@
 package io.github.usergrpc.user.server;
 
 import io.github.usergrpc.user.api.RequestValidator;
+import io.github.usergrpc.user.bench.BareServer;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.github.usergrpc.user.service.internal.ActivityFeed;
@@ -54,7 +55,7 @@ import java.util.concurrent.TimeUnit;
 public final class LayeredServer {
 
   /** The id of the one user; the same as the constant answer's, so that one request frame fits every variant. */
-  public static final String USER_ID = "0b5f2ed4-3f2a-4c35-9a8e-6f1d2c3b4a59";
+  public static final String USER_ID = BareServer.CONSTANT.getId();
 
   /** The layers, in the order of {@code --layers all}. */
   public static final List<String> LAYERS = List.of("store", "parsing", "errors", "validation", "watch", "calllog",
@@ -113,14 +114,10 @@ public final class LayeredServer {
     }
     List<ServerInterceptor> outer = new ArrayList<>();
     if (layers.contains("deadline")) {
-      ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
-        Thread thread = new Thread(runnable, "user-server-deadlines");
-        thread.setDaemon(true);
-        return thread;
-      });
+      // As UserServer's timer, which forgets cancelled deadlines (its factory is private: older builds'
+      // classes, measured as "before", have it so too).
+      ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
       timer.setRemoveOnCancelPolicy(true);
-      timer.setKeepAliveTime(1, TimeUnit.SECONDS);
-      timer.allowCoreThreadTimeOut(true);
       outer.add(new DefaultDeadlineInterceptor(UserServer.Builder.DEFAULT_CALL_DEADLINE, timer));
     }
     if (layers.contains("calllog")) {
@@ -147,19 +144,9 @@ public final class LayeredServer {
 
   /** BareServer's answer: a constant user. */
   private static final class Constant extends UserServiceGrpc.UserServiceImplBase {
-    private static final UserResponse CONSTANT = UserResponse.newBuilder()
-        .setId(USER_ID)
-        .setEmail("bench-user@example.com")
-        .setName("Bench User 1")
-        .setRole("viewer")
-        .setCreatedAt(1_764_000_000L)
-        .setUpdatedAt(1_764_000_000L)
-        .setEtag("\"3f2a4c359a8e6f1d\"")
-        .build();
-
     @Override
     public void getUser(GetUserRequest request, StreamObserver<UserResponse> responses) {
-      responses.onNext(CONSTANT);
+      responses.onNext(BareServer.CONSTANT);
       responses.onCompleted();
     }
   }
