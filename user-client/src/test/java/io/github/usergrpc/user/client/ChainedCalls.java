@@ -12,9 +12,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Calls issued one from the completion of the one before, as a consumer chaining futures (or callbacks) does,
- * against an in-process server that answers every GetUser. {@link ChainedCallsTest} runs it in a class loader
- * holding only what a consumer's class path gets from user-client (and the in-process transport), so it
- * references nothing else: no user-server, no test library.
+ * against an in-process server that answers every GetUser. The client runs its callbacks on the transport's
+ * threads ({@code directExecutor()}, as the benchmarks' load generator and many busy clients do), here the
+ * server's, so each call completes on another thread than the one that made it. {@link ChainedCallsTest} runs
+ * it in a class loader holding only what a consumer's class path gets from user-client (and the in-process
+ * transport), so it references nothing else: no user-server, no test library.
  */
 public final class ChainedCalls {
 
@@ -28,7 +30,7 @@ public final class ChainedCalls {
    */
   public static void run(int calls) throws Exception {
     String name = InProcessServerBuilder.generateName();
-    Server server = InProcessServerBuilder.forName(name).directExecutor()
+    Server server = InProcessServerBuilder.forName(name)
         .addService(new UserServiceGrpc.UserServiceImplBase() {
           @Override
           public void getUser(GetUserRequest request, StreamObserver<UserResponse> responses) {
@@ -38,10 +40,9 @@ public final class ChainedCalls {
         })
         .build()
         .start();
-    // The channel's own executor runs the callbacks (as for any consumer that sets none), each inside the
-    // gRPC Context of the call it completes.
-    try (UserClient client = UserClient.newBuilder().setChannelBuilder(InProcessChannelBuilder.forName(name))
-        .build()) {
+    // Each callback runs inside the gRPC Context of the call it completes, and makes the next call there.
+    try (UserClient client = UserClient.newBuilder()
+        .setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor()).build()) {
       CompletableFuture<Void> done = new CompletableFuture<>();
       next(client, calls, done);
       done.get(1, TimeUnit.MINUTES);
