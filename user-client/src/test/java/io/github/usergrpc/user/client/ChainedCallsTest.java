@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
  * ships one, which adds a context level per chained call until gRPC logs "Context ancestry chain length is
  * abnormally long" (SEVERE, at 1000 levels) and the chain keeps growing.
  *
- * <p>This module's own tests have that jar on their class path (the server's tracing needs it), so the chain
- * runs in a class loader that holds user-client's runtime class path as Maven resolves it for a consumer
- * ({@code dependency:build-classpath}, see the pom), the in-process transport, and {@link ChainedCalls}.
+ * <p>This module's own tests have that jar on their class path (the server's tracing needs it), so the calls
+ * run in a class loader that holds user-client's runtime class path as Maven resolves it for a consumer
+ * ({@code dependency:build-classpath}, see the pom), the in-process transport, and this module's test classes
+ * ({@link ChainedCalls}, {@link TracedCallback}).
  */
 class ChainedCallsTest {
 
@@ -60,12 +61,8 @@ class ChainedCallsTest {
 
   @Test
   void chainedCalls_onAConsumersClassPath_doNotGrowTheGrpcContext() throws Exception {
-    String location = System.getProperty("user-client.runtimeClasspath");
-    assumeTrue(location != null, "the runtime class path is written by the Maven build; run the tests with Maven");
-
     contextLog.addHandler(capture);
-    try (URLClassLoader consumer = new URLClassLoader(consumerClassPath(Path.of(location)),
-        ClassLoader.getPlatformClassLoader())) {
+    try (URLClassLoader consumer = consumerClassLoader()) {
       try {
         consumer.loadClass(ChainedCalls.class.getName()).getMethod("run", int.class).invoke(null, CALLS);
       } catch (InvocationTargetException e) {
@@ -77,6 +74,33 @@ class ChainedCallsTest {
     } finally {
       contextLog.removeHandler(capture);
     }
+  }
+
+  /**
+   * Without the override, nothing carries OpenTelemetry's context along with gRPC's: the client itself sends
+   * the caller's trace and runs the call's callbacks in the caller's context. (This module's own JVM has the
+   * override, which would do both for it.)
+   */
+  @Test
+  void tracedCall_onAConsumersClassPath_sendsTheCallersTrace_andCallsBackInItsContext() throws Exception {
+    List<?> seen;
+    try (URLClassLoader consumer = consumerClassLoader()) {
+      try {
+        seen = (List<?>) consumer.loadClass(TracedCallback.class.getName()).getMethod("run").invoke(null);
+      } catch (InvocationTargetException e) {
+        throw new AssertionError("the traced call failed", e.getCause());
+      }
+    }
+
+    assertThat(seen.get(0)).as("the traceparent the server received")
+        .isEqualTo("00-" + TracedCallback.TRACE_ID + "-" + TracedCallback.SPAN_ID + "-01");
+    assertThat(seen.get(1)).as("the span current in the callback").isEqualTo(TracedCallback.SPAN_ID);
+  }
+
+  private static URLClassLoader consumerClassLoader() throws IOException, ClassNotFoundException {
+    String location = System.getProperty("user-client.runtimeClasspath");
+    assumeTrue(location != null, "the runtime class path is written by the Maven build; run the tests with Maven");
+    return new URLClassLoader(consumerClassPath(Path.of(location)), ClassLoader.getPlatformClassLoader());
   }
 
   /**
