@@ -55,11 +55,7 @@ class DependencyLeakTest {
 
   @Test
   void testkit_bringsNoDriverPoolFlywayOrNettyToConsumers() throws IOException {
-    String location = System.getProperty("user-testkit.dependencyTree");
-    assumeTrue(location != null, "the dependency tree is written by the Maven build; run the tests with Maven");
-    Path tree = Path.of(location);
-    assertThat(tree).as("written by maven-dependency-plugin at generate-test-resources").exists();
-    List<String> lines = Files.readAllLines(tree);
+    List<String> lines = Files.readAllLines(writtenByTheBuild("user-testkit.dependencyTree"));
 
     assertThat(lines).as("the tree of user-testkit")
         .anyMatch(line -> line.contains("io.github.usergrpc:user-service:jar:") && line.endsWith(":compile"));
@@ -72,11 +68,8 @@ class DependencyLeakTest {
 
   @Test
   void testkitAndClient_putNoGrpcOverrideOnConsumersClassPath() throws IOException {
-    String location = System.getProperty("user-testkit.runtimeClasspath");
-    assumeTrue(location != null, "the class path is written by the Maven build; run the tests with Maven");
-    Path file = Path.of(location);
-    assertThat(file).as("written by maven-dependency-plugin at generate-test-resources").exists();
-    List<Path> classPath = Arrays.stream(Files.readString(file).trim().split(File.pathSeparator))
+    String written = Files.readString(writtenByTheBuild("user-testkit.runtimeClasspath"));
+    List<Path> classPath = Arrays.stream(written.trim().split(File.pathSeparator))
         .filter(entry -> !entry.isEmpty()).map(Path::of).toList();
 
     assertThat(classPath).as("the runtime class path of user-testkit, with user-client's")
@@ -147,6 +140,18 @@ class DependencyLeakTest {
         "\\- org.flywaydb:flyway-core:jar:13.12.0:test");
 
     assertThat(leaks(clean)).isEmpty();
+  }
+
+  /**
+   * Returns the file that maven-dependency-plugin writes at generate-test-resources (see the pom), named by the
+   * system property {@code property}; skips the test when run outside Maven (an IDE), which sets no property.
+   */
+  private static Path writtenByTheBuild(String property) {
+    String location = System.getProperty(property);
+    assumeTrue(location != null, "the file is written by the Maven build; run the tests with Maven");
+    Path file = Path.of(location);
+    assertThat(file).as("written by maven-dependency-plugin at generate-test-resources").exists();
+    return file;
   }
 
   /**
