@@ -17,12 +17,10 @@ import io.github.usergrpc.user.v1.UpdateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.github.usergrpc.user.v1.WatchRequest;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.MetadataUtils;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,7 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The fake on its own: lifecycle, seeding, ids and clock, every fault, and the record of calls. */
+/** The fake on its own: lifecycle, seeding, ids and clock, every fault; its record of calls is {@link RecordedCallsTest}'s. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class FakeUserServiceTest {
 
@@ -512,96 +510,8 @@ class FakeUserServiceTest {
         .satisfies(call -> assertThat(call.code()).contains(Status.Code.OK));
   }
 
-  // ---- Verification ----------------------------------------------------------------------------------
-
-  @Test
-  void requests_recordRequestHeadersDeadlineAndAttempt() {
-    FakeUserService fake = extension.fake();
-    UserResponse user = fake.givenUser();
-    Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("x-team", Metadata.ASCII_STRING_MARSHALLER), "billing");
-    GetUserRequest request = GetUserRequest.newBuilder().setId(user.getId()).build();
-
-    blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-        .withDeadlineAfter(5, TimeUnit.SECONDS).getUser(request);
-
-    RecordedCall<GetUserRequest> call = fake.requests(UserServiceGrpc.getGetUserMethod()).get(0);
-    assertThat(call.methodName()).isEqualTo("GetUser");
-    assertThat(call.request()).isEqualTo(request);
-    assertThat(call.header("x-team")).contains("billing");
-    assertThat(call.header("x-absent")).isEmpty();
-    assertThat(call.timeout()).hasValueSatisfying(timeout ->
-        assertThat(timeout).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5)));
-    assertThat(call.previousAttempts()).isZero();
-    assertThat(call.cancelled()).isFalse();
-    assertThat(call.code()).contains(Status.Code.OK);
-    assertThat(call.toString()).contains("GetUser", "attempt=1", "OK");
-  }
-
-  @Test
-  void requests_callWithoutDeadline_hasNoTimeout() {
-    FakeUserService fake = extension.fake();
-
-    UserServiceGrpc.newBlockingStub(fake.channel()).listUsers(ListUsersRequest.getDefaultInstance());
-
-    assertThat(fake.requests(UserServiceGrpc.getListUsersMethod()).get(0).timeout()).isEmpty();
-  }
-
-  @Test
-  void requests_areImmutableSnapshots() throws Exception {
-    FakeUserService fake = extension.fake();
-    UserResponse user = fake.givenUser();
-    Future<UserResponse> held = frozenGetUser(fake, user.getId());
-    List<RecordedCall<GetUserRequest>> whileHeld = fake.requests(UserServiceGrpc.getGetUserMethod());
-
-    fake.unfreeze(UserServiceGrpc.getGetUserMethod());
-    held.get(5, TimeUnit.SECONDS);
-    whileHeld.get(0).headers().put(Metadata.Key.of("x-added", Metadata.ASCII_STRING_MARSHALLER), "1");
-
-    assertThat(whileHeld.get(0).status()).isEmpty();
-    assertThat(whileHeld.get(0).header("x-added")).isEmpty();
-    assertThatThrownBy(() -> whileHeld.add(whileHeld.get(0))).isInstanceOf(UnsupportedOperationException.class);
-    assertThat(fake.requests(UserServiceGrpc.getGetUserMethod()).get(0).code()).contains(Status.Code.OK);
-  }
-
-  @Test
-  void allRequests_listsEveryMethodInOrderOfArrival() {
-    FakeUserService fake = extension.fake();
-    UserResponse user = fake.givenUser();
-
-    blocking().getUser(GetUserRequest.newBuilder().setId(user.getId()).build());
-    blocking().listUsers(ListUsersRequest.getDefaultInstance());
-    catchStatus(() -> blocking().getUser(GetUserRequest.newBuilder().setId("missing").build()));
-
-    assertThat(fake.allRequests()).extracting(RecordedCall::methodName)
-        .containsExactly("GetUser", "ListUsers", "GetUser");
-    assertThat(fake.allRequests()).extracting(call -> call.code().orElseThrow())
-        .containsExactly(Status.Code.OK, Status.Code.OK, Status.Code.NOT_FOUND);
-    assertThat(fake.requestCount(UserServiceGrpc.getGetUserMethod())).isEqualTo(2);
-    assertThat(fake.cancellations(UserServiceGrpc.getGetUserMethod())).isEmpty();
-  }
-
-  @Test
-  void awaitRequests_tooFewWithinTheTimeout_failsListingTheCalls() {
-    FakeUserService fake = extension.fake();
-    blocking().listUsers(ListUsersRequest.getDefaultInstance());
-
-    assertThatThrownBy(() -> fake.awaitRequests(UserServiceGrpc.getListUsersMethod(), 2, Duration.ofMillis(50)))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("at least 2 ListUsers").hasMessageContaining("ListUsers{");
-    assertThatThrownBy(() -> fake.awaitCancellation(UserServiceGrpc.getListUsersMethod(), Duration.ofMillis(50)))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("cancelled ListUsers");
-  }
-
-  @Test
-  void toString_listsTheCallsReceived() {
-    FakeUserService fake = extension.fake();
-    blocking().listUsers(ListUsersRequest.getDefaultInstance());
-
-    assertThat(fake.toString()).contains(fake.serverName(), "requests=1", "ListUsers{");
-  }
-
   /** Freezes GetUser, starts a call of it, and returns once the fake holds the call. */
-  private static Future<UserResponse> frozenGetUser(FakeUserService fake, String id) {
+  static Future<UserResponse> frozenGetUser(FakeUserService fake, String id) {
     fake.freeze(UserServiceGrpc.getGetUserMethod());
     Future<UserResponse> held = UserServiceGrpc.newFutureStub(fake.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
         .getUser(GetUserRequest.newBuilder().setId(id).build());
