@@ -189,10 +189,7 @@ public final class UserServiceCore implements AutoCloseable {
      * @return this
      */
     public Builder setMaxPendingEventsPerWatch(int maxPending) {
-      if (maxPending < 2) {
-        throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 2)");
-      }
-      this.maxPendingEventsPerWatch = maxPending;
+      this.maxPendingEventsPerWatch = ActivityFeed.checkMaxPendingPerWatch(maxPending);
       return this;
     }
 

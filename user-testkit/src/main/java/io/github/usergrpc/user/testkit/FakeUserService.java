@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.service.UserServiceCore;
+import io.github.usergrpc.user.service.internal.ActivityFeed;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
@@ -657,10 +658,7 @@ public final class FakeUserService implements AutoCloseable {
      * @return this
      */
     public Builder setMaxPendingEventsPerWatch(int maxPending) {
-      if (maxPending < 2) {
-        throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 2)");
-      }
-      this.maxPendingEventsPerWatch = maxPending;
+      this.maxPendingEventsPerWatch = ActivityFeed.checkMaxPendingPerWatch(maxPending);
       return this;
     }
 

@@ -4,11 +4,13 @@ import static io.github.usergrpc.user.testkit.StatusDetails.catchStatus;
 import static io.github.usergrpc.user.testkit.StatusDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.client.UserClient;
+import io.github.usergrpc.user.service.UserServiceCore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -308,6 +310,18 @@ class FakeUserServiceTest {
     assertThatThrownBy(() -> fake.delay(UserServiceGrpc.getGetUserMethod(), Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> fake.dropWatchAfter(-1)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void builder_badSettings_areRejectedAsTheServiceCoreRejectsThem() {
+    FakeUserService.Builder builder = FakeUserService.newBuilder();
+
+    assertThatThrownBy(() -> builder.setMaxPendingEventsPerWatch(1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxPending: 1 (expected: >= 2)")
+        .hasMessage(catchThrowable(() -> UserServiceCore.newBuilder().setMaxPendingEventsPerWatch(1)).getMessage());
+    assertThatThrownBy(() -> builder.setRetainedEvents(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("events: 0 (expected: >= 1)");
+    assertThat(builder.setMaxPendingEventsPerWatch(2)).isSameAs(builder);
   }
 
   // ---- delay -----------------------------------------------------------------------------------------
