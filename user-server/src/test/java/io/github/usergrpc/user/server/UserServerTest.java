@@ -31,6 +31,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
@@ -75,6 +76,17 @@ class UserServerTest {
     InProcessServer server = new InProcessServer(store, configure);
     cleanup.register(server);
     return server;
+  }
+
+  @Test
+  void builder_isSingleUse_aSecondBuildIsRefused() throws Exception {
+    UserServer.Builder builder = UserServer.newBuilder(
+        InProcessServerBuilder.forName(InProcessServerBuilder.generateName()).directExecutor())
+        .setStore(new InMemoryUserStore());
+    cleanup.register(builder.build().start());
+
+    assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("build() was called already");
   }
 
   @Test
