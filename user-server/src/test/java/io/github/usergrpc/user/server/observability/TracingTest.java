@@ -15,10 +15,14 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.InputStream;
@@ -37,11 +41,13 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The server's tracing on its HTTP port: a request with a W3C {@code traceparent} continues that trace
  * through the HTTP span, the UserService call and the store; the trace id is in the call log line; with
- * tracing off, nothing is recorded.
+ * tracing off, no span starts (shown beside the same request with tracing on).
  */
 class TracingTest {
 
@@ -50,8 +56,35 @@ class TracingTest {
   private static final String TRACEPARENT = "00-" + TRACE_ID + "-" + CALLER_SPAN_ID + "-01";
 
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
+  /**
+   * The names of the spans started, in order. A span starts before the work it covers, so by the time a
+   * response arrives the spans of its request have started (they may not have ended yet): a test can say
+   * that none started without waiting.
+   */
+  private final List<String> started = new CopyOnWriteArrayList<>();
   private final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-      .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+      .setTracerProvider(SdkTracerProvider.builder()
+          .addSpanProcessor(SimpleSpanProcessor.create(spans))
+          .addSpanProcessor(new SpanProcessor() {
+            @Override
+            public void onStart(Context parentContext, ReadWriteSpan span) {
+              started.add(span.getName());
+            }
+
+            @Override
+            public boolean isStartRequired() {
+              return true;
+            }
+
+            @Override
+            public void onEnd(ReadableSpan span) {}
+
+            @Override
+            public boolean isEndRequired() {
+              return false;
+            }
+          })
+          .build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
       .build();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -173,17 +206,29 @@ class TracingTest {
     assertThat(serverSpan.getParentSpanId()).isEqualTo(clientSpan.getSpanId());
   }
 
-  @Test
-  void tracingOff_recordsNothing_andLogsNoTraceId() throws Exception {
-    start(false);
+  /**
+   * The same request with tracing on and off: on, its spans have started by the time the response arrives
+   * and the call log has the trace id; off, no span starts and the call log has none. The "on" case shows
+   * that the "off" case would see spans if there were any.
+   */
+  @ParameterizedTest(name = "tracing {0}")
+  @ValueSource(booleans = {true, false})
+  void tracingOnOrOff_spansStartOnlyWhenOn_andTheCallLogShowsTheTraceIdOnlyThen(boolean tracing) throws Exception {
+    start(tracing);
     String id = createUser();
+    started.clear();
+    logged.clear();
 
     assertThat(send("/v1/users/" + id, TRACEPARENT).statusCode()).isEqualTo(200);
 
-    Await.until("the call log lines", () -> logged.size() >= 2);
-    assertThat(spans.getFinishedSpanItems()).isEmpty();
-    assertThat(logged.get(1).getMessage()).startsWith("rpc method=user.UserService/GetUser status=OK")
-        .contains(" trace_id=- ");
+    if (tracing) {
+      assertThat(started).contains("GET /v1/users/{id}", "user.UserService/GetUser", "UserStore.find");
+    } else {
+      assertThat(started).isEmpty();
+    }
+    Await.until("the call log line", () -> !logged.isEmpty());
+    assertThat(logged.get(0).getMessage()).startsWith("rpc method=user.UserService/GetUser status=OK")
+        .contains(tracing ? " trace_id=" + TRACE_ID + " " : " trace_id=- ");
   }
 
   private String createUser() {
