@@ -11,6 +11,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.service.UserServiceCore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -51,6 +52,9 @@ class FakeUserServiceTest {
 
   @RegisterExtension
   final FakeUserServiceExtension extension = new FakeUserServiceExtension();
+  /** Closes the fakes a test starts on its own, should it fail before it closes them. */
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   // ---- Lifecycle -------------------------------------------------------------------------------------
 
@@ -64,7 +68,7 @@ class FakeUserServiceTest {
 
   @Test
   void close_calledTwice_closesOnceAndShutsDownWhatItHandedOut() {
-    FakeUserService fake = FakeUserService.newBuilder().build().start();
+    FakeUserService fake = cleanup.register(FakeUserService.newBuilder().build().start());
     UserClient client = fake.client();
     UserClient other = fake.newClient(builder -> builder.setTimeout(Duration.ofSeconds(1)));
 
@@ -80,7 +84,7 @@ class FakeUserServiceTest {
 
   @Test
   void close_handedOutChannel_isShutDown() {
-    FakeUserService fake = FakeUserService.newBuilder().build().start();
+    FakeUserService fake = cleanup.register(FakeUserService.newBuilder().build().start());
     var channel = fake.channel();
 
     fake.close();
@@ -98,7 +102,7 @@ class FakeUserServiceTest {
 
   @Test
   void close_withFrozenCall_cancelsItAndReturnsQuickly() throws Exception {
-    FakeUserService fake = FakeUserService.newBuilder().build().start();
+    FakeUserService fake = cleanup.register(FakeUserService.newBuilder().build().start());
     Future<UserResponse> call = frozenGetUser(fake, "someone");
 
     long start = System.nanoTime();
