@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -30,6 +31,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * UserServer server = cleanup.register(UserServer.newBuilder(...).build().start());
  * ManagedChannel channel = cleanup.register(InProcessChannelBuilder.forName(name).build());
  * }</pre>
+ *
+ * <p>Executors are shut down at once ({@code shutdownNow}), servers and channels gracefully first: an
+ * executor a server runs its calls on is registered before the server, so that it is closed after it.
  *
  * <p>What is registered during a test (its {@code @BeforeEach} methods included) is closed after that test.
  * On a {@code static} field, what is registered outside a test ({@code @BeforeAll}) is closed after all the
@@ -109,6 +113,22 @@ public final class GrpcCleanup
       }
       server.shutdownNow().awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return "server " + server;
+    });
+  }
+
+  /**
+   * Registers an executor, such as one a test gives a server for its calls: shut down at once after the test
+   * (its tasks are interrupted), and a leak unless its threads end in time.
+   *
+   * @param executor the executor
+   * @param <T> its type
+   * @return {@code executor}
+   */
+  public <T extends ExecutorService> T register(T executor) {
+    requireNonNull(executor, "executor");
+    return add(executor, force -> {
+      executor.shutdownNow();
+      return executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS) ? null : "executor " + executor;
     });
   }
 

@@ -22,6 +22,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -76,6 +80,25 @@ class GrpcCleanupTest {
 
     cleanup.afterAll(context(null));
     assertThat(closed).containsExactly("test", "class");
+  }
+
+  @Test
+  void executor_isShutDownNow_andItsTasksInterrupted() throws Exception {
+    GrpcCleanup cleanup = new GrpcCleanup();
+    cleanup.beforeEach(null);
+    ExecutorService executor = cleanup.register(Executors.newSingleThreadExecutor());
+    CountDownLatch running = new CountDownLatch(1);
+    Future<?> task = executor.submit(() -> {
+      running.countDown();
+      new CountDownLatch(1).await();
+      return null;
+    });
+    running.await();
+
+    cleanup.afterEach(null);
+
+    assertThat(executor.isTerminated()).isTrue();
+    assertThatThrownBy(task::get).hasCauseInstanceOf(InterruptedException.class);
   }
 
   @Test
