@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -35,13 +36,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Executors are shut down at once ({@code shutdownNow}), servers and channels gracefully first: an
  * executor a server runs its calls on is registered before the server, so that it is closed after it.
  *
- * <p>What is registered during a test (its {@code @BeforeEach} methods included) is closed after that test.
- * On a {@code static} field, what is registered outside a test ({@code @BeforeAll}) is closed after all the
- * tests of the class. A channel or server of a test that failed is shut down at once ({@code shutdownNow}),
+ * <p>On an instance field, everything registered is closed after the test, field initializers of the test
+ * instance included. On a {@code static} field, what is registered during a test (its {@code @BeforeEach}
+ * methods included) is closed after that test, and what is registered outside a test ({@code @BeforeAll})
+ * after all the tests of the class. A channel or server of a test that failed is shut down at once ({@code shutdownNow}),
  * without waiting and without a leak report that would hide the test's own failure.
  */
-public final class GrpcCleanup
-    implements BeforeEachCallback, AfterTestExecutionCallback, AfterEachCallback, AfterAllCallback {
+public final class GrpcCleanup implements BeforeAllCallback, BeforeEachCallback, AfterTestExecutionCallback,
+    AfterEachCallback, AfterAllCallback {
 
   /** How long a registered channel or server may take to terminate before it counts as leaked. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -57,6 +59,8 @@ public final class GrpcCleanup
   private final Duration timeout;
   private final Deque<Resource> testResources = new ArrayDeque<>();
   private final Deque<Resource> classResources = new ArrayDeque<>();
+  /** Whether JUnit called beforeAll, which it does for an extension on a static field only. */
+  private boolean onStaticField;
   private boolean inTest;
   private boolean testFailed;
 
@@ -148,7 +152,18 @@ public final class GrpcCleanup
   }
 
   @Override
+  public void beforeAll(ExtensionContext context) {
+    onStaticField = true;
+  }
+
+  @Override
   public void beforeEach(ExtensionContext context) {
+    if (!onStaticField) {
+      // On an instance field, what the test instance registered while it was constructed (field
+      // initializers) belongs to its one test: no afterAll will come for this extension.
+      testResources.addAll(classResources);
+      classResources.clear();
+    }
     inTest = true;
     testFailed = false;
   }

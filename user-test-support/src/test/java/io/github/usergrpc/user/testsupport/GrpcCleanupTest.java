@@ -69,8 +69,9 @@ class GrpcCleanupTest {
   }
 
   @Test
-  void registeredOutsideATest_isClosedAfterAllTests() throws Exception {
+  void onAStaticField_registeredOutsideATest_isClosedAfterAllTests() throws Exception {
     GrpcCleanup cleanup = new GrpcCleanup();
+    cleanup.beforeAll(null);
     cleanup.register(closing("class"));
     cleanup.beforeEach(null);
     cleanup.register(closing("test"));
@@ -99,6 +100,18 @@ class GrpcCleanupTest {
 
     assertThat(executor.isTerminated()).isTrue();
     assertThatThrownBy(task::get).hasCauseInstanceOf(InterruptedException.class);
+  }
+
+  @Test
+  void onAnInstanceField_whatTheTestInstanceRegisteredBeforeTheTest_isClosedAfterIt() throws Exception {
+    GrpcCleanup cleanup = new GrpcCleanup();
+    cleanup.register(closing("field initializer"));
+    cleanup.beforeEach(null);
+    cleanup.register(closing("test"));
+
+    cleanup.afterEach(null);
+
+    assertThat(closed).containsExactly("test", "field initializer");
   }
 
   @Test
