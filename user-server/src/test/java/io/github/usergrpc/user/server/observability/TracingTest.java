@@ -6,6 +6,7 @@ import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
@@ -33,7 +34,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -41,6 +41,7 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -55,6 +56,8 @@ class TracingTest {
   private static final String CALLER_SPAN_ID = "00f067aa0ba902b7";
   private static final String TRACEPARENT = "00-" + TRACE_ID + "-" + CALLER_SPAN_ID + "-01";
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
   /**
    * The names of the spans started, in order. A span starts before the work it covers, so by the time a
@@ -62,7 +65,8 @@ class TracingTest {
    * that none started without waiting.
    */
   private final List<String> started = new CopyOnWriteArrayList<>();
-  private final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+  /** Closed after the server and the HTTP port, whose last spans it may still receive. */
+  private final OpenTelemetrySdk sdk = cleanup.register(OpenTelemetrySdk.builder()
       .setTracerProvider(SdkTracerProvider.builder()
           .addSpanProcessor(SimpleSpanProcessor.create(spans))
           .addSpanProcessor(new SpanProcessor() {
@@ -86,7 +90,7 @@ class TracingTest {
           })
           .build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-      .build();
+      .build());
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Logger callLog = Logger.getLogger("io.github.usergrpc.user.server.calls");
   private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
@@ -115,17 +119,7 @@ class TracingTest {
   }
 
   @AfterEach
-  void stop() throws Exception {
-    if (edge != null) {
-      edge.close();
-    }
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (server != null) {
-      server.close();
-    }
-    sdk.close();
+  void restoreCallLog() {
     callLog.removeHandler(capture);
     callLog.setLevel(previousLevel);
   }
@@ -138,13 +132,13 @@ class TracingTest {
     if (tracing) {
       builder.setTracing(new ServerTracing(sdk));
     }
-    server = builder.build().start();
-    channel = InProcessChannelBuilder.forName(name + "-local").build();
+    server = cleanup.register(builder.build().start());
+    channel = cleanup.register(InProcessChannelBuilder.forName(name + "-local").build());
     edgeBuilder = HttpEdge.newBuilder(server.userService(), channel);
     if (tracing) {
       edgeBuilder.setTracing(new ServerTracing(sdk));
     }
-    edge = edgeBuilder.build().start();
+    edge = cleanup.register(edgeBuilder.build().start());
   }
 
   @Test
