@@ -87,16 +87,8 @@ public final class GrpcCleanup implements BeforeAllCallback, BeforeEachCallback,
    */
   public <T extends ManagedChannel> T register(T channel) {
     requireNonNull(channel, "channel");
-    return add(channel, force -> {
-      if (!force) {
-        channel.shutdown();
-        if (channel.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          return null;
-        }
-      }
-      channel.shutdownNow().awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return "channel " + channel;
-    });
+    return add(channel, force -> terminate(force, "channel " + channel, channel::shutdown, channel::shutdownNow,
+        channel::awaitTermination));
   }
 
   /**
@@ -108,16 +100,8 @@ public final class GrpcCleanup implements BeforeAllCallback, BeforeEachCallback,
    */
   public <T extends Server> T register(T server) {
     requireNonNull(server, "server");
-    return add(server, force -> {
-      if (!force) {
-        server.shutdown();
-        if (server.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          return null;
-        }
-      }
-      server.shutdownNow().awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return "server " + server;
-    });
+    return add(server, force -> terminate(force, "server " + server, server::shutdown, server::shutdownNow,
+        server::awaitTermination));
   }
 
   /**
@@ -182,6 +166,28 @@ public final class GrpcCleanup implements BeforeAllCallback, BeforeEachCallback,
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
     closeAll(classResources, context.getExecutionException().isPresent());
+  }
+
+  /** How a channel or a server waits for its termination. */
+  private interface Termination {
+    boolean await(long timeout, TimeUnit unit) throws InterruptedException;
+  }
+
+  /**
+   * Shuts a channel or server down, gracefully unless {@code force}, and returns {@code description} if it
+   * had to be forced or did not terminate in time.
+   */
+  private String terminate(boolean force, String description, Runnable shutdown, Runnable shutdownNow,
+      Termination termination) throws InterruptedException {
+    if (!force) {
+      shutdown.run();
+      if (termination.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        return null;
+      }
+    }
+    shutdownNow.run();
+    termination.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return description;
   }
 
   private <T> T add(T resource, Resource closing) {

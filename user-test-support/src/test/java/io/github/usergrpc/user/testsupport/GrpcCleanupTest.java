@@ -14,9 +14,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,24 +33,21 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 class GrpcCleanupTest {
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+  /** Passes the bytes through: the test's one method never reads them. */
+  private static final MethodDescriptor.Marshaller<InputStream> RAW = new MethodDescriptor.Marshaller<>() {
     @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
+    public InputStream stream(InputStream value) {
+      return value;
     }
 
     @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+    public InputStream parse(InputStream stream) {
+      return stream;
     }
   };
-  private static final MethodDescriptor<byte[], byte[]> HANG = MethodDescriptor.<byte[], byte[]>newBuilder()
-      .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("test.Hang/Forever")
-      .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+  private static final MethodDescriptor<InputStream, InputStream> HANG =
+      MethodDescriptor.<InputStream, InputStream>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName("test.Hang/Forever").setRequestMarshaller(RAW).setResponseMarshaller(RAW).build();
 
   private final List<String> closed = new ArrayList<>();
 
@@ -118,7 +113,7 @@ class GrpcCleanupTest {
   void serverWithACallThatNeverEnds_isALeak_andIsForcedDown() throws Exception {
     GrpcCleanup cleanup = new GrpcCleanup(Duration.ofMillis(200));
     cleanup.beforeEach(null);
-    List<ServerCall<byte[], byte[]>> held = new ArrayList<>();
+    List<ServerCall<InputStream, InputStream>> held = new ArrayList<>();
     Server server = hangingServer(cleanup, held);
     cleanup.afterTestExecution(context(null));
 
@@ -143,7 +138,7 @@ class GrpcCleanupTest {
   }
 
   /** Starts a server whose one method never answers, and a call of it that stays open. */
-  private static Server hangingServer(GrpcCleanup cleanup, List<ServerCall<byte[], byte[]>> held)
+  private static Server hangingServer(GrpcCleanup cleanup, List<ServerCall<InputStream, InputStream>> held)
       throws Exception {
     String name = InProcessServerBuilder.generateName();
     // Registered before the server, so closed after it: once the server is down, its call ends and the
@@ -155,9 +150,9 @@ class GrpcCleanupTest {
           call.request(1);
           return new ServerCall.Listener<>() {};
         }).build()).build().start());
-    ClientCall<byte[], byte[]> call = channel.newCall(HANG, CallOptions.DEFAULT);
+    ClientCall<InputStream, InputStream> call = channel.newCall(HANG, CallOptions.DEFAULT);
     call.start(new ClientCall.Listener<>() {}, new Metadata());
-    call.sendMessage(new byte[0]);
+    call.sendMessage(new ByteArrayInputStream(new byte[0]));
     call.halfClose();
     return server;
   }

@@ -11,20 +11,11 @@ import java.util.function.UnaryOperator;
 
 /**
  * The HTTP port as the HTTP tests need it: a {@link UserServer} on the in-process transport and the memory
- * store, a channel to it, and an {@link HttpEdge} in front of its service, all registered with the test's
- * {@link GrpcCleanup} (which closes the edge, the channel and the server, in that order).
+ * store, the channel the edge calls it on (to build other edges on), and an {@link HttpEdge} in front of its
+ * service, all registered with the test's {@link GrpcCleanup} (which closes the edge, the channel and the
+ * server, in that order).
  */
-final class EdgeFixture {
-
-  private final UserServer server;
-  private final ManagedChannel channel;
-  private final HttpEdge edge;
-
-  private EdgeFixture(UserServer server, ManagedChannel channel, HttpEdge edge) {
-    this.server = server;
-    this.channel = channel;
-    this.edge = edge;
-  }
+record EdgeFixture(UserServer server, ManagedChannel channel, HttpEdge edge) {
 
   /** Starts an edge with the defaults. */
   static EdgeFixture start(GrpcCleanup cleanup) throws Exception {
@@ -45,19 +36,6 @@ final class EdgeFixture {
     ManagedChannel local = cleanup.register(channel.apply(InProcessChannelBuilder.forName(name)).build());
     HttpEdge started = cleanup.register(edge.apply(HttpEdge.newBuilder(server.userService(), local)).build().start());
     return new EdgeFixture(server, local, started);
-  }
-
-  UserServer server() {
-    return server;
-  }
-
-  /** Returns the channel the edge calls the server on, to build other edges on. */
-  ManagedChannel channel() {
-    return channel;
-  }
-
-  HttpEdge edge() {
-    return edge;
   }
 
   /** Returns the URI of {@code path} on the edge, such as {@code /v1/users}. */
