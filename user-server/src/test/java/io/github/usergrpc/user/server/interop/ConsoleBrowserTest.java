@@ -8,13 +8,10 @@ import com.sun.net.httpserver.HttpServer;
 import io.github.usergrpc.user.server.AccessTokens;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,10 +44,7 @@ class ConsoleBrowserTest {
 
   static final String REQUIRE_BROWSER = "REQUIRE_BROWSER";
   static final String CHROMIUM = "/usr/bin/chromium";
-  private static final Path TYPESCRIPT_DIR = Paths.get("clients", "typescript");
   private static final Path CONSOLE_DIR = Paths.get("clients", "console");
-  private static final Duration NPM_CI_TIMEOUT = Duration.ofMinutes(5);
-  private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(3);
   /** The test bounds its own waits; this only guards against a hung browser. */
   private static final Duration TEST_TIMEOUT = Duration.ofMinutes(3);
 
@@ -67,34 +62,14 @@ class ConsoleBrowserTest {
     Path npm = NodeTools.requireTool("npm", neededBy);
     NodeTools.requireTool("node", neededBy);
     requireChromium();
-    Path root = NodeTools.repoRoot(CONSOLE_DIR);
-    Path typescript = root.resolve(TYPESCRIPT_DIR);
-    Path console = root.resolve(CONSOLE_DIR);
-    if (!Files.isDirectory(typescript.resolve("node_modules").resolve("@connectrpc").resolve("connect-node"))) {
-      NodeTools.run(typescript, NPM_CI_TIMEOUT, Map.of(), npm.toString(), "ci", "--no-audit", "--no-fund")
-          .assertSucceeded("npm ci in " + typescript, NPM_CI_TIMEOUT);
-    }
-    NodeTools.run(typescript, BUILD_TIMEOUT, Map.of(), npm.toString(), "run", "build")
-        .assertSucceeded("npm run build in " + typescript, BUILD_TIMEOUT);
-    if (!Files.isDirectory(console.resolve("node_modules").resolve("playwright-core"))) {
-      NodeTools.run(console, NPM_CI_TIMEOUT, Map.of(), npm.toString(), "ci", "--no-audit", "--no-fund")
-          .assertSucceeded("npm ci in " + console, NPM_CI_TIMEOUT);
-    }
+    NodeTools.buildTypeScriptClient(npm);
+    Path console = NodeTools.repoRoot(CONSOLE_DIR).resolve(CONSOLE_DIR);
+    NodeTools.installUnlessPresent(npm, console, List.of(Paths.get("playwright-core")));
 
-    InMemoryUserStore store = cleanup.register(new InMemoryUserStore());
-    UserServer server = cleanup.register(UserServer.newBuilder(
-            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), InsecureServerCredentials.create()))
-        .setStore(store)
-        .build()
-        .start());
-    InMemoryUserStore securedStore = cleanup.register(new InMemoryUserStore());
-    UserServer secured = cleanup.register(UserServer.newBuilder(
-            NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), InsecureServerCredentials.create()))
-        .setStore(securedStore)
+    UserServer server = NodeTools.loopbackServer(cleanup, plain -> plain);
+    UserServer secured = NodeTools.loopbackServer(cleanup, withTokens -> withTokens
         .setAccessTokens(AccessTokens.parse(AccessTokens.hash(READER_TOKEN) + " reader users:read\n"
-            + AccessTokens.hash(WRITER_TOKEN) + " writer users:read,users:write\n"))
-        .build()
-        .start());
+            + AccessTokens.hash(WRITER_TOKEN) + " writer users:read,users:write\n")));
     ManagedChannel channel = cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
         InsecureChannelCredentials.create()).build());
     ManagedChannel securedChannel = cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1",
