@@ -22,23 +22,7 @@ final class ActivityWatches {
 
   /** Starts a watch that delivers to {@code listener} with unbounded demand; see {@link UserClient#watchActivity}. */
   WatchHandle watch(String userId, long resumeAfter, ActivityListener listener) {
-    requireNonNull(listener, "listener");
-    ResumableWatch watch = open(userId, resumeAfter, new ResumableWatch.Sink() {
-      @Override
-      public void onEvent(ActivityEvent event) {
-        listener.onEvent(event);
-      }
-
-      @Override
-      public void onCompleted() {
-        listener.onCompleted();
-      }
-
-      @Override
-      public void onError(UserServiceException error) {
-        listener.onError(error);
-      }
-    });
+    ResumableWatch watch = open(userId, resumeAfter, requireNonNull(listener, "listener"));
     watch.request(Long.MAX_VALUE);
     return watch;
   }
@@ -48,7 +32,7 @@ final class ActivityWatches {
     requireNonNull(userId, "userId");
     return subscriber -> {
       requireNonNull(subscriber, "subscriber");
-      ResumableWatch watch = open(userId, resumeAfter, new ResumableWatch.Sink() {
+      ResumableWatch watch = open(userId, resumeAfter, new ActivityListener() {
         @Override
         public void onEvent(ActivityEvent event) {
           subscriber.onNext(event);
@@ -84,7 +68,7 @@ final class ActivityWatches {
   }
 
   /** Creates a watch, not yet started, that leaves the client's set of watches when it ends. */
-  private ResumableWatch open(String userId, long resumeAfter, ResumableWatch.Sink sink) {
+  private ResumableWatch open(String userId, long resumeAfter, ActivityListener sink) {
     requireNonNull(userId, "userId");
     if (resumeAfter < 0) {
       throw new IllegalArgumentException("resumeAfter: " + resumeAfter + " (expected: >= 0)");
@@ -97,7 +81,7 @@ final class ActivityWatches {
     }
     ResumableWatch watch = new ResumableWatch(resources.retrying, options, resources.scheduler,
         resources.settings.watchInitialBackoff(), resources.settings.watchMaxBackoff(), userId, resumeAfter,
-        new ResumableWatch.Sink() {
+        new ActivityListener() {
           @Override
           public void onEvent(ActivityEvent event) {
             sink.onEvent(event);
