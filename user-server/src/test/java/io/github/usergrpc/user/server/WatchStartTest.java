@@ -9,6 +9,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.ForwardingUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.UserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.RecordActivityRequest;
@@ -49,6 +50,8 @@ class WatchStartTest {
 
   @RegisterExtension
   final PostgresTestDatabase postgres = new PostgresTestDatabase();
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @TempDir
   Path directory;
@@ -75,7 +78,8 @@ class WatchStartTest {
     check(JdbcUserStore.open(postgres.settings()));
   }
 
-  private static void check(UserStore fast) throws Exception {
+  private void check(UserStore fast) throws Exception {
+    cleanup.register(fast);
     UserStore store = new ForwardingUserStore(fast) {
       @Override
       public long lastSequence(String userId) {
@@ -91,8 +95,8 @@ class WatchStartTest {
     AtomicBoolean writing = new AtomicBoolean(true);
     // Calls run on the server's own threads, not the caller's: the watch must start while the test writes.
     String name = InProcessServerBuilder.generateName();
-    UserServer server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(store).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+    cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(store).build().start());
+    ManagedChannel channel = cleanup.register(InProcessChannelBuilder.forName(name).build());
     try {
       UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel);
       String watched = users.createUser(CreateUserRequest.newBuilder().setEmail("watched@example.com")
@@ -125,10 +129,6 @@ class WatchStartTest {
       writing.set(false);
       writers.shutdown();
       assertThat(writers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
-      store.close();
     }
   }
 
