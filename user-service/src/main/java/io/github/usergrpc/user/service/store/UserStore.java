@@ -176,6 +176,18 @@ public interface UserStore extends AutoCloseable {
   void ping();
 
   /**
+   * Returns the live delivery of the activity log, for a store whose log hands new events to subscribers
+   * itself (such as one on NATS JetStream): a server's watch feed then subscribes to each watched user instead
+   * of polling {@link #lastSequences} and following {@link #addCommitListener}. Empty for a log that is read
+   * by polling, which is the default.
+   *
+   * @return the live delivery, or empty
+   */
+  default Optional<LiveActivity> liveActivity() {
+    return Optional.empty();
+  }
+
+  /**
    * Registers a callback that runs after every mutation this store instance commits, on the committing
    * thread, with the event the mutation appended. It must be quick and must not throw: it only wakes up
    * readers of {@link #userActivityAfter}.
