@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
@@ -34,11 +33,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * JetStreamActivitySettings settings = nats.freshSettings();
  * }</pre>
  *
- * <p>Without a reachable server with JetStream on, the test is skipped with a message that says so, unless the
- * system property or environment variable {@value NatsTestCluster#REQUIRE_VARIABLE} is {@code true} (or
- * {@code 1}): then it fails.
+ * <p>The first {@link #freshStream()} checks the server: without a reachable server with JetStream on, the
+ * test (or, from {@code @BeforeAll}, the class) is skipped with a message that says so, unless the system
+ * property or environment variable {@value NatsTestCluster#REQUIRE_VARIABLE} is {@code true} (or {@code 1}):
+ * then it fails. Tests of a class that do not ask for a stream run either way.
  */
-public final class LocalNats implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
+public final class LocalNats implements BeforeAllCallback, AfterAllCallback, AfterEachCallback {
 
   /** The environment variable with the URL of the local NATS server. */
   public static final String URL_VARIABLE = "USER_NATS_URL";
@@ -54,12 +54,6 @@ public final class LocalNats implements BeforeAllCallback, AfterAllCallback, Bef
   @Override
   public void beforeAll(ExtensionContext context) {
     perClass = true;
-    checkOrSkip();
-  }
-
-  @Override
-  public void beforeEach(ExtensionContext context) {
-    checkOrSkip();
   }
 
   @Override
@@ -84,6 +78,7 @@ public final class LocalNats implements BeforeAllCallback, AfterAllCallback, Bef
    * name in lower case (as {@code --activity-stream} makes it). It is deleted after the test (or class).
    */
   public String freshStream() {
+    checkOrSkip();
     byte[] random = new byte[6];
     new SecureRandom().nextBytes(random);
     String name = "UT_" + HexFormat.of().formatHex(random);
