@@ -20,6 +20,8 @@ import java.util.Arrays;
  *                exits with 1 when a check fails
  * embedded-store the embedded stores' (H2, SQLite) file size under sustained writes against the data they hold
  * write          RecordActivity and CreateUser on PostgreSQL at 1 and 16 clients, beside pgbench -N
+ * scale-out      three replicas on PostgreSQL, activity on NATS JetStream vs the database: cross-replica
+ *                mutation-to-event latency at 1,000 watchers, RecordActivity at 16 clients
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -30,7 +32,7 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store|write"
-          + "|bare-server [--option value ...]");
+          + "|scale-out|bare-server [--option value ...]");
       System.exit(2);
     }
     Args options = new Args(args, 1);
@@ -43,6 +45,7 @@ public final class BenchMain {
       case "http" -> HttpBench.run(options);
       case "embedded-store" -> EmbeddedStoreBench.run(options);
       case "write" -> WriteBench.run(options);
+      case "scale-out" -> ScaleOutBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

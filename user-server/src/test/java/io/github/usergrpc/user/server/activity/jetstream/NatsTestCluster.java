@@ -46,8 +46,8 @@ import javax.annotation.Nullable;
  * <p>The binary is {@code $NATS_SERVER} when set (and then only it), else {@code nats-server} on the PATH, else
  * {@code /usr/sbin/nats-server}.
  * Where it is missing the test is skipped with a message that says so, unless the system property or
- * environment variable {@value #REQUIRE_VARIABLE} is {@code true} (or {@code 1}): then it fails, so that CI cannot pass by
- * skipping. {@link #close} kills every node it started and deletes the directory.
+ * environment variable {@value #REQUIRE_VARIABLE} is {@code true} (or {@code 1}): then it fails, so that CI cannot
+ * pass by skipping. {@link #close} kills every node it started and deletes the directory.
  */
 public final class NatsTestCluster implements AutoCloseable {
 
@@ -294,8 +294,8 @@ public final class NatsTestCluster implements AutoCloseable {
 
     private void awaitHealthy() throws InterruptedException {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-      HttpRequest request = HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + httpPort + (cluster.jetStream ? "/healthz?js-enabled-only=true" : "/healthz")))
+      String health = cluster.jetStream ? "/healthz?js-enabled-only=true" : "/healthz";
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + health))
           .timeout(Duration.ofSeconds(2)).build();
       long deadline = System.nanoTime() + READY_BOUND.toNanos();
       String last = "no answer";
