@@ -15,25 +15,10 @@ api=$root/clients/typescript
 console=$root/clients/console
 bundle=user-server/src/main/resources/io/github/usergrpc/user/server/console/console.js
 
-fail() {
-  echo "console-check: FAILED: $*" >&2
-  exit 1
-}
-
-write=false
-case "${1:-}" in
-  "") ;;
-  --write) write=true ;;
-  *) fail "unknown argument $1 (usage: scripts/console-check.sh [--write])" ;;
-esac
-
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail "node and npm are required"
-for pkg in "$api" "$console"; do
-  if [[ ! -d "$pkg/node_modules" || "$pkg/package-lock.json" -nt "$pkg/node_modules" ]]; then
-    echo "console-check: installing the pinned packages (npm ci in ${pkg#"$root"/})"
-    npm ci --prefix "$pkg" --no-audit --no-fund >&2 || fail "npm ci in ${pkg#"$root"/} failed"
-  fi
-done
+source "$root/scripts/lib/committed-copy.sh"
+committed_copy_init console-check "$@"
+npm_ci_if_stale "$api" packages
+npm_ci_if_stale "$console" packages
 
 echo "== build @usergrpc/user-api (npm run build in clients/typescript)"
 npm run --prefix "$api" build >/dev/null || fail "npm run build in clients/typescript failed"
@@ -43,16 +28,4 @@ npm run --prefix "$console" bundle || fail "npm run bundle in clients/console fa
 generated=$console/build/console.js
 [[ -s "$generated" ]] || fail "npm run bundle wrote no $generated"
 
-if $write; then
-  cp "$generated" "$bundle"
-  echo "console-check: wrote $bundle"
-  exit 0
-fi
-
-echo "== committed $bundle is up to date"
-if ! cmp -s "$bundle" "$generated"; then
-  fail "$bundle is not what clients/console/src builds; run scripts/console-check.sh --write and commit the result"
-fi
-echo "ok"
-echo
-echo "console-check: all checks passed"
+write_or_compare "$bundle" "$generated" clients/console/src

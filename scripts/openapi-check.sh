@@ -13,23 +13,9 @@ tool=$root/tools/openapi
 document=user-server/src/main/resources/io/github/usergrpc/user/server/openapi.json
 contract=user-api/src/main/proto/user.proto
 
-fail() {
-  echo "openapi-check: FAILED: $*" >&2
-  exit 1
-}
-
-write=false
-case "${1:-}" in
-  "") ;;
-  --write) write=true ;;
-  *) fail "unknown argument $1 (usage: scripts/openapi-check.sh [--write])" ;;
-esac
-
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || fail "node and npm are required"
-if [[ ! -d "$tool/node_modules" || "$tool/package-lock.json" -nt "$tool/node_modules" ]]; then
-  echo "openapi-check: installing the pinned tools (npm ci in tools/openapi)"
-  npm ci --prefix "$tool" --no-audit --no-fund >&2 || fail "npm ci in tools/openapi failed"
-fi
+source "$root/scripts/lib/committed-copy.sh"
+committed_copy_init openapi-check "$@"
+npm_ci_if_stale "$tool" tools
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -44,18 +30,4 @@ routes=$({ grep -oE '(^|[{ ])(get|put|post|delete|patch): "/' "$contract" || tru
 [[ "$routes" -gt 0 ]] || fail "found no google.api.http route in $contract"
 node "$tool/validate.mjs" "$generated" "$routes"
 
-if $write; then
-  mkdir -p "$(dirname "$document")"
-  cp "$generated" "$document"
-  echo "openapi-check: wrote $document"
-  exit 0
-fi
-
-echo "== committed $document is up to date"
-if ! diff -u "$document" "$generated" >"$tmp/diff.txt"; then
-  head -50 "$tmp/diff.txt" >&2
-  fail "$document is not what $contract generates; run scripts/openapi-check.sh --write and commit the result"
-fi
-echo "ok"
-echo
-echo "openapi-check: all checks passed"
+write_or_compare "$document" "$generated" "$contract"

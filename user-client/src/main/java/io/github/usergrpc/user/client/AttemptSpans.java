@@ -16,14 +16,13 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.opentelemetry.context.propagation.TextMapSetter;
 
 /**
  * A span per attempt of a call, {@code Attempt <method>}, child of the call's span, and the attempt's own
  * {@code traceparent} on the wire, so that each server span is a child of the attempt that reached it.
  * gRPC retries and hedges below every interceptor, so an interceptor sees one call however many attempts it
  * takes; a {@link ClientStreamTracer} is created per attempt, with that attempt's own headers. Runs inside
- * the instrumentation's call interceptor, whose span is current when this one is called.
+ * {@link CallSpans}, which passes the call's span in the call's options ({@link #CALL}).
  */
 final class AttemptSpans implements ClientInterceptor {
 
@@ -31,13 +30,8 @@ final class AttemptSpans implements ClientInterceptor {
   static final AttributeKey<Long> PREVIOUS_ATTEMPTS = AttributeKey.longKey("rpc.grpc.previous_rpc_attempts");
   /** Whether gRPC repeated the attempt on its own because the earlier one never reached a server. */
   static final AttributeKey<Boolean> TRANSPARENT_RETRY = AttributeKey.booleanKey("rpc.grpc.transparent_retry");
-  private static final AttributeKey<Long> STATUS_CODE = AttributeKey.longKey("rpc.grpc.status_code");
-
-  private static final TextMapSetter<Metadata> SETTER = (headers, key, value) -> {
-    if (headers != null) {
-      headers.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
-    }
-  };
+  /** The OpenTelemetry context of the call's span, which {@link CallSpans} sets; absent, no attempt is traced. */
+  static final CallOptions.Key<Context> CALL = CallOptions.Key.create("io.github.usergrpc.user.client.callSpan");
 
   private final Tracer tracer;
   private final TextMapPropagator propagator;
@@ -50,8 +44,8 @@ final class AttemptSpans implements ClientInterceptor {
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
       CallOptions callOptions, Channel next) {
-    Context call = Context.current();
-    if (!Span.fromContext(call).getSpanContext().isValid()) {
+    Context call = callOptions.getOption(CALL);
+    if (call == null || !Span.fromContext(call).getSpanContext().isValid()) {
       return next.newCall(method, callOptions);
     }
     String name = "Attempt " + method.getFullMethodName();
@@ -66,11 +60,11 @@ final class AttemptSpans implements ClientInterceptor {
         for (String field : propagator.fields()) {
           headers.discardAll(Metadata.Key.of(field, Metadata.ASCII_STRING_MARSHALLER));
         }
-        propagator.inject(call.with(attempt), headers, SETTER);
+        propagator.inject(call.with(attempt), headers, CallSpans.SETTER);
         return new ClientStreamTracer() {
           @Override
           public void streamClosed(Status status) {
-            attempt.setAttribute(STATUS_CODE, (long) status.getCode().value());
+            attempt.setAttribute(CallSpans.RPC_GRPC_STATUS_CODE, (long) status.getCode().value());
             if (!status.isOk()) {
               attempt.setStatus(StatusCode.ERROR, status.getCode().name());
             }

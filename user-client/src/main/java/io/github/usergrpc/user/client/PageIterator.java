@@ -1,41 +1,29 @@
 package io.github.usergrpc.user.client;
 
-import io.github.usergrpc.user.v1.ListUsersRequest;
-import io.github.usergrpc.user.v1.ListUsersResponse;
 import io.github.usergrpc.user.v1.UserResponse;
 import java.util.Iterator;
-import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.function.Function;
 
-/** Walks next_page_token lazily: fetches the next page when the current one is used up. */
+/**
+ * Walks the users of a page and the pages after it: fetches the next page (blocking) only when the current
+ * one is used up, skipping empty pages. Not thread-safe.
+ */
 final class PageIterator implements Iterator<UserResponse> {
-  private ListUsersRequest next;
-  private Iterator<UserResponse> page = List.<UserResponse>of().iterator();
-  private final Function<ListUsersRequest, CompletableFuture<ListUsersResponse>> listUsers;
+  private ListUsersPage page;
+  private Iterator<UserResponse> users;
 
-  PageIterator(ListUsersRequest first,
-      Function<ListUsersRequest, CompletableFuture<ListUsersResponse>> listUsers) {
-    this.next = first.toBuilder().setPage(0).build();
-    this.listUsers = listUsers;
+  PageIterator(ListUsersPage first) {
+    this.page = first;
+    this.users = first.getValues().iterator();
   }
 
   @Override
   public boolean hasNext() {
-    while (!page.hasNext() && next != null) {
-      ListUsersResponse response;
-      try {
-        response = listUsers.apply(next).join();
-      } catch (CompletionException e) {
-        throw e.getCause() instanceof RuntimeException cause ? cause : e;
-      }
-      page = response.getUsersList().iterator();
-      next = response.getNextPageToken().isEmpty() ? null
-          : next.toBuilder().setPageToken(response.getNextPageToken()).build();
+    while (!users.hasNext() && page.hasNextPage()) {
+      page = page.getNextPage();
+      users = page.getValues().iterator();
     }
-    return page.hasNext();
+    return users.hasNext();
   }
 
   @Override
@@ -43,6 +31,6 @@ final class PageIterator implements Iterator<UserResponse> {
     if (!hasNext()) {
       throw new NoSuchElementException();
     }
-    return page.next();
+    return users.next();
   }
 }

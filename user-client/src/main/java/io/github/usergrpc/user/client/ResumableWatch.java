@@ -26,21 +26,13 @@ import java.util.concurrent.TimeUnit;
  * A WatchUserActivity stream that survives broken connections: when the stream fails with a transient status
  * it opens a new one after a jittered exponential backoff, with {@code resume_after} set to the last sequence
  * it delivered (or the start position the server announced in the {@code activity-resume-after} header), and
- * drops anything at or below that sequence. So the sink sees every event exactly once and in order.
+ * drops anything at or below that sequence. So the sink, an {@link ActivityListener} called one event at a
+ * time, sees every event exactly once and in order.
  *
  * <p>Flow control follows the sink's demand: at most {@value #WINDOW} events are requested from the server
  * beyond what was delivered, and never more than the sink asked for.
  */
 final class ResumableWatch implements WatchHandle {
-
-  /** Where the events go; called one at a time. */
-  interface Sink {
-    void onEvent(ActivityEvent event);
-
-    void onCompleted();
-
-    void onError(UserServiceException error);
-  }
 
   static final int WINDOW = 32;
   private static final Metadata.Key<String> RESUME_AFTER = Headers.ACTIVITY_RESUME_AFTER_KEY;
@@ -55,7 +47,7 @@ final class ResumableWatch implements WatchHandle {
   private final Duration initialBackoff;
   private final Duration maxBackoff;
   private final String userId;
-  private final Sink sink;
+  private final ActivityListener sink;
   private final boolean validateRequests;
   private final CompletableFuture<Long> startPosition = new CompletableFuture<>();
   private final Object lock = new Object();
@@ -80,7 +72,7 @@ final class ResumableWatch implements WatchHandle {
   private ScheduledFuture<?> pendingReconnect;
 
   ResumableWatch(Channel channel, CallOptions options, ScheduledExecutorService scheduler,
-      Duration initialBackoff, Duration maxBackoff, String userId, long resumeAfter, Sink sink,
+      Duration initialBackoff, Duration maxBackoff, String userId, long resumeAfter, ActivityListener sink,
       boolean validateRequests) {
     this.channel = channel;
     this.options = options;

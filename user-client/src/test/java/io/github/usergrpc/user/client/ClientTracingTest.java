@@ -6,6 +6,7 @@ import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -31,8 +32,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A traced client call, retried once, through the traced server to its store: one trace, linked as
@@ -45,20 +46,21 @@ class ClientTracingTest {
       Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
   private static final String GET_USER = "user.UserService/GetUser";
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
-  private final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+  private final OpenTelemetrySdk sdk = cleanup.register(OpenTelemetrySdk.builder()
       .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-      .build();
+      .build());
   /** The traceparent of every GetUser attempt the server saw, null for none. */
   private final ConcurrentLinkedQueue<String> traceparents = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean failNextGet = new AtomicBoolean();
-  private UserServer server;
   private UserClient client;
 
   private void start(boolean clientTracing) throws Exception {
     String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+    cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
         .setStore(new InMemoryUserStore())
         .setTracing(new ServerTracing(sdk))
         // A fault: the first attempt of a GetUser fails as a server that is going away would.
@@ -77,25 +79,14 @@ class ClientTracingTest {
           }
         })
         .build()
-        .start();
+        .start());
     UserClient.Builder builder = UserClient.newBuilder()
         .setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor())
         .setRetrySettings(RetrySettings.newBuilder().setInitialBackoff(Duration.ofMillis(10)).build());
     if (clientTracing) {
       builder.setOpenTelemetry(sdk);
     }
-    client = builder.build();
-  }
-
-  @AfterEach
-  void stop() {
-    if (client != null) {
-      client.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-    sdk.close();
+    client = cleanup.register(builder.build());
   }
 
   @Test

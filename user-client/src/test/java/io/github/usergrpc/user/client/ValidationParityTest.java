@@ -14,6 +14,7 @@ import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Message;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
@@ -42,9 +43,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -59,8 +60,9 @@ class ValidationParityTest {
   private static final String NUL = "\u0000";
   private static final String ID = "00000000-0000-0000-0000-000000000001";
 
+  @RegisterExtension
+  static final GrpcCleanup cleanup = new GrpcCleanup();
   private static final AtomicInteger serverCalls = new AtomicInteger();
-  private static UserServer server;
   private static UserClient validating;
   private static UserClient unvalidated;
   private static ManagedChannel rawChannel;
@@ -159,7 +161,7 @@ class ValidationParityTest {
   @BeforeAll
   static void start() throws Exception {
     String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+    cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
         .setStore(new InMemoryUserStore())
         .addInterceptor(new ServerInterceptor() {
           @Override
@@ -170,21 +172,15 @@ class ValidationParityTest {
           }
         })
         .build()
-        .start();
+        .start());
     // Automatic request ids off, so that both clients send the table's request exactly.
-    validating = UserClient.newBuilder().setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor())
-        .setAutomaticRequestIds(false).build();
-    unvalidated = UserClient.newBuilder().setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor())
-        .setAutomaticRequestIds(false).setValidateRequests(false).build();
-    rawChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
-  }
-
-  @AfterAll
-  static void stop() {
-    validating.close();
-    unvalidated.close();
-    rawChannel.shutdownNow();
-    server.close();
+    validating = cleanup.register(UserClient.newBuilder()
+        .setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor())
+        .setAutomaticRequestIds(false).build());
+    unvalidated = cleanup.register(UserClient.newBuilder()
+        .setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor())
+        .setAutomaticRequestIds(false).setValidateRequests(false).build());
+    rawChannel = cleanup.register(InProcessChannelBuilder.forName(name).directExecutor().build());
   }
 
   @ParameterizedTest(name = "{0}")

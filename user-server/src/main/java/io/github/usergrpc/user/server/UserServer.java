@@ -230,7 +230,11 @@ public final class UserServer implements AutoCloseable {
     return timer;
   }
 
-  /** Configures a {@link UserServer}. Not thread-safe. */
+  /**
+   * Configures a {@link UserServer}. Single-use: it adds the services to the transport it was given, which
+   * builds one server, so {@link #build()} may be called once; take a new builder (and transport) for
+   * another server. Not thread-safe.
+   */
   public static final class Builder {
 
     /** The default of {@link #setWatchPollInterval}. */
@@ -257,6 +261,7 @@ public final class UserServer implements AutoCloseable {
     @Nullable private ServerMetrics metrics;
     private CallThreads callThreads = CallThreads.onTransport();
     @Nullable private ServerTracing tracing;
+    private boolean built;
 
     private Builder(ServerBuilder<?> transport) {
       this.transport = requireNonNull(transport, "transport");
@@ -473,15 +478,20 @@ public final class UserServer implements AutoCloseable {
     }
 
     /**
-     * Builds the server; {@link UserServer#start()} starts it.
+     * Builds the server; {@link UserServer#start()} starts it. Call it once.
      *
      * @return the server
-     * @throws IllegalStateException if no store was set
+     * @throws IllegalStateException if no store was set, or if this builder has built a server already
      */
     public UserServer build() {
       if (store == null) {
         throw new IllegalStateException("setStore() was not called");
       }
+      if (built) {
+        throw new IllegalStateException("build() was called already: a UserServer.Builder builds one server,"
+            + " on the transport it was given; use a new builder for another");
+      }
+      built = true;
       return new UserServer(this);
     }
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.Message;
 import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -20,7 +21,6 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +28,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class AuthInterceptorTest {
 
@@ -42,19 +42,11 @@ class AuthInterceptorTest {
   private static final List<MethodDescriptor<?, ?>> READS = List.of(UserServiceGrpc.getGetUserMethod(),
       UserServiceGrpc.getListUsersMethod(), UserServiceGrpc.getWatchUserActivityMethod());
 
-  private final List<InProcessServer> servers = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    for (InProcessServer server : servers) {
-      server.close();
-    }
-  }
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   private InProcessServer start(UnaryOperator<UserServer.Builder> configure) throws Exception {
-    InProcessServer server = new InProcessServer(new InMemoryUserStore(), configure);
-    servers.add(server);
-    return server;
+    return cleanup.register(new InProcessServer(new InMemoryUserStore(), configure));
   }
 
   @Test

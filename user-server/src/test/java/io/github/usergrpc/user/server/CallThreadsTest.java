@@ -9,6 +9,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.ForwardingUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.UserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -33,7 +34,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,8 +46,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Which thread runs a call: a store that blocks is called on the pool of {@link CallThreads} only, never on
@@ -59,21 +59,14 @@ class CallThreadsTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
   private static final String POOL_THREAD = "test-store-call";
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final AtomicInteger poolThreads = new AtomicInteger();
-  private final ExecutorService pool = Executors.newFixedThreadPool(4, runnable -> {
+  private final ExecutorService pool = cleanup.register(Executors.newFixedThreadPool(4, runnable -> {
     Thread thread = new Thread(runnable, POOL_THREAD + "-" + poolThreads.incrementAndGet());
     thread.setDaemon(true);
     return thread;
-  });
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-
-  @AfterEach
-  void close() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
-    pool.shutdownNow();
-  }
+  }));
 
   @Test
   void jdbcStore_everyStoreCallOfACallRunsOnThePool_neverOnAnEventLoop() throws Exception {
@@ -93,9 +86,9 @@ class CallThreadsTest {
     // A watch that resumes replays from the store in its handler and on every onReady.
     watchReplayedAndLive(server, channel, users, ada.getId());
     // The HTTP port, on Armeria's event loops with the service as user-server runs it.
-    HttpEdge http = HttpEdge.newBuilder(server.userService(), InProcessChannelBuilder.forName(
-        inProcessName).directExecutor().build()).setCallsOnEventLoop(true).build().start();
-    toClose.add(http);
+    ManagedChannel local = cleanup.register(InProcessChannelBuilder.forName(inProcessName).directExecutor().build());
+    HttpEdge http = cleanup.register(HttpEdge.newBuilder(server.userService(), local).setCallsOnEventLoop(true)
+        .build().start());
     HttpResponse<String> got = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + http.port() + "/v1/users/" + ada.getId())).build(),
         HttpResponse.BodyHandlers.ofString());
@@ -142,7 +135,8 @@ class CallThreadsTest {
     UserServer server = UserServer.newBuilder(NettyServerBuilder.forPort(0).directExecutor()).setStore(store)
         .setCallThreads(threads).build();
     start(server);
-    toClose.add(one::shutdownNow);
+    // Shut down before the server, as it holds a call: the server need not wait for it.
+    cleanup.register(one);
     ManagedChannel channel = channel(server);
     GetUserRequest get = GetUserRequest.newBuilder().setId(UUID.randomUUID().toString()).build();
 
@@ -226,15 +220,13 @@ class CallThreadsTest {
   }
 
   private void start(UserServer server) throws Exception {
-    toClose.add(server);
+    cleanup.register(server);
     server.start();
   }
 
   private ManagedChannel channel(UserServer server) {
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-        InsecureChannelCredentials.create()).build();
-    toClose.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    return channel;
+    return cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
+        InsecureChannelCredentials.create()).build());
   }
 
   private static StreamObserver<ActivityEvent> collect(BlockingQueue<ActivityEvent> events) {

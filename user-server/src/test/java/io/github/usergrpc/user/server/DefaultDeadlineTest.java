@@ -8,6 +8,7 @@ import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.service.store.ForwardingUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.RecordActivityRequest;
@@ -35,13 +36,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The server's default deadline, on a server with its own call threads (handlers block, as on JDBC). */
 class DefaultDeadlineTest {
 
   private static final GetUserRequest GET_U1 = GetUserRequest.newBuilder().setId("u1").build();
 
-  private final ExecutorService callThreads = Executors.newCachedThreadPool();
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+  private final ExecutorService callThreads = cleanup.register(Executors.newCachedThreadPool());
   private final CountDownLatch release = new CountDownLatch(1);
   private final AtomicReference<Optional<Deadline>> handlerDeadline = new AtomicReference<>();
   private volatile Duration findTakes = Duration.ZERO;
@@ -49,17 +53,10 @@ class DefaultDeadlineTest {
   private UserServer server;
   private ManagedChannel channel;
 
+  /** Lets blocked handlers go; then the cleanup closes channel, server and call threads. */
   @AfterEach
-  void close() throws Exception {
+  void release() {
     release.countDown();
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (server != null) {
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    callThreads.shutdownNow();
   }
 
   private void start(Duration defaultDeadline) throws Exception {
@@ -83,9 +80,9 @@ class DefaultDeadlineTest {
       }
     };
     String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name).executor(callThreads))
-        .setStore(store).setDefaultDeadline(defaultDeadline).build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
+    server = cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name).executor(callThreads))
+        .setStore(store).setDefaultDeadline(defaultDeadline).build().start());
+    channel = cleanup.register(InProcessChannelBuilder.forName(name).build());
   }
 
   @Test

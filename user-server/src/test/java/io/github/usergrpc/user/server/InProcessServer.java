@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
-/** A UserServer on the in-process transport, with a channel to it; closed after each test. */
+/**
+ * A UserServer on the in-process transport, with a channel to it; a test closes it with try-with-resources or
+ * registers it with its {@code GrpcCleanup}.
+ */
 final class InProcessServer implements AutoCloseable {
 
   private final UserServer server;
@@ -40,8 +43,11 @@ final class InProcessServer implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdownNow();
-    server.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    } finally {
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 }

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -31,6 +32,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Keepalive enforcement, seen from a raw HTTP/2 client that sends PING frames as it likes (gRPC clients
@@ -40,19 +42,18 @@ import org.junit.jupiter.api.Test;
  */
 class KeepAliveEnforcementTest {
 
-  private final ExecutorService executor = Executors.newFixedThreadPool(2);
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+  private final ExecutorService executor = cleanup.register(Executors.newFixedThreadPool(2));
   private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final BlockingQueue<Object> frames = new LinkedBlockingQueue<>();
   private final CountDownLatch settings = new CountDownLatch(1);
   private UserServer server;
 
+  /** The raw client goes first; then the cleanup closes the server and its executor. */
   @AfterEach
-  void close() throws InterruptedException {
+  void closeClient() throws InterruptedException {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-    if (server != null) {
-      server.close();
-    }
-    executor.shutdownNow();
   }
 
   @Test
@@ -99,8 +100,8 @@ class KeepAliveEnforcementTest {
   private void start(String... args) throws Exception {
     List<String> all = new ArrayList<>(List.of("--port", "0", "--store", "memory"));
     all.addAll(List.of(args));
-    server = UserServerMain.newServer(ServerOptions.parse(all, Map.of()), new InMemoryUserStore(), executor)
-        .start();
+    server = cleanup.register(
+        UserServerMain.newServer(ServerOptions.parse(all, Map.of()), new InMemoryUserStore(), executor).start());
   }
 
   /** Opens a plaintext HTTP/2 connection (prior knowledge, as gRPC does) that records ping acks and GOAWAYs. */

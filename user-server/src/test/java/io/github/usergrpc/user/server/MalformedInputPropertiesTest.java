@@ -7,6 +7,7 @@ import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -33,9 +34,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Malformed input, generated: any value in every field of every request, and raw garbage sent as the
@@ -58,25 +59,20 @@ class MalformedInputPropertiesTest {
   private static final List<MethodDescriptor<? extends Message, ?>> METHODS =
       List.copyOf(TestCalls.validRequests(KNOWN_ID).keySet());
 
-  private static JdbcUserStore store;
+  @RegisterExtension
+  static final GrpcCleanup cleanup = new GrpcCleanup();
   private static InProcessServer server;
   /** A page token the server issued. */
   private static String pageToken;
 
   @BeforeAll
   static void start() throws Exception {
-    store = JdbcUserStore.open(JdbcSettings.newBuilder().setJdbcUrl("jdbc:h2:mem:malformed-" + UUID.randomUUID())
-        .build());
+    JdbcUserStore store = cleanup.register(JdbcUserStore.open(JdbcSettings.newBuilder()
+        .setJdbcUrl("jdbc:h2:mem:malformed-" + UUID.randomUUID()).build()));
     store.create(new NewUser(KNOWN_ID, "known@example.com", "Known", "viewer", 0), Optional.empty());
     store.create(new NewUser("other-user", "other@example.com", "Other", "admin", 1), Optional.empty());
-    server = new InProcessServer(store);
+    server = cleanup.register(new InProcessServer(store));
     pageToken = server.blocking().listUsers(ListUsersRequest.newBuilder().setLimit(1).build()).getNextPageToken();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.close();
-    store.close();
   }
 
   @Test

@@ -7,7 +7,6 @@ import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -23,17 +22,14 @@ class PingCommandTest {
   @Test
   void runningServer_write_passesEveryStep_andLeavesNoUser() throws Exception {
     InMemoryUserStore store = new InMemoryUserStore();
-    UserServer server = UserServer.newBuilder(Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
-        .setStore(store).build().start();
-    try {
+    try (UserServer server = UserServer.newBuilder(Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
+        .setStore(store).build().start()) {
       int exit = PingCommand.parse(List.of("--target", "127.0.0.1:" + server.port(), "--write"), out).run();
 
       assertThat(exit).as(printed.toString(StandardCharsets.UTF_8)).isZero();
       assertThat(printed.toString(StandardCharsets.UTF_8).lines().map(line -> line.split("\\s+")[1]))
           .containsExactly("health", "ListUsers", "CreateUser", "GetUser", "RecordActivity", "DeleteUser", "ping:");
       assertThat(store.count(java.util.Optional.empty())).isZero();
-    } finally {
-      server.close();
     }
   }
 

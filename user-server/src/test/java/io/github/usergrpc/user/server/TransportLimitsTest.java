@@ -8,6 +8,7 @@ import io.github.usergrpc.user.service.store.ForwardingUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.UserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
@@ -31,13 +32,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The limit options as the server applies them, over real TCP (Netty), one test per limit. */
 class TransportLimitsTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-  private final ExecutorService executor = Executors.newFixedThreadPool(8);
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+  private final ExecutorService executor = cleanup.register(Executors.newFixedThreadPool(8));
   private final CountDownLatch release = new CountDownLatch(1);
   private final AtomicInteger findsInFlight = new AtomicInteger();
   private final AtomicInteger mostFindsInFlight = new AtomicInteger();
@@ -46,17 +50,11 @@ class TransportLimitsTest {
   private UserServer server;
   private ManagedChannel channel;
 
+  /** Lets held calls go and cancels open watches; then the cleanup closes channel, server and executor. */
   @AfterEach
-  void close() throws InterruptedException {
+  void release() {
     release.countDown();
     open.forEach(TestCalls.Started::cancel);
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (server != null) {
-      server.close();
-    }
-    executor.shutdownNow();
   }
 
   @Test
@@ -149,9 +147,9 @@ class TransportLimitsTest {
         }
       }
     };
-    server = UserServerMain.newServer(ServerOptions.parse(all, Map.of()), store, executor).start();
-    channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), InsecureChannelCredentials.create())
-        .build();
+    server = cleanup.register(UserServerMain.newServer(ServerOptions.parse(all, Map.of()), store, executor).start());
+    channel = cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
+        InsecureChannelCredentials.create()).build());
   }
 
   private Closed create(String name) {

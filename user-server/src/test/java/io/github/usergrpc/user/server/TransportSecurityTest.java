@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ChannelCredentials;
@@ -26,9 +27,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** TLS, mutual TLS and bearer tokens as the server's options set them up, over real TCP. */
@@ -39,25 +40,15 @@ class TransportSecurityTest {
   @TempDir
   Path dir;
 
-  private final ExecutorService executor = Executors.newFixedThreadPool(4);
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+  private final ExecutorService executor = cleanup.register(Executors.newFixedThreadPool(4));
   private TestCertificates certs;
   private UserServer server;
 
   @BeforeEach
   void certificates() {
     certs = new TestCertificates(dir);
-  }
-
-  @AfterEach
-  void close() throws InterruptedException {
-    for (ManagedChannel channel : channels) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (server != null) {
-      server.close();
-    }
-    executor.shutdownNow();
   }
 
   @Test
@@ -143,8 +134,8 @@ class TransportSecurityTest {
   private void start(List<String> args) throws IOException {
     List<String> all = new ArrayList<>(List.of("--port", "0", "--store", "memory"));
     all.addAll(args);
-    server = UserServerMain.newServer(ServerOptions.parse(all, Map.of()), new InMemoryUserStore(), executor)
-        .start();
+    server = cleanup.register(
+        UserServerMain.newServer(ServerOptions.parse(all, Map.of()), new InMemoryUserStore(), executor).start());
   }
 
   private ChannelCredentials trusting() throws IOException {
@@ -152,11 +143,9 @@ class TransportSecurityTest {
   }
 
   private ManagedChannel channel(ChannelCredentials credentials) {
-    ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), credentials)
+    return cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(), credentials)
         .overrideAuthority(TestCertificates.AUTHORITY)
-        .build();
-    channels.add(channel);
-    return channel;
+        .build());
   }
 
   private static Status.Code listUsers(ManagedChannel channel, Metadata headers) {

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
@@ -17,10 +18,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The server as an operator runs it: a separate JVM, its command line, its start line and SIGTERM. */
 class UserServerMainTest {
+
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @Test
   void main_badOption_printsOneLineAndExitsTwo() throws Exception {
@@ -100,32 +105,22 @@ class UserServerMainTest {
     keepsUsersAcrossGracefulRestart("sqlite:" + dir.resolve("data").resolve("users.db"));
   }
 
-  private static void keepsUsersAcrossGracefulRestart(String store) throws Exception {
-    UserResponse created;
-    ServerProcess first = ServerProcess.start("--port", "0", "--store", store);
+  private void keepsUsersAcrossGracefulRestart(String store) throws Exception {
+    ServerProcess first = cleanup.register(ServerProcess.start("--port", "0", "--store", store));
     assertThat(first.startLine()).endsWith(" with store " + store);
-    ManagedChannel channel = channelTo(first.port());
-    try {
-      created = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .createUser(CreateUserRequest.newBuilder().setEmail("kept@example.com").setName("Kept").build());
-    } finally {
-      channel.shutdownNow();
-    }
+    UserResponse created = UserServiceGrpc.newBlockingStub(channelTo(first.port()))
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .createUser(CreateUserRequest.newBuilder().setEmail("kept@example.com").setName("Kept").build());
     assertThat(first.terminate()).as("ended by itself after SIGTERM").isTrue();
     assertThat(first.exitValue()).isIn(0, 143);
 
-    ServerProcess second = ServerProcess.start("--port", "0", "--store", store);
-    channel = channelTo(second.port());
-    try {
-      assertThat(UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .getUser(GetUserRequest.newBuilder().setId(created.getId()).build())).isEqualTo(created);
-    } finally {
-      channel.shutdownNow();
-      second.terminate();
-    }
+    ServerProcess second = cleanup.register(ServerProcess.start("--port", "0", "--store", store));
+    assertThat(UserServiceGrpc.newBlockingStub(channelTo(second.port())).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .getUser(GetUserRequest.newBuilder().setId(created.getId()).build())).isEqualTo(created);
   }
 
-  private static ManagedChannel channelTo(int port) {
-    return Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build();
+  private ManagedChannel channelTo(int port) {
+    return cleanup.register(
+        Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build());
   }
 }

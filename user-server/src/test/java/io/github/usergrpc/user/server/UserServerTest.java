@@ -12,6 +12,7 @@ import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.github.usergrpc.user.service.store.UserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -30,6 +31,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
@@ -74,6 +76,17 @@ class UserServerTest {
     InProcessServer server = new InProcessServer(store, configure);
     cleanup.register(server);
     return server;
+  }
+
+  @Test
+  void builder_isSingleUse_aSecondBuildIsRefused() throws Exception {
+    UserServer.Builder builder = UserServer.newBuilder(
+        InProcessServerBuilder.forName(InProcessServerBuilder.generateName()).directExecutor())
+        .setStore(new InMemoryUserStore());
+    cleanup.register(builder.build().start());
+
+    assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("build() was called already");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.NewUser;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -18,26 +19,27 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class WatchLimitsTest {
 
   private final InMemoryUserStore store = new InMemoryUserStore();
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final List<TestCalls.Started> calls = new ArrayList<>();
   private InProcessServer server;
 
+  /** Ends the watches a test left open; then the cleanup closes the server. */
   @AfterEach
-  void close() throws Exception {
+  void cancelWatches() {
     calls.forEach(TestCalls.Started::cancel);
-    if (server != null) {
-      server.close();
-    }
   }
 
   private void start(UnaryOperator<UserServer.Builder> configure) throws Exception {
     for (String id : List.of("a", "b", "c", "d")) {
       store.create(new NewUser(id, id + "@example.com", id, "viewer", 0), Optional.empty());
     }
-    server = new InProcessServer(store, configure);
+    server = cleanup.register(new InProcessServer(store, configure));
   }
 
   @Test

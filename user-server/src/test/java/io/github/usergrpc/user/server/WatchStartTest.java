@@ -13,6 +13,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.ForwardingUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.UserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.RecordActivityRequest;
@@ -53,6 +54,8 @@ class WatchStartTest {
 
   @RegisterExtension
   final PostgresTestDatabase postgres = new PostgresTestDatabase();
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @RegisterExtension
   final LocalNats nats = new LocalNats();
@@ -91,7 +94,8 @@ class WatchStartTest {
     check(JetStreamUserStore.open(users, users.outbox(), RelayLease.singleProcess(), stream));
   }
 
-  private static void check(UserStore fast) throws Exception {
+  private void check(UserStore fast) throws Exception {
+    cleanup.register(fast);
     UserStore store = new ForwardingUserStore(fast) {
       @Override
       public long lastSequence(String userId) {
@@ -107,8 +111,8 @@ class WatchStartTest {
     AtomicBoolean writing = new AtomicBoolean(true);
     // Calls run on the server's own threads, not the caller's: the watch must start while the test writes.
     String name = InProcessServerBuilder.generateName();
-    UserServer server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(store).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+    cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(store).build().start());
+    ManagedChannel channel = cleanup.register(InProcessChannelBuilder.forName(name).build());
     try {
       UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel);
       String watched = users.createUser(CreateUserRequest.newBuilder().setEmail("watched@example.com")
@@ -141,10 +145,6 @@ class WatchStartTest {
       writing.set(false);
       writers.shutdown();
       assertThat(writers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
-      store.close();
     }
   }
 

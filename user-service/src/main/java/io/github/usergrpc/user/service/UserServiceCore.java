@@ -104,7 +104,11 @@ public final class UserServiceCore implements AutoCloseable {
     feed.close();
   }
 
-  /** Configures a {@link UserServiceCore}. Not thread-safe. */
+  /**
+   * Configures a {@link UserServiceCore}. Reusable: each {@link #build()} makes a core of its own (its own
+   * watch feed and health checks) with the settings and interceptors as they are then, and later changes to
+   * the builder do not reach the cores built before. Not thread-safe.
+   */
   public static final class Builder {
 
     /** The default of {@link #setWatchPollInterval}. */
@@ -189,10 +193,7 @@ public final class UserServiceCore implements AutoCloseable {
      * @return this
      */
     public Builder setMaxPendingEventsPerWatch(int maxPending) {
-      if (maxPending < 2) {
-        throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 2)");
-      }
-      this.maxPendingEventsPerWatch = maxPending;
+      this.maxPendingEventsPerWatch = ActivityFeed.checkMaxPendingPerWatch(maxPending);
       return this;
     }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.service.UserServiceCore;
+import io.github.usergrpc.user.service.internal.ActivityFeed;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
@@ -32,7 +33,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import javax.annotation.Nullable;
 
@@ -64,8 +64,10 @@ import javax.annotation.Nullable;
  * and the call never reaches the handler afterwards.
  *
  * <h2>Verification</h2>
- * {@link #requests} lists the calls of a method in order of arrival, every retry attempt included, with the
- * request, its headers, its deadline and how the call ended. The fake's own seeding calls ({@link #givenUser},
+ * {@link #calls()} is the record of the calls received ({@link RecordedCalls}): the calls of a method in order
+ * of arrival, every retry attempt included, with the request, its headers, its deadline and how the call
+ * ended, and waits for calls in flight. The fake's own verification methods ({@link #requests},
+ * {@link #awaitRequests}, ...) are shorthands for the same. The fake's own seeding calls ({@link #givenUser},
  * {@link #emitActivity}) are not listed and are never faulted.
  *
  * <h2>Call log</h2>
@@ -92,6 +94,7 @@ public final class FakeUserService implements AutoCloseable {
   private final OutageStore store;
   private final Faults faults = new Faults();
   private final CallLog log = new CallLog();
+  private final RecordedCalls calls = new RecordedCalls(log);
   private final UserServiceCore core;
   private final Server server;
   private final AtomicInteger seeded = new AtomicInteger();
@@ -353,7 +356,7 @@ public final class FakeUserService implements AutoCloseable {
     if (delay.isNegative()) {
       throw new IllegalArgumentException("delay: " + delay + " (expected: >= 0)");
     }
-    faults.delay(fullName(method), delay);
+    faults.delay(RecordedCalls.fullName(method), delay);
   }
 
   /**
@@ -364,7 +367,7 @@ public final class FakeUserService implements AutoCloseable {
    * @param method the method
    */
   public void freeze(MethodDescriptor<?, ?> method) {
-    faults.freeze(fullName(method));
+    faults.freeze(RecordedCalls.fullName(method));
   }
 
   /**
@@ -374,7 +377,7 @@ public final class FakeUserService implements AutoCloseable {
    * @param method the method
    */
   public void unfreeze(MethodDescriptor<?, ?> method) {
-    faults.unfreeze(fullName(method));
+    faults.unfreeze(RecordedCalls.fullName(method));
   }
 
   /**
@@ -419,47 +422,61 @@ public final class FakeUserService implements AutoCloseable {
   // ---- Verification --------------------------------------------------------------------------------
 
   /**
-   * Returns the calls of a method received so far, in order of arrival, each retry attempt as a call of its
-   * own.
+   * Returns the calls this fake received, to verify what the code under test sent and to wait for calls in
+   * flight. The same object for the fake's whole life; {@link #reset()} empties it.
+   */
+  public RecordedCalls calls() {
+    return calls;
+  }
+
+  /**
+   * Returns the calls of a method received so far; the same as {@code calls().requests(method)}.
    *
    * @param method the method, such as {@code UserServiceGrpc.getCreateUserMethod()}
    * @param <ReqT> the request type of the method
    * @return an immutable list of snapshots
+   * @see RecordedCalls#requests
    */
   public <ReqT> List<RecordedCall<ReqT>> requests(MethodDescriptor<ReqT, ?> method) {
-    return typed(log.snapshot(fullName(method)));
-  }
-
-  /** Returns the calls of every method received so far, in order of arrival; an immutable list of snapshots. */
-  public List<RecordedCall<?>> allRequests() {
-    return log.snapshot(null);
+    return calls.requests(method);
   }
 
   /**
-   * Returns how many calls of a method were received so far.
+   * Returns the calls of every method received so far; the same as {@code calls().allRequests()}.
+   *
+   * @see RecordedCalls#allRequests
+   */
+  public List<RecordedCall<?>> allRequests() {
+    return calls.allRequests();
+  }
+
+  /**
+   * Returns how many calls of a method were received so far; the same as {@code calls().requestCount(method)}.
    *
    * @param method the method
    * @return the number of calls, retry attempts included
+   * @see RecordedCalls#requestCount
    */
   public int requestCount(MethodDescriptor<?, ?> method) {
-    return log.snapshot(fullName(method)).size();
+    return calls.requestCount(method);
   }
 
   /**
-   * Returns the calls of a method that the server saw cancelled (by the client, by their deadline, or by the
-   * connection), in order of arrival.
+   * Returns the calls of a method that the server saw cancelled; the same as
+   * {@code calls().cancellations(method)}.
    *
    * @param method the method
    * @param <ReqT> the request type of the method
    * @return an immutable list of snapshots
+   * @see RecordedCalls#cancellations
    */
   public <ReqT> List<RecordedCall<ReqT>> cancellations(MethodDescriptor<ReqT, ?> method) {
-    return typed(cancelled(log.snapshot(fullName(method))));
+    return calls.cancellations(method);
   }
 
   /**
-   * Waits until at least {@code count} calls of a method have arrived: for calls made on other threads, or
-   * held by a fault.
+   * Waits until at least {@code count} calls of a method have arrived; the same as
+   * {@code calls().awaitRequests(method, count, timeout)}.
    *
    * @param method the method
    * @param count how many calls, at least 0
@@ -467,31 +484,26 @@ public final class FakeUserService implements AutoCloseable {
    * @param <ReqT> the request type of the method
    * @return the calls received, at least {@code count}
    * @throws AssertionError if fewer arrived within {@code timeout}
+   * @see RecordedCalls#awaitRequests
    */
   public <ReqT> List<RecordedCall<ReqT>> awaitRequests(MethodDescriptor<ReqT, ?> method, int count,
       Duration timeout) {
-    fullName(method);
-    if (count < 0) {
-      throw new IllegalArgumentException("count: " + count + " (expected: >= 0)");
-    }
-    return typed(await(method, calls -> calls.size() >= count, timeout,
-        "expected at least " + count + " " + method.getBareMethodName() + " call(s)"));
+    return calls.awaitRequests(method, count, timeout);
   }
 
   /**
-   * Waits until the server has seen a call of a method cancelled, and returns the first such call.
+   * Waits until the server has seen a call of a method cancelled, and returns the first such call; the same
+   * as {@code calls().awaitCancellation(method, timeout)}.
    *
    * @param method the method
    * @param timeout the most to wait
    * @param <ReqT> the request type of the method
    * @return the first cancelled call
    * @throws AssertionError if none was cancelled within {@code timeout}
+   * @see RecordedCalls#awaitCancellation
    */
   public <ReqT> RecordedCall<ReqT> awaitCancellation(MethodDescriptor<ReqT, ?> method, Duration timeout) {
-    fullName(method);
-    List<RecordedCall<ReqT>> calls = typed(cancelled(await(method, all -> !cancelled(all).isEmpty(), timeout,
-        "expected a cancelled " + method.getBareMethodName() + " call")));
-    return calls.get(0);
+    return calls.awaitCancellation(method, timeout);
   }
 
   /**
@@ -542,17 +554,7 @@ public final class FakeUserService implements AutoCloseable {
   /** Returns the server name and the calls received, for test failure messages. */
   @Override
   public String toString() {
-    List<RecordedCall<?>> calls = allRequests();
-    StringBuilder text = new StringBuilder("FakeUserService{name=").append(name)
-        .append(", requests=").append(calls.size());
-    int shown = Math.min(calls.size(), 50);
-    for (int i = 0; i < shown; i++) {
-      text.append("\n  ").append(calls.get(i));
-    }
-    if (shown < calls.size()) {
-      text.append("\n  ... ").append(calls.size() - shown).append(" more");
-    }
-    return text.append('}').toString();
+    return "FakeUserService{name=" + name + ", " + calls + "}";
   }
 
   static ThreadFactory daemon(String threadName) {
@@ -564,7 +566,7 @@ public final class FakeUserService implements AutoCloseable {
   }
 
   private void failNext(MethodDescriptor<?, ?> method, int times, StatusRuntimeException failure) {
-    String fullName = fullName(method);
+    String fullName = RecordedCalls.fullName(method);
     if (times < 1) {
       throw new IllegalArgumentException("times: " + times + " (expected: >= 1)");
     }
@@ -576,41 +578,6 @@ public final class FakeUserService implements AutoCloseable {
       checkRunning();
       return seeding.withDeadlineAfter(SEEDING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
-  }
-
-  private List<RecordedCall<?>> await(MethodDescriptor<?, ?> method, Predicate<List<RecordedCall<?>>> condition,
-      Duration timeout, String expectation) {
-    requireNonNull(timeout, "timeout");
-    String fullName = fullName(method);
-    List<RecordedCall<?>> calls;
-    try {
-      calls = log.await(fullName, condition, timeout);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting: " + expectation, e);
-    }
-    if (calls == null) {
-      throw new AssertionError(expectation + " within " + timeout + ", but got: " + log.snapshot(fullName));
-    }
-    return calls;
-  }
-
-  private static List<RecordedCall<?>> cancelled(List<RecordedCall<?>> calls) {
-    return calls.stream().filter(RecordedCall::cancelled).toList();
-  }
-
-  @SuppressWarnings("unchecked") // The log keeps the requests of a method, all of the method's request type.
-  private static <ReqT> List<RecordedCall<ReqT>> typed(List<RecordedCall<?>> calls) {
-    return (List<RecordedCall<ReqT>>) (List<?>) calls;
-  }
-
-  private static String fullName(MethodDescriptor<?, ?> method) {
-    requireNonNull(method, "method");
-    if (!UserServiceGrpc.SERVICE_NAME.equals(method.getServiceName())) {
-      throw new IllegalArgumentException("method: " + method.getFullMethodName()
-          + " (expected: a UserService method, such as UserServiceGrpc.getGetUserMethod())");
-    }
-    return method.getFullMethodName();
   }
 
   @GuardedBy("lock")
@@ -691,10 +658,7 @@ public final class FakeUserService implements AutoCloseable {
      * @return this
      */
     public Builder setMaxPendingEventsPerWatch(int maxPending) {
-      if (maxPending < 2) {
-        throw new IllegalArgumentException("maxPending: " + maxPending + " (expected: >= 2)");
-      }
-      this.maxPendingEventsPerWatch = maxPending;
+      this.maxPendingEventsPerWatch = ActivityFeed.checkMaxPendingPerWatch(maxPending);
       return this;
     }
 

@@ -112,6 +112,11 @@ public final class FakeUserServiceExtension
     return fake().client();
   }
 
+  /** Returns the running fake's {@link FakeUserService#calls() record of calls}. */
+  public RecordedCalls calls() {
+    return fake().calls();
+  }
+
   @Override
   public void beforeAll(ExtensionContext context) {
     if (perClass && fake == null) {

@@ -4,11 +4,14 @@ import static io.github.usergrpc.user.testkit.StatusDetails.catchStatus;
 import static io.github.usergrpc.user.testkit.StatusDetails.detail;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.client.UserClient;
+import io.github.usergrpc.user.service.UserServiceCore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -17,12 +20,10 @@ import io.github.usergrpc.user.v1.UpdateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.github.usergrpc.user.v1.WatchRequest;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
-import io.grpc.stub.MetadataUtils;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,7 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The fake on its own: lifecycle, seeding, ids and clock, every fault, and the record of calls. */
+/** The fake on its own: lifecycle, seeding, ids and clock, every fault; its record of calls is {@link RecordedCallsTest}'s. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class FakeUserServiceTest {
 
@@ -51,6 +52,9 @@ class FakeUserServiceTest {
 
   @RegisterExtension
   final FakeUserServiceExtension extension = new FakeUserServiceExtension();
+  /** Closes the fakes a test starts on its own, should it fail before it closes them. */
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   // ---- Lifecycle -------------------------------------------------------------------------------------
 
@@ -64,7 +68,7 @@ class FakeUserServiceTest {
 
   @Test
   void close_calledTwice_closesOnceAndShutsDownWhatItHandedOut() {
-    FakeUserService fake = FakeUserService.newBuilder().build().start();
+    FakeUserService fake = cleanup.register(FakeUserService.newBuilder().build().start());
     UserClient client = fake.client();
     UserClient other = fake.newClient(builder -> builder.setTimeout(Duration.ofSeconds(1)));
 
@@ -80,7 +84,7 @@ class FakeUserServiceTest {
 
   @Test
   void close_handedOutChannel_isShutDown() {
-    FakeUserService fake = FakeUserService.newBuilder().build().start();
+    FakeUserService fake = cleanup.register(FakeUserService.newBuilder().build().start());
     var channel = fake.channel();
 
     fake.close();
@@ -98,7 +102,7 @@ class FakeUserServiceTest {
 
   @Test
   void close_withFrozenCall_cancelsItAndReturnsQuickly() throws Exception {
-    FakeUserService fake = FakeUserService.newBuilder().build().start();
+    FakeUserService fake = cleanup.register(FakeUserService.newBuilder().build().start());
     Future<UserResponse> call = frozenGetUser(fake, "someone");
 
     long start = System.nanoTime();
@@ -312,6 +316,18 @@ class FakeUserServiceTest {
     assertThatThrownBy(() -> fake.dropWatchAfter(-1)).isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void builder_badSettings_areRejectedAsTheServiceCoreRejectsThem() {
+    FakeUserService.Builder builder = FakeUserService.newBuilder();
+
+    assertThatThrownBy(() -> builder.setMaxPendingEventsPerWatch(1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxPending: 1 (expected: >= 2)")
+        .hasMessage(catchThrowable(() -> UserServiceCore.newBuilder().setMaxPendingEventsPerWatch(1)).getMessage());
+    assertThatThrownBy(() -> builder.setRetainedEvents(0)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("events: 0 (expected: >= 1)");
+    assertThat(builder.setMaxPendingEventsPerWatch(2)).isSameAs(builder);
+  }
+
   // ---- delay -----------------------------------------------------------------------------------------
 
   @Test
@@ -512,96 +528,8 @@ class FakeUserServiceTest {
         .satisfies(call -> assertThat(call.code()).contains(Status.Code.OK));
   }
 
-  // ---- Verification ----------------------------------------------------------------------------------
-
-  @Test
-  void requests_recordRequestHeadersDeadlineAndAttempt() {
-    FakeUserService fake = extension.fake();
-    UserResponse user = fake.givenUser();
-    Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("x-team", Metadata.ASCII_STRING_MARSHALLER), "billing");
-    GetUserRequest request = GetUserRequest.newBuilder().setId(user.getId()).build();
-
-    blocking().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-        .withDeadlineAfter(5, TimeUnit.SECONDS).getUser(request);
-
-    RecordedCall<GetUserRequest> call = fake.requests(UserServiceGrpc.getGetUserMethod()).get(0);
-    assertThat(call.methodName()).isEqualTo("GetUser");
-    assertThat(call.request()).isEqualTo(request);
-    assertThat(call.header("x-team")).contains("billing");
-    assertThat(call.header("x-absent")).isEmpty();
-    assertThat(call.timeout()).hasValueSatisfying(timeout ->
-        assertThat(timeout).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5)));
-    assertThat(call.previousAttempts()).isZero();
-    assertThat(call.cancelled()).isFalse();
-    assertThat(call.code()).contains(Status.Code.OK);
-    assertThat(call.toString()).contains("GetUser", "attempt=1", "OK");
-  }
-
-  @Test
-  void requests_callWithoutDeadline_hasNoTimeout() {
-    FakeUserService fake = extension.fake();
-
-    UserServiceGrpc.newBlockingStub(fake.channel()).listUsers(ListUsersRequest.getDefaultInstance());
-
-    assertThat(fake.requests(UserServiceGrpc.getListUsersMethod()).get(0).timeout()).isEmpty();
-  }
-
-  @Test
-  void requests_areImmutableSnapshots() throws Exception {
-    FakeUserService fake = extension.fake();
-    UserResponse user = fake.givenUser();
-    Future<UserResponse> held = frozenGetUser(fake, user.getId());
-    List<RecordedCall<GetUserRequest>> whileHeld = fake.requests(UserServiceGrpc.getGetUserMethod());
-
-    fake.unfreeze(UserServiceGrpc.getGetUserMethod());
-    held.get(5, TimeUnit.SECONDS);
-    whileHeld.get(0).headers().put(Metadata.Key.of("x-added", Metadata.ASCII_STRING_MARSHALLER), "1");
-
-    assertThat(whileHeld.get(0).status()).isEmpty();
-    assertThat(whileHeld.get(0).header("x-added")).isEmpty();
-    assertThatThrownBy(() -> whileHeld.add(whileHeld.get(0))).isInstanceOf(UnsupportedOperationException.class);
-    assertThat(fake.requests(UserServiceGrpc.getGetUserMethod()).get(0).code()).contains(Status.Code.OK);
-  }
-
-  @Test
-  void allRequests_listsEveryMethodInOrderOfArrival() {
-    FakeUserService fake = extension.fake();
-    UserResponse user = fake.givenUser();
-
-    blocking().getUser(GetUserRequest.newBuilder().setId(user.getId()).build());
-    blocking().listUsers(ListUsersRequest.getDefaultInstance());
-    catchStatus(() -> blocking().getUser(GetUserRequest.newBuilder().setId("missing").build()));
-
-    assertThat(fake.allRequests()).extracting(RecordedCall::methodName)
-        .containsExactly("GetUser", "ListUsers", "GetUser");
-    assertThat(fake.allRequests()).extracting(call -> call.code().orElseThrow())
-        .containsExactly(Status.Code.OK, Status.Code.OK, Status.Code.NOT_FOUND);
-    assertThat(fake.requestCount(UserServiceGrpc.getGetUserMethod())).isEqualTo(2);
-    assertThat(fake.cancellations(UserServiceGrpc.getGetUserMethod())).isEmpty();
-  }
-
-  @Test
-  void awaitRequests_tooFewWithinTheTimeout_failsListingTheCalls() {
-    FakeUserService fake = extension.fake();
-    blocking().listUsers(ListUsersRequest.getDefaultInstance());
-
-    assertThatThrownBy(() -> fake.awaitRequests(UserServiceGrpc.getListUsersMethod(), 2, Duration.ofMillis(50)))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("at least 2 ListUsers").hasMessageContaining("ListUsers{");
-    assertThatThrownBy(() -> fake.awaitCancellation(UserServiceGrpc.getListUsersMethod(), Duration.ofMillis(50)))
-        .isInstanceOf(AssertionError.class).hasMessageContaining("cancelled ListUsers");
-  }
-
-  @Test
-  void toString_listsTheCallsReceived() {
-    FakeUserService fake = extension.fake();
-    blocking().listUsers(ListUsersRequest.getDefaultInstance());
-
-    assertThat(fake.toString()).contains(fake.serverName(), "requests=1", "ListUsers{");
-  }
-
   /** Freezes GetUser, starts a call of it, and returns once the fake holds the call. */
-  private static Future<UserResponse> frozenGetUser(FakeUserService fake, String id) {
+  static Future<UserResponse> frozenGetUser(FakeUserService fake, String id) {
     fake.freeze(UserServiceGrpc.getGetUserMethod());
     Future<UserResponse> held = UserServiceGrpc.newFutureStub(fake.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
         .getUser(GetUserRequest.newBuilder().setId(id).build());

@@ -3,8 +3,7 @@ package io.github.usergrpc.user.testkit;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.grpc.Channel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -14,21 +13,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PostgresServerContractTest extends UserServiceContractTest {
 
   @RegisterExtension
+  @Order(1)
   static final PostgresTestDatabase postgres = new PostgresTestDatabase();
 
-  private static RealServer server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = new RealServer(JdbcUserStore.open(postgres.settings().toBuilder().setMaximumPoolSize(10).build()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
+  @RegisterExtension
+  @Order(2)
+  static final RealServer server = new RealServer(
+      () -> JdbcUserStore.open(postgres.settings().toBuilder().setMaximumPoolSize(10).build()));
 
   @Override
   protected Channel channel() {

@@ -1,7 +1,6 @@
 package io.github.usergrpc.user.server.observability;
 
-import static java.util.Objects.requireNonNull;
-
+import io.github.usergrpc.user.service.internal.LogThrottle;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.netty.handler.codec.http2.Http2Exception;
@@ -40,16 +39,11 @@ public final class MalformedInputLog implements Filter {
   private static boolean installed;
 
   @Nullable private final Filter next;
-  private final LongSupplier nanoTime;
-  private final long intervalNanos;
-  private long streamsSinceLine;
-  private long lastLineNanos;
-  private boolean anyLine;
+  private final LogThrottle throttle;
 
   MalformedInputLog(@Nullable Filter next, LongSupplier nanoTime, Duration interval) {
     this.next = next;
-    this.nanoTime = requireNonNull(nanoTime, "nanoTime");
-    this.intervalNanos = interval.toNanos();
+    this.throttle = new LogThrottle(interval, nanoTime);
   }
 
   /**
@@ -72,22 +66,12 @@ public final class MalformedInputLog implements Filter {
     if (cause == null) {
       return next == null || next.isLoggable(record);
     }
-    String line = null;
-    synchronized (this) {
-      streamsSinceLine++;
-      long now = nanoTime.getAsLong();
-      if (!anyLine || now - lastLineNanos >= intervalNanos) {
-        line = String.format(Locale.ROOT, "refused %d malformed stream%s from clients %s; the last: %s "
-            + "(logged at most once every %d s)", streamsSinceLine, streamsSinceLine == 1 ? "" : "s",
-            anyLine ? "since the last report" : "so far", cause, intervalNanos / 1_000_000_000L);
-        streamsSinceLine = 0;
-        lastLineNanos = now;
-        anyLine = true;
-      }
-    }
-    if (line != null) {
-      logger.warning(line);
-    }
+    throttle.tryAcquire().ifPresent(pass -> {
+      long streams = pass.heldBack() + 1;
+      logger.warning(String.format(Locale.ROOT, "refused %d malformed stream%s from clients %s; the last: %s "
+          + "(logged at most once every %d s)", streams, streams == 1 ? "" : "s",
+          pass.first() ? "so far" : "since the last report", cause, throttle.interval().toSeconds()));
+    });
     return false;
   }
 

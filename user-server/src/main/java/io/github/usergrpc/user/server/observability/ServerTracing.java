@@ -17,6 +17,13 @@ import javax.annotation.Nullable;
  * {@code traceparent} the caller sent), an INTERNAL span for each store operation such a call makes, and the
  * trace id in the call log line. Off unless {@code UserServer.Builder.setTracing} is given one; then every
  * call is traced at the {@link OpenTelemetry}'s own sampling.
+ *
+ * <p>The instrumentation's jar holds {@code io.grpc.override.ContextStorageOverride}, which gRPC installs in the
+ * server's JVM: it keeps the OpenTelemetry context inside gRPC's {@code Context}, and that is how the store
+ * spans become children of the call's SERVER span (the instrumentation's server interceptor makes its span
+ * current through gRPC's {@code Context} only). The server starts each call's {@code Context} afresh, so the
+ * override's one extra level per call does not pile up. The client library does not use the instrumentation:
+ * consumers' JVMs chain calls from callbacks, where the levels do pile up.
  */
 public final class ServerTracing {
 

@@ -2,20 +2,15 @@ package io.github.usergrpc.user.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
-import io.grpc.ManagedChannel;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The console page's routes on the HTTP port: its files with their types and security headers, the redirect
@@ -23,25 +18,14 @@ import org.junit.jupiter.api.Test;
  */
 class ConsolePageTest {
 
-  private UserServer server;
-  private ManagedChannel channel;
-  private HttpEdge edge;
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private EdgeFixture edge;
 
   @BeforeEach
   void start() throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(new InMemoryUserStore())
-        .build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    edge = HttpEdge.newBuilder(server.userService(), channel).build().start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    edge.close();
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.close();
+    edge = EdgeFixture.start(cleanup);
   }
 
   @Test
@@ -90,6 +74,6 @@ class ConsolePageTest {
   }
 
   private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + edge.port() + path);
+    return edge.uri(path);
   }
 }

@@ -2,11 +2,8 @@ package io.github.usergrpc.user.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
-import io.grpc.ManagedChannel;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,11 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The HTTP port against slow and greedy clients: trickled headers and bodies shorter than they promise are
@@ -38,37 +34,19 @@ class HttpEdgeLimitsTest {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration PATIENCE = Duration.ofSeconds(15);
 
-  private UserServer server;
-  private ManagedChannel channel;
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private HttpEdge edge;
   private final List<Socket> sockets = new ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   private void start(int maxConnections, int maxWatches) throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(new InMemoryUserStore())
-        .build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-    edge = HttpEdge.newBuilder(server.userService(), channel)
+    edge = EdgeFixture.start(cleanup, InProcessChannelBuilder::directExecutor, builder -> builder
         .setIdleTimeout(IDLE_TIMEOUT)
         .setRequestTimeout(REQUEST_TIMEOUT)
         .setMaxConnections(maxConnections)
-        .setMaxWatches(maxWatches)
-        .build()
-        .start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (Socket socket : sockets) {
-      socket.close();
-    }
-    if (edge != null) {
-      edge.close();
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      server.close();
-    }
+        .setMaxWatches(maxWatches)).edge();
   }
 
   @Test
@@ -186,7 +164,7 @@ class HttpEdgeLimitsTest {
   }
 
   private Socket connect() throws IOException {
-    Socket socket = new Socket(InetAddress.getLoopbackAddress(), edge.port());
+    Socket socket = cleanup.register(new Socket(InetAddress.getLoopbackAddress(), edge.port()));
     sockets.add(socket);
     return socket;
   }

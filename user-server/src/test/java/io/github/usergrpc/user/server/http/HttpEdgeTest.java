@@ -12,7 +12,7 @@ import com.google.protobuf.util.JsonFormat;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserProto;
@@ -21,8 +21,6 @@ import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -37,35 +35,29 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every route and error of the HTTP port, with the JDK's HttpClient, against the real service. */
 class HttpEdgeTest {
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private EdgeFixture edge;
   private UserServer server;
   private ManagedChannel channel;
   private HttpEdge gateway;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeEach
   void start() throws Exception {
-    String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name)).setStore(new InMemoryUserStore())
-        .build().start();
-    channel = InProcessChannelBuilder.forName(name).build();
-    gateway = HttpEdge.newBuilder(server.userService(), channel).build().start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    gateway.close();
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.close();
+    edge = EdgeFixture.start(cleanup);
+    server = edge.server();
+    channel = edge.channel();
+    gateway = edge.edge();
   }
 
   @Test
@@ -502,7 +494,7 @@ class HttpEdgeTest {
   }
 
   private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + gateway.port() + path);
+    return edge.uri(path);
   }
 
   private static List<String> readAll(InputStream body) throws Exception {

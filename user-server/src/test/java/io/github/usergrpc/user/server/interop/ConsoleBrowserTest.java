@@ -8,12 +8,10 @@ import com.sun.net.httpserver.HttpServer;
 import io.github.usergrpc.user.server.AccessTokens;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -21,12 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Runs the console page's end-to-end test (clients/console/test/console.test.mjs) in headless Chromium against
@@ -45,10 +44,7 @@ class ConsoleBrowserTest {
 
   static final String REQUIRE_BROWSER = "REQUIRE_BROWSER";
   static final String CHROMIUM = "/usr/bin/chromium";
-  private static final Path TYPESCRIPT_DIR = Paths.get("clients", "typescript");
   private static final Path CONSOLE_DIR = Paths.get("clients", "console");
-  private static final Duration NPM_CI_TIMEOUT = Duration.ofMinutes(5);
-  private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(3);
   /** The test bounds its own waits; this only guards against a hung browser. */
   private static final Duration TEST_TIMEOUT = Duration.ofMinutes(3);
 
@@ -56,6 +52,8 @@ class ConsoleBrowserTest {
   private static final String READER_TOKEN = "reader-" + UUID.randomUUID();
   private static final String WRITER_TOKEN = "writer-" + UUID.randomUUID();
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final AtomicReference<HttpEdge> edge = new AtomicReference<>();
 
   @Test
@@ -64,79 +62,50 @@ class ConsoleBrowserTest {
     Path npm = NodeTools.requireTool("npm", neededBy);
     NodeTools.requireTool("node", neededBy);
     requireChromium();
-    Path root = NodeTools.repoRoot(CONSOLE_DIR);
-    Path typescript = root.resolve(TYPESCRIPT_DIR);
-    Path console = root.resolve(CONSOLE_DIR);
-    if (!Files.isDirectory(typescript.resolve("node_modules").resolve("@connectrpc").resolve("connect-node"))) {
-      NodeTools.run(typescript, NPM_CI_TIMEOUT, Map.of(), npm.toString(), "ci", "--no-audit", "--no-fund")
-          .assertSucceeded("npm ci in " + typescript, NPM_CI_TIMEOUT);
-    }
-    NodeTools.run(typescript, BUILD_TIMEOUT, Map.of(), npm.toString(), "run", "build")
-        .assertSucceeded("npm run build in " + typescript, BUILD_TIMEOUT);
-    if (!Files.isDirectory(console.resolve("node_modules").resolve("playwright-core"))) {
-      NodeTools.run(console, NPM_CI_TIMEOUT, Map.of(), npm.toString(), "ci", "--no-audit", "--no-fund")
-          .assertSucceeded("npm ci in " + console, NPM_CI_TIMEOUT);
-    }
+    NodeTools.buildTypeScriptClient(npm);
+    Path console = NodeTools.repoRoot(CONSOLE_DIR).resolve(CONSOLE_DIR);
+    NodeTools.installUnlessPresent(npm, console, List.of(Paths.get("playwright-core")));
 
-    HttpServer control = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    try (InMemoryUserStore store = new InMemoryUserStore();
-        UserServer server = UserServer.newBuilder(
-                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
-                    InsecureServerCredentials.create()))
-            .setStore(store)
-            .build()
-            .start();
-        InMemoryUserStore securedStore = new InMemoryUserStore();
-        UserServer secured = UserServer.newBuilder(
-                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
-                    InsecureServerCredentials.create()))
-            .setStore(securedStore)
-            .setAccessTokens(AccessTokens.parse(AccessTokens.hash(READER_TOKEN) + " reader users:read\n"
-                + AccessTokens.hash(WRITER_TOKEN) + " writer users:read,users:write\n"))
-            .build()
-            .start()) {
-      ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
-          InsecureChannelCredentials.create()).build();
-      ManagedChannel securedChannel = Grpc.newChannelBuilderForAddress("127.0.0.1", secured.port(),
-          InsecureChannelCredentials.create()).build();
-      HttpEdge securedEdge = null;
-      try {
-        securedEdge = startEdge(secured, securedChannel, 0);
-        edge.set(startEdge(server, channel, 0));
-        int httpPort = edge.get().port();
-        control.createContext("/stop", exchange -> answer(exchange, () -> edge.getAndSet(null).close()));
-        control.createContext("/start", exchange ->
-            answer(exchange, () -> edge.set(startEdge(server, channel, httpPort))));
-        control.start();
-
-        Map<String, String> environment = Map.of(
-            "USER_SERVER_URL", "http://127.0.0.1:" + server.port(),
-            "CONSOLE_URL", "http://127.0.0.1:" + httpPort + HttpEdge.CONSOLE_ROUTE,
-            "CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort(),
-            "SECURED_SERVER_URL", "http://127.0.0.1:" + secured.port(),
-            "SECURED_CONSOLE_URL", "http://127.0.0.1:" + securedEdge.port() + HttpEdge.CONSOLE_ROUTE,
-            "READER_TOKEN", READER_TOKEN,
-            "WRITER_TOKEN", WRITER_TOKEN,
-            "CHROMIUM", CHROMIUM);
-        NodeTools.Result result = NodeTools.run(console, TEST_TIMEOUT, environment, npm.toString(), "test");
-        // Shown in target/surefire-reports/*-output.txt on success too.
-        System.out.println(result.output());
-        result.assertSucceeded("npm test in " + console + " (" + environment + ")", TEST_TIMEOUT);
-        // node:test exits 0 when everything was skipped, too.
-        assertThat(result.output()).contains("# pass 2", "# fail 0").doesNotContain("# SKIP");
-      } finally {
-        control.stop(0);
-        HttpEdge last = edge.getAndSet(null);
-        if (last != null) {
-          last.close();
-        }
-        if (securedEdge != null) {
-          securedEdge.close();
-        }
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        securedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    UserServer server = NodeTools.loopbackServer(cleanup, plain -> plain);
+    UserServer secured = NodeTools.loopbackServer(cleanup, withTokens -> withTokens
+        .setAccessTokens(AccessTokens.parse(AccessTokens.hash(READER_TOKEN) + " reader users:read\n"
+            + AccessTokens.hash(WRITER_TOKEN) + " writer users:read,users:write\n")));
+    ManagedChannel channel = cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
+        InsecureChannelCredentials.create()).build());
+    ManagedChannel securedChannel = cleanup.register(Grpc.newChannelBuilderForAddress("127.0.0.1",
+        secured.port(), InsecureChannelCredentials.create()).build());
+    HttpEdge securedEdge = cleanup.register(startEdge(secured, securedChannel, 0));
+    edge.set(startEdge(server, channel, 0));
+    // The control endpoint stops and starts this edge: the one running at the end is closed.
+    cleanup.register((AutoCloseable) () -> {
+      HttpEdge last = edge.getAndSet(null);
+      if (last != null) {
+        last.close();
       }
-    }
+    });
+    int httpPort = edge.get().port();
+    HttpServer control = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    control.createContext("/stop", exchange -> answer(exchange, () -> edge.getAndSet(null).close()));
+    control.createContext("/start", exchange ->
+        answer(exchange, () -> edge.set(startEdge(server, channel, httpPort))));
+    control.start();
+    cleanup.register((AutoCloseable) () -> control.stop(0));
+
+    Map<String, String> environment = Map.of(
+        "USER_SERVER_URL", "http://127.0.0.1:" + server.port(),
+        "CONSOLE_URL", "http://127.0.0.1:" + httpPort + HttpEdge.CONSOLE_ROUTE,
+        "CONTROL_URL", "http://127.0.0.1:" + control.getAddress().getPort(),
+        "SECURED_SERVER_URL", "http://127.0.0.1:" + secured.port(),
+        "SECURED_CONSOLE_URL", "http://127.0.0.1:" + securedEdge.port() + HttpEdge.CONSOLE_ROUTE,
+        "READER_TOKEN", READER_TOKEN,
+        "WRITER_TOKEN", WRITER_TOKEN,
+        "CHROMIUM", CHROMIUM);
+    NodeTools.Result result = NodeTools.run(console, TEST_TIMEOUT, environment, npm.toString(), "test");
+    // Shown in target/surefire-reports/*-output.txt on success too.
+    System.out.println(result.output());
+    result.assertSucceeded("npm test in " + console + " (" + environment + ")", TEST_TIMEOUT);
+    // node:test exits 0 when everything was skipped, too.
+    assertThat(result.output()).contains("# pass 2", "# fail 0").doesNotContain("# SKIP");
   }
 
   private static HttpEdge startEdge(UserServer server, ManagedChannel channel, int port) throws IOException {

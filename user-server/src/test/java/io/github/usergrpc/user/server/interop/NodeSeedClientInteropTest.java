@@ -1,16 +1,13 @@
 package io.github.usergrpc.user.server.interop;
 
-import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
-import io.grpc.InsecureServerCredentials;
-import io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Runs {@code interop/node/seed-client.js}, a Node.js client written the way the original tutorial writes
@@ -28,7 +25,9 @@ class NodeSeedClientInteropTest {
   private static final Path SCRIPT = NODE_DIR.resolve("seed-client.js");
   /** The script gives up after 30 s by itself; this only guards against a hung process. */
   private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration NPM_CI_TIMEOUT = Duration.ofMinutes(5);
+
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @Test
   void seedClientPassesAgainstServer() throws Exception {
@@ -36,36 +35,16 @@ class NodeSeedClientInteropTest {
     Path node = NodeTools.requireTool("node", neededBy);
     Path npm = NodeTools.requireTool("npm", neededBy);
     Path root = NodeTools.repoRoot(NODE_DIR);
-    installDependenciesIfMissing(npm, root.resolve(NODE_DIR));
-
-    try (InMemoryUserStore store = new InMemoryUserStore();
-        UserServer server = UserServer.newBuilder(
-                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
-                    InsecureServerCredentials.create()))
-            .setStore(store)
-            .build()
-            .start()) {
-      String address = "127.0.0.1:" + server.port();
-
-      NodeTools.Result result = NodeTools.run(root, SCRIPT_TIMEOUT, Map.of(),
-          node.toString(), SCRIPT.toString(), address);
-
-      // Shown in target/surefire-reports/*-output.txt on success too.
-      System.out.println(result.output());
-      result.assertSucceeded("node " + SCRIPT + " " + address, SCRIPT_TIMEOUT);
-    }
-  }
-
-  /** Runs {@code npm ci} in interop/node unless the client's dependencies are already installed. */
-  private static void installDependenciesIfMissing(Path npm, Path nodeDir) throws Exception {
-    Path modules = nodeDir.resolve("node_modules");
-    if (Files.isDirectory(modules.resolve("@grpc").resolve("grpc-js"))
-        && Files.isDirectory(modules.resolve("@grpc").resolve("proto-loader"))) {
-      return;
-    }
     // --ignore-scripts: the client needs no install scripts (protobufjs only has a version-check one).
-    NodeTools.run(nodeDir, NPM_CI_TIMEOUT, Map.of(),
-            npm.toString(), "ci", "--ignore-scripts", "--no-audit", "--no-fund")
-        .assertSucceeded("npm ci in " + nodeDir, NPM_CI_TIMEOUT);
+    NodeTools.installUnlessPresent(npm, root.resolve(NODE_DIR),
+        List.of(Paths.get("@grpc", "grpc-js"), Paths.get("@grpc", "proto-loader")), "--ignore-scripts");
+    String address = "127.0.0.1:" + NodeTools.loopbackServer(cleanup, server -> server).port();
+
+    NodeTools.Result result = NodeTools.run(root, SCRIPT_TIMEOUT, Map.of(), node.toString(), SCRIPT.toString(),
+        address);
+
+    // Shown in target/surefire-reports/*-output.txt on success too.
+    System.out.println(result.output());
+    result.assertSucceeded("node " + SCRIPT + " " + address, SCRIPT_TIMEOUT);
   }
 }

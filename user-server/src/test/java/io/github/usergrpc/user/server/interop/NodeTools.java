@@ -3,30 +3,42 @@ package io.github.usergrpc.user.server.interop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.github.usergrpc.user.server.UserServer;
+import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Assumptions;
 
 /**
  * What the tests that run Node.js programs against the server share: finding {@code node} and {@code npm}
- * (skipping the test where they are missing, unless {@code REQUIRE_NODE=true}), the repository root, and
- * running a command with a time limit.
+ * (skipping the test where they are missing, unless {@code REQUIRE_NODE=true}), the repository root, running
+ * a command with a time limit, installing and building packages, and the server they call.
  */
 final class NodeTools {
 
   static final String REQUIRE_NODE = "REQUIRE_NODE";
+  /** The TypeScript package, relative to the repository root. */
+  static final Path TYPESCRIPT_DIR = Paths.get("clients", "typescript");
+  private static final Duration NPM_CI_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(3);
 
   private NodeTools() {}
 
@@ -85,6 +97,52 @@ final class NodeTools {
     }
     return fail("cannot find the repository root: no directory holding %s at or above %s"
         + " (maven.multiModuleProjectDirectory=%s)", marker, start, property);
+  }
+
+  /**
+   * Starts the reference server for a Node.js program to call: on a free loopback port, plaintext, on a
+   * memory store, both registered with {@code cleanup}.
+   *
+   * @param configure sets more of the server, such as access tokens
+   */
+  static UserServer loopbackServer(GrpcCleanup cleanup, UnaryOperator<UserServer.Builder> configure)
+      throws IOException {
+    InMemoryUserStore store = cleanup.register(new InMemoryUserStore());
+    return cleanup.register(configure.apply(UserServer.newBuilder(NettyServerBuilder.forAddress(
+            new InetSocketAddress("127.0.0.1", 0), InsecureServerCredentials.create()))
+        .setStore(store)).build().start());
+  }
+
+  /**
+   * Runs {@code npm ci} in {@code dir} unless every one of {@code installed} (paths under its node_modules)
+   * is there already.
+   *
+   * @param flags more flags for {@code npm ci}
+   */
+  static void installUnlessPresent(Path npm, Path dir, List<Path> installed, String... flags) throws Exception {
+    Path modules = dir.resolve("node_modules");
+    if (installed.stream().allMatch(module -> Files.isDirectory(modules.resolve(module)))) {
+      return;
+    }
+    List<String> command = new ArrayList<>(List.of(npm.toString(), "ci"));
+    command.addAll(List.of(flags));
+    command.addAll(List.of("--no-audit", "--no-fund"));
+    run(dir, NPM_CI_TIMEOUT, Map.of(), command.toArray(String[]::new))
+        .assertSucceeded("npm ci in " + dir, NPM_CI_TIMEOUT);
+  }
+
+  /**
+   * Installs (unless present) and builds the TypeScript package, clients/typescript ({@code buf generate}
+   * and {@code tsc}), which the interop tests call the server with.
+   *
+   * @return the package's directory
+   */
+  static Path buildTypeScriptClient(Path npm) throws Exception {
+    Path dir = repoRoot(TYPESCRIPT_DIR).resolve(TYPESCRIPT_DIR);
+    installUnlessPresent(npm, dir, List.of(Paths.get("@connectrpc", "connect-node")));
+    run(dir, BUILD_TIMEOUT, Map.of(), npm.toString(), "run", "build")
+        .assertSucceeded("npm run build in " + dir, BUILD_TIMEOUT);
+    return dir;
   }
 
   /**

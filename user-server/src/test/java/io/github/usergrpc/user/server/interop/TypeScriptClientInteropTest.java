@@ -2,17 +2,12 @@ package io.github.usergrpc.user.server.interop;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.usergrpc.user.server.UserServer;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
-import io.grpc.InsecureServerCredentials;
-import io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Runs the tests of the TypeScript package (clients/typescript, {@code npm test}: node:test with the typed
@@ -25,41 +20,27 @@ import org.junit.jupiter.api.Test;
  */
 class TypeScriptClientInteropTest {
 
-  private static final Path PACKAGE_DIR = Paths.get("clients", "typescript");
-  private static final Duration NPM_CI_TIMEOUT = Duration.ofMinutes(5);
-  private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(3);
   /** The tests bound their own waits; this only guards against a hung process. */
   private static final Duration TEST_TIMEOUT = Duration.ofMinutes(2);
+
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @Test
   void typedClientTestsPassAgainstServer() throws Exception {
     String neededBy = "the TypeScript client test";
     Path npm = NodeTools.requireTool("npm", neededBy);
     NodeTools.requireTool("node", neededBy);
-    Path dir = NodeTools.repoRoot(PACKAGE_DIR).resolve(PACKAGE_DIR);
+    Path dir = NodeTools.buildTypeScriptClient(npm);
+    String url = "http://127.0.0.1:" + NodeTools.loopbackServer(cleanup, server -> server).port();
 
-    if (!Files.isDirectory(dir.resolve("node_modules").resolve("@connectrpc").resolve("connect-node"))) {
-      NodeTools.run(dir, NPM_CI_TIMEOUT, Map.of(), npm.toString(), "ci", "--no-audit", "--no-fund")
-          .assertSucceeded("npm ci in " + dir, NPM_CI_TIMEOUT);
-    }
-    NodeTools.run(dir, BUILD_TIMEOUT, Map.of(), npm.toString(), "run", "build")
-        .assertSucceeded("npm run build in " + dir, BUILD_TIMEOUT);
+    NodeTools.Result result = NodeTools.run(dir, TEST_TIMEOUT, Map.of("USER_SERVER_URL", url),
+        npm.toString(), "test");
 
-    try (InMemoryUserStore store = new InMemoryUserStore();
-        UserServer server = UserServer.newBuilder(
-                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
-                    InsecureServerCredentials.create()))
-            .setStore(store)
-            .build()
-            .start()) {
-      String url = "http://127.0.0.1:" + server.port();
-      NodeTools.Result result = NodeTools.run(dir, TEST_TIMEOUT, Map.of("USER_SERVER_URL", url),
-          npm.toString(), "test");
-      // Shown in target/surefire-reports/*-output.txt on success too.
-      System.out.println(result.output());
-      result.assertSucceeded("npm test (USER_SERVER_URL=" + url + ")", TEST_TIMEOUT);
-      // node:test exits 0 when everything was skipped, too.
-      assertThat(result.output()).containsPattern("# pass [1-9]").doesNotContain("# SKIP");
-    }
+    // Shown in target/surefire-reports/*-output.txt on success too.
+    System.out.println(result.output());
+    result.assertSucceeded("npm test (USER_SERVER_URL=" + url + ")", TEST_TIMEOUT);
+    // node:test exits 0 when everything was skipped, too.
+    assertThat(result.output()).containsPattern("# pass [1-9]").doesNotContain("# SKIP");
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
@@ -16,7 +17,6 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -25,6 +25,7 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Calls show up in the metrics with their method and status, and in the log as one line each. */
 class ObservabilityTest {
@@ -46,6 +47,8 @@ class ObservabilityTest {
     @Override
     public void close() {}
   };
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private ServerMetrics metrics;
   private UserServer server;
   private ManagedChannel channel;
@@ -56,18 +59,15 @@ class ObservabilityTest {
     previousLevel = callLog.getLevel();
     callLog.setLevel(Level.FINE);
     callLog.addHandler(capture);
-    metrics = new ServerMetrics();
+    metrics = cleanup.register(new ServerMetrics());
     String name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
-        .setStore(new InMemoryUserStore()).setMetrics(metrics).build().start();
-    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    server = cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+        .setStore(new InMemoryUserStore()).setMetrics(metrics).build().start());
+    channel = cleanup.register(InProcessChannelBuilder.forName(name).directExecutor().build());
   }
 
   @AfterEach
-  void stop() throws Exception {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.close();
-    metrics.close();
+  void restoreCallLog() {
     callLog.removeHandler(capture);
     callLog.setLevel(previousLevel);
   }

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -16,11 +17,14 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code --otlp-endpoint}'s exporter sends the server's spans to an OTLP/HTTP collector, here a stand-in. */
 class OtlpTracingTest {
+
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @Test
   void spans_reachTheCollector_asOtlpProtobuf_withTheServiceName() throws Exception {
@@ -37,27 +41,23 @@ class OtlpTracingTest {
       exchange.close();
     });
     collector.start();
+    cleanup.register((AutoCloseable) () -> collector.stop(0));
     String name = InProcessServerBuilder.generateName();
-    OtlpTracing otlp = OtlpTracing.start(URI.create("http://127.0.0.1:" + collector.getAddress().getPort()),
-        "user-server-under-test");
-    try (UserServer server = UserServer.newBuilder(InProcessServerBuilder.forName(name))
-        .setStore(new InMemoryUserStore()).setTracing(otlp.tracing()).build().start()) {
-      ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
-      UserServiceGrpc.newBlockingStub(channel)
-          .createUser(CreateUserRequest.newBuilder().setEmail("otlp@example.com").setName("O").build());
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      // The server's span ends when the server has finished the call, which can be after the client has its
-      // answer: wait for it to be sent rather than for the server to close first.
-      Await.until("the server span reaches the collector", () -> {
-        otlp.flush();
-        return String.join("", received).contains("user.UserService/CreateUser");
-      });
-    } finally {
-      // Sends the batch.
-      otlp.close();
-      collector.stop(0);
-    }
+    OtlpTracing otlp = cleanup.register(OtlpTracing.start(
+        URI.create("http://127.0.0.1:" + collector.getAddress().getPort()), "user-server-under-test"));
+    cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name))
+        .setStore(new InMemoryUserStore()).setTracing(otlp.tracing()).build().start());
+    ManagedChannel channel = cleanup.register(InProcessChannelBuilder.forName(name).build());
 
+    UserServiceGrpc.newBlockingStub(channel)
+        .createUser(CreateUserRequest.newBuilder().setEmail("otlp@example.com").setName("O").build());
+
+    // The server's span ends when the server has finished the call, which can be after the client has its
+    // answer: wait for it to be sent (the store's span, its child, ended before it).
+    Await.until("the server span reaches the collector", () -> {
+      otlp.flush();
+      return String.join("", received).contains("user.UserService/CreateUser");
+    });
     assertThat(received).isNotEmpty().allSatisfy(request -> assertThat(request)
         .startsWith("POST /v1/traces application/x-protobuf "));
     assertThat(String.join("", received))

@@ -6,6 +6,7 @@ import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
@@ -15,10 +16,14 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.InputStream;
@@ -29,7 +34,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -37,11 +41,14 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The server's tracing on its HTTP port: a request with a W3C {@code traceparent} continues that trace
  * through the HTTP span, the UserService call and the store; the trace id is in the call log line; with
- * tracing off, nothing is recorded.
+ * tracing off, no span starts (shown beside the same request with tracing on).
  */
 class TracingTest {
 
@@ -49,11 +56,41 @@ class TracingTest {
   private static final String CALLER_SPAN_ID = "00f067aa0ba902b7";
   private static final String TRACEPARENT = "00-" + TRACE_ID + "-" + CALLER_SPAN_ID + "-01";
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
-  private final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-      .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+  /**
+   * The names of the spans started, in order. A span starts before the work it covers, so by the time a
+   * response arrives the spans of its request have started (they may not have ended yet): a test can say
+   * that none started without waiting.
+   */
+  private final List<String> started = new CopyOnWriteArrayList<>();
+  /** Closed after the server and the HTTP port, whose last spans it may still receive. */
+  private final OpenTelemetrySdk sdk = cleanup.register(OpenTelemetrySdk.builder()
+      .setTracerProvider(SdkTracerProvider.builder()
+          .addSpanProcessor(SimpleSpanProcessor.create(spans))
+          .addSpanProcessor(new SpanProcessor() {
+            @Override
+            public void onStart(Context parentContext, ReadWriteSpan span) {
+              started.add(span.getName());
+            }
+
+            @Override
+            public boolean isStartRequired() {
+              return true;
+            }
+
+            @Override
+            public void onEnd(ReadableSpan span) {}
+
+            @Override
+            public boolean isEndRequired() {
+              return false;
+            }
+          })
+          .build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-      .build();
+      .build());
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Logger callLog = Logger.getLogger("io.github.usergrpc.user.server.calls");
   private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
@@ -82,17 +119,7 @@ class TracingTest {
   }
 
   @AfterEach
-  void stop() throws Exception {
-    if (edge != null) {
-      edge.close();
-    }
-    if (channel != null) {
-      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (server != null) {
-      server.close();
-    }
-    sdk.close();
+  void restoreCallLog() {
     callLog.removeHandler(capture);
     callLog.setLevel(previousLevel);
   }
@@ -105,13 +132,13 @@ class TracingTest {
     if (tracing) {
       builder.setTracing(new ServerTracing(sdk));
     }
-    server = builder.build().start();
-    channel = InProcessChannelBuilder.forName(name + "-local").build();
+    server = cleanup.register(builder.build().start());
+    channel = cleanup.register(InProcessChannelBuilder.forName(name + "-local").build());
     edgeBuilder = HttpEdge.newBuilder(server.userService(), channel);
     if (tracing) {
       edgeBuilder.setTracing(new ServerTracing(sdk));
     }
-    edge = edgeBuilder.build().start();
+    edge = cleanup.register(edgeBuilder.build().start());
   }
 
   @Test
@@ -173,17 +200,29 @@ class TracingTest {
     assertThat(serverSpan.getParentSpanId()).isEqualTo(clientSpan.getSpanId());
   }
 
-  @Test
-  void tracingOff_recordsNothing_andLogsNoTraceId() throws Exception {
-    start(false);
+  /**
+   * The same request with tracing on and off: on, its spans have started by the time the response arrives
+   * and the call log has the trace id; off, no span starts and the call log has none. The "on" case shows
+   * that the "off" case would see spans if there were any.
+   */
+  @ParameterizedTest(name = "tracing {0}")
+  @ValueSource(booleans = {true, false})
+  void tracingOnOrOff_spansStartOnlyWhenOn_andTheCallLogShowsTheTraceIdOnlyThen(boolean tracing) throws Exception {
+    start(tracing);
     String id = createUser();
+    started.clear();
+    logged.clear();
 
     assertThat(send("/v1/users/" + id, TRACEPARENT).statusCode()).isEqualTo(200);
 
-    Await.until("the call log lines", () -> logged.size() >= 2);
-    assertThat(spans.getFinishedSpanItems()).isEmpty();
-    assertThat(logged.get(1).getMessage()).startsWith("rpc method=user.UserService/GetUser status=OK")
-        .contains(" trace_id=- ");
+    if (tracing) {
+      assertThat(started).contains("GET /v1/users/{id}", "user.UserService/GetUser", "UserStore.find");
+    } else {
+      assertThat(started).isEmpty();
+    }
+    Await.until("the call log line", () -> !logged.isEmpty());
+    assertThat(logged.get(0).getMessage()).startsWith("rpc method=user.UserService/GetUser status=OK")
+        .contains(tracing ? " trace_id=" + TRACE_ID + " " : " trace_id=- ");
   }
 
   private String createUser() {

@@ -9,14 +9,15 @@ import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.service.store.UserStore;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
  * The {@link UserStoreContractTest} for {@link JdbcUserStore}, plus what only a database store does: share
- * its data and secret with every store open on the same database, keep every event, and report a closed
- * store as unavailable.
+ * its data and secret with every store open on the same database, keep them when reopened, keep every event,
+ * and report a closed store as unavailable.
  */
 abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
 
@@ -36,6 +37,33 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
   /** Returns the settings of this test's database. */
   JdbcSettings settings() {
     return settings;
+  }
+
+  /**
+   * Returns the settings of another fresh, empty database, one that outlives the stores open on it (a file,
+   * a database server); {@link #freshDatabase()} unless that one is gone with its last store.
+   */
+  JdbcSettings freshDurableDatabase() {
+    return freshDatabase();
+  }
+
+  @Test
+  void open_databaseClosedAndReopened_keepsUsersEventsAndSecret() {
+    JdbcSettings durable = freshDurableDatabase();
+    User created;
+    byte[] secretKey;
+    try (JdbcUserStore first = JdbcUserStore.open(durable)) {
+      created = first.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.of("req-1"));
+      secretKey = first.secretKey();
+    }
+
+    try (JdbcUserStore reopened = JdbcUserStore.open(durable)) {
+      assertThat(reopened.find("u1")).contains(created);
+      assertThat(reopened.secretKey()).isEqualTo(secretKey);
+      assertThat(reopened.lastSequence("u1")).isEqualTo(1);
+      assertThat(reopened.create(new NewUser("u2", "a@example.com", "A", "viewer", 2), Optional.of("req-1")))
+          .isEqualTo(created);
+    }
   }
 
   @Test

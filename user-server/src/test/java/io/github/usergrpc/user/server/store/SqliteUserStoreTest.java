@@ -48,25 +48,6 @@ class SqliteUserStoreTest extends JdbcUserStoreContractTest {
     }
   }
 
-  @Test
-  void open_fileDatabaseClosedAndReopened_keepsUsersEventsAndSecret() {
-    JdbcSettings file = freshDatabase();
-    User created;
-    byte[] secretKey;
-    try (JdbcUserStore first = JdbcUserStore.open(file)) {
-      created = first.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.of("req-1"));
-      secretKey = first.secretKey();
-    }
-
-    try (JdbcUserStore reopened = JdbcUserStore.open(file)) {
-      assertThat(reopened.find("u1")).contains(created);
-      assertThat(reopened.secretKey()).isEqualTo(secretKey);
-      assertThat(reopened.lastSequence("u1")).isEqualTo(1);
-      assertThat(reopened.create(new NewUser("u2", "a@example.com", "A", "viewer", 2), Optional.of("req-1")))
-          .isEqualTo(created);
-    }
-  }
-
   /**
    * Two stores on one file share no write lock in Java, only SQLite's: each transaction must take it when it
    * begins. With {@code transaction_mode=DEFERRED} this fails: a transaction that read the user cannot

@@ -52,6 +52,12 @@ import javax.annotation.Nullable;
  */
 public final class ActivityFeed implements AutoCloseable {
 
+  /**
+   * The least {@code maxPendingPerWatch}: a watch that replays from the store fetches more only while its
+   * queue holds less than half of it, so half of it must be at least one event.
+   */
+  public static final int MIN_PENDING_PER_WATCH = 2;
+
   private static final Logger logger = Logger.getLogger(ActivityFeed.class.getName());
   private static final int TAIL_BATCH = 1000;
 
@@ -90,9 +96,25 @@ public final class ActivityFeed implements AutoCloseable {
     this.live = store.liveActivity().orElse(null);
     this.tailer = requireNonNull(tailer, "tailer");
     this.pollInterval = requireNonNull(pollInterval, "pollInterval");
-    this.maxPendingPerWatch = maxPendingPerWatch;
+    this.maxPendingPerWatch = checkMaxPendingPerWatch(maxPendingPerWatch);
     this.maxWatches = maxWatches;
     this.maxWatchesPerUser = maxWatchesPerUser;
+  }
+
+  /**
+   * Checks a setting of how many events a watch may have queued, for every builder that takes one, so that
+   * they accept the same values and say the same when they refuse one.
+   *
+   * @param maxPending the setting
+   * @return {@code maxPending}
+   * @throws IllegalArgumentException if it is below {@link #MIN_PENDING_PER_WATCH}
+   */
+  public static int checkMaxPendingPerWatch(int maxPending) {
+    if (maxPending < MIN_PENDING_PER_WATCH) {
+      throw new IllegalArgumentException(
+          "maxPending: " + maxPending + " (expected: >= " + MIN_PENDING_PER_WATCH + ")");
+    }
+    return maxPending;
   }
 
   /**

@@ -88,9 +88,9 @@ public final class ErrorMapper {
       // call's cause at FINE only.
       Throwable cause = e.getCause();
       String why = cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-      STORE_UNAVAILABLE_LOG.tryAcquire().ifPresent(heldBack -> logger.log(Level.WARNING,
+      STORE_UNAVAILABLE_LOG.tryAcquire().ifPresent(pass -> logger.log(Level.WARNING,
           "user store unavailable: {0} ({1} more calls failed the same way since the last such line)",
-          new Object[] {why, heldBack}));
+          new Object[] {why, pass.heldBack()}));
       logger.log(Level.FINE, "user store unavailable", cause);
       StatusRuntimeException unavailable = error(ErrorReason.STORE_UNAVAILABLE, e.getMessage(), Map.of());
       Metadata trailers = unavailable.getTrailers();

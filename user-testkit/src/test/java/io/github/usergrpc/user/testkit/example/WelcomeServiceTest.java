@@ -29,7 +29,7 @@ class WelcomeServiceTest {
     UserResponse ada = service.signUp("ada@example.com", "Ada").join();
 
     assertThat(users.client().getUser(ada.getId()).join().getName()).isEqualTo("Ada");
-    assertThat(users.fake().requests(UserServiceGrpc.getRecordActivityMethod()))
+    assertThat(users.calls().requests(UserServiceGrpc.getRecordActivityMethod()))
         .extracting(RecordedCall::request)
         .singleElement()
         .satisfies(request -> {
@@ -45,7 +45,7 @@ class WelcomeServiceTest {
 
     UserResponse ada = service.signUp("ada@example.com", "Ada").join();
 
-    List<RecordedCall<CreateUserRequest>> attempts = users.fake().requests(UserServiceGrpc.getCreateUserMethod());
+    List<RecordedCall<CreateUserRequest>> attempts = users.calls().requests(UserServiceGrpc.getCreateUserMethod());
     assertThat(attempts).hasSize(3);
     assertThat(attempts).extracting(call -> call.request().getRequestId()).containsOnly(
         attempts.get(0).request().getRequestId());
@@ -59,7 +59,7 @@ class WelcomeServiceTest {
 
     assertThatThrownBy(() -> service.signUp("ADA@example.com", "Ada").join())
         .hasCauseInstanceOf(UserAlreadyExistsException.class);
-    assertThat(users.fake().requests(UserServiceGrpc.getRecordActivityMethod())).isEmpty();
+    assertThat(users.calls().requests(UserServiceGrpc.getRecordActivityMethod())).isEmpty();
   }
 
   @Test
@@ -76,7 +76,7 @@ class WelcomeServiceTest {
     String greeting = new WelcomeService(users.client()).greeting("nobody").join();
 
     assertThat(greeting).isEqualTo("Welcome, guest!");
-    assertThat(users.fake().requests(UserServiceGrpc.getGetUserMethod())).singleElement()
+    assertThat(users.calls().requests(UserServiceGrpc.getGetUserMethod())).singleElement()
         .satisfies(call -> assertThat(call.code()).contains(Status.Code.NOT_FOUND));
   }
 

@@ -44,6 +44,8 @@ final class ActivityPruner implements AutoCloseable {
 
   private static final Logger logger = Logger.getLogger(ActivityPruner.class.getName());
 
+  /** The longest a batch waits for its write turn; a run that does not get it tries again next time. */
+  private static final Duration WRITE_TURN_WAIT = Duration.ofSeconds(10);
   /** The most rows one transaction deletes. */
   static final int BATCH_SIZE = 1000;
   /** The longest pause between two runs; shorter for a short retention (a tenth of it, at least 100 ms). */
@@ -51,6 +53,7 @@ final class ActivityPruner implements AutoCloseable {
   private static final Duration MIN_PERIOD = Duration.ofMillis(100);
 
   private final DataSource dataSource;
+  private final WriteTurn writeTurn;
   private final Duration activityRetention;
   private final Duration requestIdRetention;
   private final Clock clock;
@@ -63,9 +66,10 @@ final class ActivityPruner implements AutoCloseable {
    * @param paused tells when not to run: while the database is known to be down, a run would only wait
    *     for a connection
    */
-  ActivityPruner(DataSource dataSource, Duration activityRetention, Duration requestIdRetention, Clock clock,
-      BooleanSupplier paused) {
+  ActivityPruner(DataSource dataSource, WriteTurn writeTurn, Duration activityRetention,
+      Duration requestIdRetention, Clock clock, BooleanSupplier paused) {
     this.dataSource = requireNonNull(dataSource, "dataSource");
+    this.writeTurn = requireNonNull(writeTurn, "writeTurn");
     this.activityRetention = requireNonNull(activityRetention, "activityRetention");
     this.requestIdRetention = requireNonNull(requestIdRetention, "requestIdRetention");
     this.clock = requireNonNull(clock, "clock");
@@ -209,6 +213,7 @@ final class ActivityPruner implements AutoCloseable {
    * @return the number of events deleted; 0 when none is due
    */
   private int pruneUser(String userId, long cutoffMillis) throws SQLException {
+    writeTurn.acquire(WRITE_TURN_WAIT);
     try (Connection connection = dataSource.getConnection()) {
       // Pooled SQLite connections rest in autocommit (see SqlDialect); this begins the transaction there.
       connection.setAutoCommit(false);
@@ -259,6 +264,8 @@ final class ActivityPruner implements AutoCloseable {
         connection.rollback();
         throw e;
       }
+    } finally {
+      writeTurn.release();
     }
   }
 
@@ -268,6 +275,7 @@ final class ActivityPruner implements AutoCloseable {
    * @return the number deleted
    */
   private int pruneCreateRequests(long cutoffMillis) throws SQLException {
+    writeTurn.acquire(WRITE_TURN_WAIT);
     try (Connection connection = dataSource.getConnection();
         PreparedStatement delete = connection.prepareStatement("DELETE FROM create_requests WHERE request_id IN"
             + " (SELECT request_id FROM create_requests WHERE created_at_ms < ? ORDER BY created_at_ms LIMIT ?)")) {
@@ -282,6 +290,8 @@ final class ActivityPruner implements AutoCloseable {
         connection.rollback();
         throw e;
       }
+    } finally {
+      writeTurn.release();
     }
   }
 }

@@ -149,11 +149,13 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           ? H2Housekeeping.start(dataSource, H2_HOUSEKEEPING_PERIOD)
           : null;
       DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> StoreBootstrap.probe(url, dialect, settings));
-      ActivityPruner pruner = new ActivityPruner(dataSource, settings.activityRetention(),
+      WriteTurn writeTurn = new WriteTurn(dialect);
+      ActivityPruner pruner = new ActivityPruner(dataSource, writeTurn, settings.activityRetention(),
           UserStore.REQUEST_ID_RETENTION, clock, breaker::isOpen);
       pruner.start();
       ConnectionPool pool = new ConnectionPool(dataSource, breaker);
-      return new JdbcUserStore(pool, new Transactions(pool, dialect, breaker, settings.connectionTimeout()),
+      return new JdbcUserStore(pool,
+          new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout()),
           new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, pruner,
           breaker, secretKey);
     } catch (SQLException | RuntimeException e) {

@@ -6,18 +6,14 @@ import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import javax.annotation.Nullable;
 
 /**
  * The transaction template of a {@link JdbcUserStore}: runs work on a pooled connection, commits or rolls
@@ -34,19 +30,17 @@ final class Transactions {
 
   private final ConnectionPool pool;
   private final SqlDialect dialect;
-  /** Held by the write transaction that runs, when the dialect allows one at a time; else null. */
-  @Nullable private final ReentrantLock writeLock;
+  private final WriteTurn writeTurn;
   private final DatabaseCircuitBreaker breaker;
   private final Duration connectionTimeout;
   private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  Transactions(ConnectionPool pool, SqlDialect dialect, DatabaseCircuitBreaker breaker,
+  Transactions(ConnectionPool pool, SqlDialect dialect, WriteTurn writeTurn, DatabaseCircuitBreaker breaker,
       Duration connectionTimeout) {
     this.pool = requireNonNull(pool, "pool");
     this.dialect = requireNonNull(dialect, "dialect");
-    // Fair: writers are served in the order they came, as the row locks of the other databases serve them.
-    this.writeLock = dialect.singleWriter() ? new ReentrantLock(true) : null;
+    this.writeTurn = requireNonNull(writeTurn, "writeTurn");
     this.breaker = requireNonNull(breaker, "breaker");
     this.connectionTimeout = requireNonNull(connectionTimeout, "connectionTimeout");
   }
@@ -70,7 +64,7 @@ final class Transactions {
     Transaction tx;
     T result;
     long deadline = System.nanoTime() + connectionTimeout.toNanos();
-    lockWrites(connectionTimeout);
+    writeTurn.acquire(connectionTimeout);
     try (Connection connection = pool.borrow(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
       tx = new Transaction(connection, dialect);
       try {
@@ -94,9 +88,7 @@ final class Transactions {
     } catch (SQLException e) {
       throw translate(e);
     } finally {
-      if (writeLock != null) {
-        writeLock.unlock();
-      }
+      writeTurn.release();
     }
     if (tx.appended != null) {
       notifyCommit(tx.appended);
@@ -165,26 +157,6 @@ final class Transactions {
     checkOpen();
     breaker.checkClosed();
     return pool.borrow(connectionTimeout);
-  }
-
-  /**
-   * Waits at most {@code timeout} for the store's write lock, when the dialect lets one writer run at a time.
-   * Without it, SQLite writers would wait for the database's lock with {@code busy_timeout}, which sleeps
-   * between attempts up to 100 ms at a time and serves no one in order.
-   */
-  private void lockWrites(Duration timeout) {
-    if (writeLock == null) {
-      return;
-    }
-    try {
-      if (writeLock.tryLock(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        return;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    throw new StoreUnavailableException(new SQLTransientConnectionException(
-        "no write turn within " + timeout.toMillis() + " ms"));
   }
 
   private static void restoreAutocommit(Connection connection, Exception failure) {
