@@ -3,7 +3,7 @@ package io.github.usergrpc.user.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.usergrpc.user.server.GrpcCleanup;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.service.UserServiceCore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.v1.UserResponse;
