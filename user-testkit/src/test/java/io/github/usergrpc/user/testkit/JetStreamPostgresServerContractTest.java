@@ -8,8 +8,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.grpc.Channel;
 import java.sql.DriverManager;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -21,29 +20,23 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class JetStreamPostgresServerContractTest extends UserServiceContractTest {
 
   @RegisterExtension
+  @Order(1)
   static final PostgresTestDatabase postgres = new PostgresTestDatabase();
 
   @RegisterExtension
+  @Order(2)
   static final LocalNats nats = new LocalNats();
 
-  private static RealServer server;
-
-  @BeforeAll
-  static void start() throws Exception {
+  @RegisterExtension
+  @Order(3)
+  static final RealServer server = new RealServer(() -> {
     JdbcSettings settings = postgres.settings().toBuilder().setMaximumPoolSize(10).setActivityOutbox(true).build();
     JdbcUserStore users = JdbcUserStore.open(settings);
     PostgresAdvisoryLease lease = new PostgresAdvisoryLease(
         () -> DriverManager.getConnection(settings.jdbcUrl(), settings.user(), settings.password()),
         PostgresAdvisoryLease.keyFor(users.secretKey()));
-    server = new RealServer(JetStreamUserStore.open(users, users.outbox(), lease, nats.freshSettings()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
+    return JetStreamUserStore.open(users, users.outbox(), lease, nats.freshSettings());
+  });
 
   @Override
   protected Channel channel() {

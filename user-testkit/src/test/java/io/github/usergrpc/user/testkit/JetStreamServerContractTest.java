@@ -7,8 +7,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.grpc.Channel;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,30 +18,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JetStreamServerContractTest extends UserServiceContractTest {
 
-  @RegisterExtension
-  static final LocalNats nats = new LocalNats();
-
   @TempDir
   static Path directory;
 
-  private static RealServer server;
+  @RegisterExtension
+  @Order(1)
+  static final LocalNats nats = new LocalNats();
 
-  @BeforeAll
-  static void start() throws Exception {
+  @RegisterExtension
+  @Order(2)
+  static final RealServer server = new RealServer(() -> {
     JdbcUserStore users = JdbcUserStore.open(JdbcSettings.newBuilder()
         .setJdbcUrl("jdbc:sqlite:" + directory.resolve("users.db"))
         .setActivityOutbox(true)
         .build());
-    server = new RealServer(JetStreamUserStore.open(users, users.outbox(), RelayLease.singleProcess(),
-        nats.freshSettings()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
+    return JetStreamUserStore.open(users, users.outbox(), RelayLease.singleProcess(), nats.freshSettings());
+  });
 
   @Override
   protected Channel channel() {
