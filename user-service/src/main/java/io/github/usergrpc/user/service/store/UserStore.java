@@ -8,8 +8,10 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Where users and their activity log live. Implementations: {@link InMemoryUserStore} and
- * {@code io.github.usergrpc.user.server.store.jdbc.JdbcUserStore} (embedded H2 and PostgreSQL).
+ * Where users and their activity log live. Implementations: {@link InMemoryUserStore},
+ * {@code io.github.usergrpc.user.server.store.jdbc.JdbcUserStore} (embedded SQLite and H2, PostgreSQL) and
+ * {@code io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore} (users in the JDBC store, the
+ * activity log on NATS JetStream).
  *
  * <p>Every mutation and the activity event it causes are one atomic step: an event is never lost and
  * never invented. Sequences are per user: an event's sequence is unique among its user's events and greater
