@@ -15,4 +15,5 @@ dir=scripts/bench
 "$dir/load.sh"
 "$dir/soak.sh"
 "$dir/write.sh"
+"$dir/scale-out.sh"
 echo "bench: all done; see BENCHMARKS.md and docs/latency.png"

@@ -22,6 +22,8 @@ import java.util.Arrays;
  * write          RecordActivity and CreateUser on PostgreSQL at 1 and 16 clients, beside pgbench -N
  * interceptors   issue 17: server CPU per GetUser call with each layer (interceptor, handler, metrics) alone,
  *                all of them, and user-server.jar (scripts/bench/interceptors.sh)
+ * scale-out      three replicas on PostgreSQL, activity on NATS JetStream vs the database: cross-replica
+ *                mutation-to-event latency at 1,000 watchers, RecordActivity at 16 clients
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -32,7 +34,7 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store|write"
-          + "|bare-server [--option value ...]");
+          + "|scale-out|bare-server [--option value ...]");
       System.exit(2);
     }
     Args options = new Args(args, 1);
@@ -46,6 +48,7 @@ public final class BenchMain {
       case "embedded-store" -> EmbeddedStoreBench.run(options);
       case "write" -> WriteBench.run(options);
       case "interceptors" -> InterceptorBench.run(options);
+      case "scale-out" -> ScaleOutBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

@@ -31,6 +31,15 @@ final class Stats {
         + ", n=" + values.size() + ")";
   }
 
+  /** Returns a[i] / b[i] for every round both have: ratios of measurements taken side by side. */
+  static List<Double> ratios(List<Double> a, List<Double> b) {
+    List<Double> ratios = new ArrayList<>();
+    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+      ratios.add(a.get(i) / b.get(i));
+    }
+    return ratios;
+  }
+
   static String fmt(String format, double value) {
     return String.format(Locale.ROOT, format, value);
   }

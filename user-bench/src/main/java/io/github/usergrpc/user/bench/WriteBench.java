@@ -226,7 +226,8 @@ final class WriteBench {
       List<Double> one = rates(target, 1);
       List<Double> lots = rates(target, many);
       md.append("| ").append(target).append(" | ").append(Stats.spread(one, "%.0f")).append(" | ")
-          .append(Stats.spread(lots, "%.0f")).append(" | ").append(Stats.spread(ratios(lots, one), "%.1fx"))
+          .append(Stats.spread(lots, "%.0f")).append(" | ")
+          .append(Stats.spread(Stats.ratios(lots, one), "%.1fx"))
           .append(" | ").append(target.equals("pgbench -N") ? "" : Stats.spread(percent(lots, pgMany), "%.0f%%"))
           .append(" |\n");
     }
@@ -236,17 +237,10 @@ final class WriteBench {
     return md.toString();
   }
 
-  private static List<Double> ratios(List<Double> a, List<Double> b) {
-    List<Double> ratios = new ArrayList<>();
-    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-      ratios.add(a.get(i) / b.get(i));
-    }
-    return ratios;
-  }
 
   private static List<Double> percent(List<Double> a, List<Double> b) {
     List<Double> percent = new ArrayList<>();
-    ratios(a, b).forEach(ratio -> percent.add(ratio * 100));
+    Stats.ratios(a, b).forEach(ratio -> percent.add(ratio * 100));
     return percent;
   }
 }

@@ -39,7 +39,9 @@ import java.util.regex.Pattern;
  * @param httpMaxConnections {@code --http-max-connections}: connections open at once on the HTTP port
  * @param httpMaxWatches {@code --http-max-watches}: activity watches open at once on the HTTP port
  * @param httpCorsOrigins {@code --http-cors-origins}: web origins allowed to call the HTTP port
- * @param activityRetention how long a SQLite, H2 or PostgreSQL store keeps activity events
+ * @param activityRetention how long a SQLite, H2 or PostgreSQL store keeps activity events (with
+ *     {@code jetStream}: the stream's max age)
+ * @param jetStream where the activity log lives when not in the store's database: a NATS JetStream stream
  * @param otlpEndpoint the OTLP/HTTP collector to send traces to, if any: tracing on
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
@@ -49,7 +51,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
     Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
     String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins,
-    Duration activityRetention, Optional<URI> otlpEndpoint, boolean help, boolean hashToken, boolean verbose) {
+    Duration activityRetention, Optional<JetStream> jetStream, Optional<URI> otlpEndpoint, boolean help,
+    boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
   static final String DEFAULT_STORE = "sqlite:./data/users.db";
@@ -86,6 +89,30 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       return new Limits(UserServerMain.DEFAULT_MAX_MESSAGE_BYTES, UserServerMain.DEFAULT_MAX_CALLS_PER_CONNECTION,
           UserServer.Builder.DEFAULT_MAX_WATCHES, UserServer.Builder.DEFAULT_MAX_WATCHES_PER_USER,
           UserServer.Builder.DEFAULT_CALL_DEADLINE, UserServerMain.DEFAULT_PERMIT_KEEPALIVE_TIME);
+    }
+  }
+
+  /**
+   * The activity log on NATS JetStream ({@code --activity nats://...}).
+   *
+   * @param servers {@code --activity}: NATS URLs, {@code nats://host:port} (or {@code tls://})
+   * @param stream {@code --activity-stream}: the stream's name; its subjects are the name in lower case, a dot
+   *     and the encoded user id
+   * @param replicas {@code --activity-replicas}: copies of the stream, 1, or 3 on a three-node cluster
+   */
+  record JetStream(List<String> servers, String stream, int replicas) {
+
+    /** The default of {@code --activity-stream}. */
+    static final String DEFAULT_STREAM = "ACTIVITY";
+
+    JetStream {
+      servers = List.copyOf(servers);
+      requireNonNull(stream, "stream");
+    }
+
+    /** Returns the subject prefix: the stream's name in lower case. */
+    String subjectPrefix() {
+      return stream.toLowerCase(Locale.ROOT);
     }
   }
 
@@ -130,6 +157,13 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     OPTIONS.put("--activity-retention", new String[] {"USER_SERVER_ACTIVITY_RETENTION",
         "how long sqlite, h2 and PostgreSQL stores keep activity events, e.g. 12h, 30d (default "
             + JdbcSettings.DEFAULT_ACTIVITY_RETENTION.toDays() + "d)"});
+    OPTIONS.put("--activity", new String[] {"USER_SERVER_ACTIVITY",
+        "where activity events live: database (the store's) | nats://host:port[,nats://host2:port...],"
+            + " a NATS JetStream stream, with a database store (default database)"});
+    OPTIONS.put("--activity-stream", new String[] {"USER_SERVER_ACTIVITY_STREAM",
+        "with --activity nats://...: the JetStream stream (default " + JetStream.DEFAULT_STREAM + ")"});
+    OPTIONS.put("--activity-replicas", new String[] {"USER_SERVER_ACTIVITY_REPLICAS",
+        "with --activity nats://...: copies of the stream, 1, or 3 on a JetStream cluster (default 1)"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
     OPTIONS.put("--http-max-connections", new String[] {"USER_SERVER_HTTP_MAX_CONNECTIONS",
@@ -236,13 +270,14 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key");
     }
     Optional<Path> tokens = readableFile(values, "--auth-tokens");
+    Optional<JetStream> jetStream = jetStream(values, store);
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
         Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
         optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), host(values, "--host"),
         host(values, "--metrics-host").orElse(DEFAULT_METRICS_HOST),
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
         parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
-        origins(values.get("--http-cors-origins")), parseRetention(values),
+        origins(values.get("--http-cors-origins")), parseRetention(values), jetStream,
         otlpEndpoint(values.get("--otlp-endpoint")), help, hashToken, verbose);
   }
 
@@ -280,6 +315,53 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       }
     }
     return origins;
+  }
+
+  /**
+   * Parses {@code --activity} and its companions: empty for {@code database} (the default), else the
+   * JetStream stream, which needs a database store for the outbox of changes.
+   */
+  private static Optional<JetStream> jetStream(Map<String, String> values, String store) {
+    String value = values.getOrDefault("--activity", "database").strip();
+    if (value.equalsIgnoreCase("database")) {
+      for (String companion : List.of("--activity-stream", "--activity-replicas")) {
+        if (values.containsKey(companion)) {
+          throw new IllegalArgumentException(companion + " needs --activity nats://host:port");
+        }
+      }
+      return Optional.empty();
+    }
+    List<String> servers = List.of(value.split(",", -1)).stream().map(String::strip).toList();
+    for (String server : servers) {
+      if (!isNatsUrl(server)) {
+        throw new IllegalArgumentException("--activity: " + value + " (expected: database, or"
+            + " nats://host:port with more servers after commas)");
+      }
+    }
+    if (store.equals("memory")) {
+      throw new IllegalArgumentException("--activity " + value + " needs a database store, for the outbox that"
+          + " takes the events of changes to the stream: --store sqlite:<file>, h2:<path> or"
+          + " jdbc:postgresql://host:port/db, not memory");
+    }
+    String stream = values.getOrDefault("--activity-stream", JetStream.DEFAULT_STREAM);
+    if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw new IllegalArgumentException("--activity-stream: " + stream
+          + " (expected: 1 to 64 letters, digits, - and _)");
+    }
+    return Optional.of(new JetStream(servers, stream, parseInt(values, "--activity-replicas", 1, 1, 5)));
+  }
+
+  private static boolean isNatsUrl(String server) {
+    URI uri;
+    try {
+      uri = new URI(server);
+    } catch (URISyntaxException e) {
+      return false;
+    }
+    return uri.getScheme() != null && uri.getScheme().matches("(?i)nats|tls") && uri.getHost() != null
+        && uri.getPort() > 0 && uri.getRawUserInfo() == null
+        && (uri.getRawPath() == null || uri.getRawPath().isEmpty()) && uri.getRawQuery() == null
+        && uri.getRawFragment() == null;
   }
 
   private static Optional<URI> otlpEndpoint(String value) {

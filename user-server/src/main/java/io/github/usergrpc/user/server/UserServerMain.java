@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server;
 
+import io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore;
 import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.server.observability.OtlpTracing;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
@@ -171,7 +172,8 @@ public final class UserServerMain {
     ServerMetrics metrics = new ServerMetrics();
     OtlpTracing otlp = options.otlpEndpoint().map(endpoint -> OtlpTracing.start(endpoint, "user-server")).orElse(null);
     ServerTracing tracing = otlp == null ? null : otlp.tracing();
-    if (store instanceof JdbcUserStore jdbc) {
+    UserStore users = store instanceof JetStreamUserStore jetStream ? jetStream.users() : store;
+    if (users instanceof JdbcUserStore jdbc) {
       metrics.observePool(jdbc);
     }
     ExecutorService executor = Executors.newFixedThreadPool(
@@ -255,6 +257,9 @@ public final class UserServerMain {
       announce("user-server sending traces to " + OtlpTracing.tracesUrl(options.otlpEndpoint().get()));
     }
     announce("user-server listening on port " + server.port() + " with store " + options.storeForLog()
+        + options.jetStream().map(js -> " and activity on NATS JetStream " + String.join(",", js.servers())
+            + " (stream " + js.stream() + ", " + js.replicas() + (js.replicas() == 1 ? " replica)" : " replicas)"))
+            .orElse("")
         + (options.tlsClientCa().isPresent() ? " (mutual TLS)" : options.tlsCert().isPresent() ? " (TLS)" : "")
         + (options.authTokens().isPresent() ? " (bearer tokens required)" : ""));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -387,22 +392,38 @@ public final class UserServerMain {
     return AccessTokens.hash(token);
   }
 
+  /**
+   * Opens the store the options name: in memory, or a database; with {@code --activity nats://...}, the
+   * database store with its activity on JetStream ({@link JetStreamActivity}).
+   */
   static UserStore openStore(ServerOptions options) throws StartupFailure {
     String store = options.store();
     if (store.equals("memory")) {
-      return new InMemoryUserStore();
+      return new InMemoryUserStore(); // ServerOptions refuses --activity nats:// with it
     }
     String url = store.startsWith("h2:") ? h2FileUrl(store.substring(3))
         : store.startsWith("sqlite:") ? sqliteFileUrl(store.substring(7))
         : store;
-    JdbcSettings.Builder settings = JdbcSettings.newBuilder().setJdbcUrl(url)
-        .setActivityRetention(options.activityRetention());
-    options.dbUser().ifPresent(settings::setUser);
-    options.dbPassword().ifPresent(settings::setPassword);
+    JdbcSettings.Builder builder = JdbcSettings.newBuilder().setJdbcUrl(url)
+        .setActivityRetention(options.activityRetention())
+        .setActivityOutbox(options.jetStream().isPresent());
+    options.dbUser().ifPresent(builder::setUser);
+    options.dbPassword().ifPresent(builder::setPassword);
+    JdbcSettings settings = builder.build();
+    JdbcUserStore database;
     try {
-      return JdbcUserStore.open(settings.build());
+      database = JdbcUserStore.open(settings);
     } catch (RuntimeException e) {
       throw StartupFailure.openStore(e, options);
+    }
+    if (options.jetStream().isEmpty()) {
+      return database;
+    }
+    try {
+      return JetStreamActivity.open(options.jetStream().get(), options.activityRetention(), database, settings);
+    } catch (StartupFailure | RuntimeException e) {
+      database.close();
+      throw e;
     }
   }
 

@@ -3,6 +3,9 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.server.TestCalls.Closed;
+import io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore;
+import io.github.usergrpc.user.server.activity.jetstream.LocalNats;
+import io.github.usergrpc.user.server.activity.jetstream.RelayLease;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
@@ -24,9 +27,19 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A watch resuming from before what an H2 store still keeps is refused with RESUME_POINT_EXPIRED. */
+/**
+ * A watch resuming from before what the store still keeps is refused with RESUME_POINT_EXPIRED: an H2 store,
+ * and the JetStream activity log, whose stream's max age is the retention.
+ */
 class ActivityRetentionOverGrpcTest {
+
+  /** The retention of the JetStream case: the stream discards events this much after they were stored. */
+  private static final Duration STREAM_MAX_AGE = Duration.ofSeconds(5);
+
+  @RegisterExtension
+  final LocalNats nats = new LocalNats();
 
   @Test
   void watch_resumeAfterPrunedEvent_isOutOfRangeResumePointExpired() throws Exception {
@@ -73,6 +86,38 @@ class ActivityRetentionOverGrpcTest {
       assertThat(expired.reason()).isEqualTo("RESUME_POINT_EXPIRED");
 
       // Resuming from the last pruned event replays what is kept.
+      Iterator<ActivityEvent> replay = UserServiceGrpc.newBlockingStub(server.channel())
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .watchUserActivity(WatchRequest.newBuilder().setUserId(id).setResumeAfter(kept - 1).build());
+      assertThat(replay.next().getDetails()).isEqualTo("kept");
+    }
+  }
+
+  @Test
+  void watch_resumeAfterAnEventTheStreamDiscarded_isOutOfRangeResumePointExpired() throws Exception {
+    JdbcUserStore users = JdbcUserStore.open(JdbcSettings.newBuilder()
+        .setJdbcUrl("jdbc:h2:mem:retention-jetstream-" + UUID.randomUUID()).setActivityOutbox(true)
+        .setActivityRetention(STREAM_MAX_AGE).build());
+    try (JetStreamUserStore store = JetStreamUserStore.open(users, users.outbox(), RelayLease.singleProcess(),
+            nats.freshSettings().withMaxAge(STREAM_MAX_AGE));
+        InProcessServer server = new InProcessServer(store)) {
+      UserServiceGrpc.UserServiceBlockingStub stub = server.blocking();
+      String id = stub.createUser(CreateUserRequest.newBuilder().setEmail("a@example.com").setName("A").build())
+          .getId();
+      long first = stub.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
+          .build()).getEvent().getSequence();
+      Await.until("the stream to discard the user's events", () -> store.lastSequence(id) == 0);
+      long kept = stub.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
+          .setDetails("kept").build()).getEvent().getSequence();
+
+      Closed expired = TestCalls.call(server.channel(), UserServiceGrpc.getWatchUserActivityMethod(),
+          WatchRequest.newBuilder().setUserId(id).setResumeAfter(first - 1).build(), new Metadata(),
+          Duration.ofSeconds(10));
+      assertThat(expired.code()).isEqualTo(Status.Code.OUT_OF_RANGE);
+      assertThat(expired.reason()).isEqualTo("RESUME_POINT_EXPIRED");
+
+      // Resuming right before the oldest kept event replays it (within its max age, which the test does not
+      // outlast: the two calls take milliseconds).
       Iterator<ActivityEvent> replay = UserServiceGrpc.newBlockingStub(server.channel())
           .withDeadlineAfter(10, TimeUnit.SECONDS)
           .watchUserActivity(WatchRequest.newBuilder().setUserId(id).setResumeAfter(kept - 1).build());

@@ -212,6 +212,53 @@ class ServerOptionsTest {
   }
 
   @Test
+  void parse_activity_databaseByDefault_orJetStreamWithStreamAndReplicas() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).jetStream()).isEmpty();
+    assertThat(ServerOptions.parse(List.of("--activity", "database"), Map.of()).jetStream()).isEmpty();
+
+    ServerOptions.JetStream single = ServerOptions.parse(List.of("--activity", "nats://127.0.0.1:4222"), Map.of())
+        .jetStream().orElseThrow();
+    assertThat(single).isEqualTo(new ServerOptions.JetStream(List.of("nats://127.0.0.1:4222"), "ACTIVITY", 1));
+    assertThat(single.subjectPrefix()).isEqualTo("activity");
+
+    ServerOptions.JetStream cluster = ServerOptions.parse(List.of("--activity-stream", "Users_1",
+        "--activity-replicas", "3"), Map.of("USER_SERVER_ACTIVITY", "nats://n1:4222, nats://n2:4222,tls://n3:4222"))
+        .jetStream().orElseThrow();
+    assertThat(cluster).isEqualTo(new ServerOptions.JetStream(
+        List.of("nats://n1:4222", "nats://n2:4222", "tls://n3:4222"), "Users_1", 3));
+    assertThat(cluster.subjectPrefix()).isEqualTo("users_1");
+    assertThat(ServerOptions.usage()).contains("--activity", "USER_SERVER_ACTIVITY", "--activity-stream",
+        "USER_SERVER_ACTIVITY_STREAM", "--activity-replicas", "USER_SERVER_ACTIVITY_REPLICAS", "(default database)");
+  }
+
+  @Test
+  void parse_badActivity_failsWithOneLineMessages() {
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "kafka://k:9092"), Map.of()))
+        .hasMessage("--activity: kafka://k:9092 (expected: database, or nats://host:port with more servers after"
+            + " commas)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "nats://127.0.0.1"), Map.of()))
+        .hasMessageStartingWith("--activity: nats://127.0.0.1 (expected:");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "nats://u:p@n1:4222"), Map.of()))
+        .hasMessageStartingWith("--activity: nats://u:p@n1:4222 (expected:");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "nats://n1:4222,"), Map.of()))
+        .hasMessageStartingWith("--activity: nats://n1:4222, (expected:");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "nats://n1:4222", "--activity-stream",
+        "a.b"), Map.of())).hasMessage("--activity-stream: a.b (expected: 1 to 64 letters, digits, - and _)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "nats://n1:4222", "--activity-replicas",
+        "7"), Map.of())).hasMessage("--activity-replicas: 7 (expected: 1..5)");
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity-stream", "S"), Map.of()))
+        .hasMessage("--activity-stream needs --activity nats://host:port");
+  }
+
+  @Test
+  void parse_jetStreamWithTheMemoryStore_isRefusedWithOneLine() {
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--store", "memory", "--activity", "nats://n1:4222"),
+        Map.of()))
+        .hasMessage("--activity nats://n1:4222 needs a database store, for the outbox that takes the events of"
+            + " changes to the stream: --store sqlite:<file>, h2:<path> or jdbc:postgresql://host:port/db, not memory");
+  }
+
+  @Test
   void parse_hashTokenAndVerbose_areFlags() {
     assertThat(ServerOptions.parse(List.of("--hash-token"), Map.of()).hashToken()).isTrue();
     assertThat(ServerOptions.parse(List.of(), Map.of()).hashToken()).isFalse();

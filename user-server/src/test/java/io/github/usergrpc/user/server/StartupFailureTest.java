@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.usergrpc.user.server.activity.jetstream.NatsTestCluster;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -115,6 +116,43 @@ class StartupFailureTest {
     Failed failed = run("--port", "0", "--store", "jdbc:postgresql://127.0.0.1:" + closed + "/test");
 
     failed.assertReason("connection refused at 127.0.0.1:" + closed + ";");
+  }
+
+  @Test
+  void activityOnAClosedPort_saysItCannotConnectToNats(@TempDir Path dir) throws Exception {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+
+    Failed failed = run("--port", "0", "--store", "sqlite:" + dir.resolve("users.db"), "--activity",
+        "nats://127.0.0.1:" + closed);
+
+    failed.assertReason("cannot connect to NATS at nats://127.0.0.1:" + closed);
+    failed.assertReason("; start the NATS server, or correct its address (--activity)");
+  }
+
+  @Test
+  void activityOnANatsServerWithoutJetStream_saysToEnableIt(@TempDir Path dir) throws Exception {
+    try (NatsTestCluster plain = NatsTestCluster.startWithoutJetStream()) {
+      Failed failed = run("--port", "0", "--store", "sqlite:" + dir.resolve("users.db"), "--activity", plain.url());
+
+      failed.assertReason("NATS at " + plain.url() + " did not answer a JetStream request");
+      failed.assertReason("; start it with JetStream enabled (-js)");
+    }
+  }
+
+  @Test
+  void activityWithTheMemoryStore_isRefusedWithOneLineAndExitCode2() throws Exception {
+    Process process = ServerProcess.launch("--port", "0", "--store", "memory", "--activity", "nats://127.0.0.1:4222");
+    process.getOutputStream().close();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(stderr.lines().toList()).containsExactly("user-server: --activity nats://127.0.0.1:4222 needs a"
+        + " database store, for the outbox that takes the events of changes to the stream: --store sqlite:<file>,"
+        + " h2:<path> or jdbc:postgresql://host:port/db, not memory");
   }
 
   @ParameterizedTest

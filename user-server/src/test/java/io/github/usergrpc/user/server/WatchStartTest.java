@@ -3,6 +3,10 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.api.Headers;
+import io.github.usergrpc.user.server.activity.jetstream.JetStreamActivitySettings;
+import io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore;
+import io.github.usergrpc.user.server.activity.jetstream.LocalNats;
+import io.github.usergrpc.user.server.activity.jetstream.RelayLease;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
@@ -53,6 +57,9 @@ class WatchStartTest {
   @RegisterExtension
   final GrpcCleanup cleanup = new GrpcCleanup();
 
+  @RegisterExtension
+  final LocalNats nats = new LocalNats();
+
   @TempDir
   Path directory;
 
@@ -76,6 +83,15 @@ class WatchStartTest {
   @Test
   void eventCommittedAfterTheStartHeader_isDelivered_postgres() throws Exception {
     check(JdbcUserStore.open(postgres.settings()));
+  }
+
+  /** Activity on JetStream (the machine's NATS, a stream of the test's own), users in SQLite. */
+  @Test
+  void eventCommittedAfterTheStartHeader_isDelivered_jetStream() throws Exception {
+    JetStreamActivitySettings stream = nats.freshSettings();
+    JdbcUserStore users = JdbcUserStore.open(JdbcSettings.newBuilder()
+        .setJdbcUrl("jdbc:sqlite:" + directory.resolve("jetstream.db")).setActivityOutbox(true).build());
+    check(JetStreamUserStore.open(users, users.outbox(), RelayLease.singleProcess(), stream));
   }
 
   private void check(UserStore fast) throws Exception {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.LiveActivity;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.StoreException;
 import io.github.usergrpc.user.service.store.UserStore;
@@ -41,6 +42,10 @@ import javax.annotation.Nullable;
  * writers nor other watchers, and one that falls more than {@code maxPendingPerWatch} events behind is ended
  * with RESOURCE_EXHAUSTED (WATCH_TOO_SLOW).
  *
+ * <p>A store whose log hands out new events itself ({@link UserStore#liveActivity()}, the JetStream log) is
+ * not polled: the first watch of a user subscribes to the user's events after its head, the subscription
+ * hands them to the user's watches, and the last watch to end closes it.
+ *
  * <p>A watch past {@code maxWatches} open streams on the server, or past {@code maxWatchesPerUser} on one
  * user, is refused with RESOURCE_EXHAUSTED (TOO_MANY_WATCHES): each open stream holds a queue and a
  * connection's flow-control window, so their number must be bounded.
@@ -57,6 +62,8 @@ public final class ActivityFeed implements AutoCloseable {
   private static final int TAIL_BATCH = 1000;
 
   private final UserStore store;
+  /** The store's live delivery, if it has one: watched users are then subscribed to instead of polled. */
+  @Nullable private final LiveActivity live;
   private final ScheduledExecutorService tailer;
   private final Duration pollInterval;
   private final int maxPendingPerWatch;
@@ -86,6 +93,7 @@ public final class ActivityFeed implements AutoCloseable {
   public ActivityFeed(UserStore store, ScheduledExecutorService tailer, Duration pollInterval,
       int maxPendingPerWatch, int maxWatches, int maxWatchesPerUser) {
     this.store = requireNonNull(store, "store");
+    this.live = store.liveActivity().orElse(null);
     this.tailer = requireNonNull(tailer, "tailer");
     this.pollInterval = requireNonNull(pollInterval, "pollInterval");
     this.maxPendingPerWatch = checkMaxPendingPerWatch(maxPendingPerWatch);
@@ -109,8 +117,14 @@ public final class ActivityFeed implements AutoCloseable {
     return maxPending;
   }
 
-  /** Starts following the store: local commits and, every poll interval, the heads of watched users. */
+  /**
+   * Starts following the store: local commits and, every poll interval, the heads of watched users; for a
+   * store with live delivery, nothing (each watched user is subscribed to when its first watch begins).
+   */
   public void start() {
+    if (live != null) {
+      return;
+    }
     store.addCommitListener(this::onCommit);
     long nanos = pollInterval.toNanos();
     poll = tailer.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
@@ -174,14 +188,19 @@ public final class ActivityFeed implements AutoCloseable {
 
   /** Unregisters a watch; does nothing if it is not registered (any more). */
   void remove(Watch watch) {
+    WatchedUser unwatched = null;
     synchronized (registration) {
       WatchedUser watched = watchedUsers.get(watch.userId());
       if (watched != null && watched.watches.remove(watch)) {
         watchCount--;
         if (watched.watches.isEmpty()) {
           watchedUsers.remove(watch.userId());
+          unwatched = watched;
         }
       }
+    }
+    if (unwatched != null) {
+      unwatched.unsubscribe();
     }
   }
 
@@ -212,13 +231,50 @@ public final class ActivityFeed implements AutoCloseable {
    * reading that user; events committed between the registration and {@code head} are at or below the
    * watch's start, or replayed by it.
    *
+   * <p>With live delivery, the first watch subscribes to the user's events after {@code head}.
+   *
    * @param userId a user with a registered watch
    * @param head the user's head ({@link UserStore#lastSequence(String)}), read after the registration
+   * @throws io.github.usergrpc.user.service.store.StoreUnavailableException if the subscription cannot be
+   *     made (live delivery only); the next watch of the user tries again
    */
   void follow(String userId, long head) {
     WatchedUser watched = watchedUsers.get(userId);
-    if (watched != null) {
+    if (watched == null) {
+      return;
+    }
+    if (live == null) {
       watched.cursor.compareAndSet(WatchedUser.UNKNOWN, head);
+      return;
+    }
+    watched.subscribe(live, head, new LiveActivity.Listener() {
+      @Override
+      public void onEvent(ActivityRecord event) {
+        deliver(watched, event);
+      }
+
+      @Override
+      public void onExpired(ResumePointExpiredException expired) {
+        endAll(watched, expired);
+      }
+    });
+  }
+
+  /** Hands a live event to the user's watches; the subscription calls it in sequence order. */
+  private static void deliver(WatchedUser watched, ActivityRecord event) {
+    if (event.sequence() <= watched.cursor.get()) {
+      return;
+    }
+    for (Watch watch : watched.watches) {
+      watch.offer(event);
+    }
+    watched.cursor.set(event.sequence());
+  }
+
+  /** Ends the user's watches: events they have not received are gone. */
+  private static void endAll(WatchedUser watched, ResumePointExpiredException expired) {
+    for (Watch watch : List.copyOf(watched.watches)) {
+      watch.end(ErrorMapper.toStatusException(expired));
     }
   }
 
@@ -311,9 +367,7 @@ public final class ActivityFeed implements AutoCloseable {
     } catch (ResumePointExpiredException e) {
       // The retention deleted events this server had not read yet (it could not reach the store for
       // longer than the retention): its watches of the user cannot continue without a gap.
-      for (Watch watch : List.copyOf(watched.watches)) {
-        watch.end(ErrorMapper.toStatusException(e));
-      }
+      endAll(watched, e);
     } catch (StoreException e) {
       // The next poll retries from the same cursor: nothing is skipped.
       logger.log(Level.FINE, "cannot read the activity log yet", e);
@@ -324,7 +378,8 @@ public final class ActivityFeed implements AutoCloseable {
 
   /**
    * A user with open watches on this server, and how far the feed has read its events. Only the tailer
-   * thread moves the cursor, once the first watch has set it ({@link #follow}).
+   * thread moves the cursor, once the first watch has set it ({@link #follow}); with live delivery, only the
+   * subscription's listener.
    */
   private static final class WatchedUser {
     static final long UNKNOWN = -1;
@@ -332,9 +387,42 @@ public final class ActivityFeed implements AutoCloseable {
     final String userId;
     final Set<Watch> watches = ConcurrentHashMap.newKeySet();
     final AtomicLong cursor = new AtomicLong(UNKNOWN);
+    @GuardedBy("this")
+    @Nullable
+    private LiveActivity.Subscription subscription;
+    /** No watch is left: a subscription made now would never be closed. */
+    @GuardedBy("this")
+    private boolean unwatched;
 
     WatchedUser(String userId) {
       this.userId = userId;
+    }
+
+    /** Subscribes to the user's events after {@code head}, unless subscribed already (or unwatched). */
+    synchronized void subscribe(LiveActivity live, long head, LiveActivity.Listener listener) {
+      if (subscription != null || unwatched) {
+        return;
+      }
+      cursor.set(head);
+      try {
+        subscription = live.subscribe(userId, head, listener);
+      } catch (RuntimeException e) {
+        cursor.set(UNKNOWN);
+        throw e;
+      }
+    }
+
+    /** Closes the subscription, if any; the last watch of the user has ended. */
+    void unsubscribe() {
+      LiveActivity.Subscription current;
+      synchronized (this) {
+        unwatched = true;
+        current = subscription;
+        subscription = null;
+      }
+      if (current != null) {
+        current.close(); // outside the lock: the listener may be running and end a watch
+      }
     }
   }
 }

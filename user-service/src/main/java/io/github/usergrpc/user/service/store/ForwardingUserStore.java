@@ -33,8 +33,8 @@ public abstract class ForwardingUserStore implements UserStore {
   }
 
   /**
-   * Runs before every data call (not before {@code addCommitListener}, {@code secretKey}, {@code close});
-   * throwing here makes that call fail. Does nothing by default.
+   * Runs before every data call (not before {@code addCommitListener}, {@code liveActivity},
+   * {@code secretKey}, {@code close}); throwing here makes that call fail. Does nothing by default.
    *
    * @param method the name of the {@link UserStore} method about to run
    */
@@ -155,6 +155,11 @@ public abstract class ForwardingUserStore implements UserStore {
       delegate.ping();
       return null;
     });
+  }
+
+  @Override
+  public Optional<LiveActivity> liveActivity() {
+    return delegate.liveActivity();
   }
 
   @Override

@@ -8,8 +8,10 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Where users and their activity log live. Implementations: {@link InMemoryUserStore} and
- * {@code io.github.usergrpc.user.server.store.jdbc.JdbcUserStore} (embedded H2 and PostgreSQL).
+ * Where users and their activity log live. Implementations: {@link InMemoryUserStore},
+ * {@code io.github.usergrpc.user.server.store.jdbc.JdbcUserStore} (embedded SQLite and H2, PostgreSQL) and
+ * {@code io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore} (users in the JDBC store, the
+ * activity log on NATS JetStream).
  *
  * <p>Every mutation and the activity event it causes are one atomic step: an event is never lost and
  * never invented. Sequences are per user: an event's sequence is unique among its user's events and greater
@@ -174,6 +176,18 @@ public interface UserStore extends AutoCloseable {
    * @throws StoreUnavailableException if it cannot
    */
   void ping();
+
+  /**
+   * Returns the live delivery of the activity log, for a store whose log hands new events to subscribers
+   * itself (such as one on NATS JetStream): a server's watch feed then subscribes to each watched user instead
+   * of polling {@link #lastSequences} and following {@link #addCommitListener}. Empty for a log that is read
+   * by polling, which is the default.
+   *
+   * @return the live delivery, or empty
+   */
+  default Optional<LiveActivity> liveActivity() {
+    return Optional.empty();
+  }
 
   /**
    * Registers a callback that runs after every mutation this store instance commits, on the committing

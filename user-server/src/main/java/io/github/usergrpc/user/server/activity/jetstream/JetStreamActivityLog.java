@@ -3,16 +3,20 @@ package io.github.usergrpc.user.server.activity.jetstream;
 import static java.util.Objects.requireNonNull;
 
 import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.LiveActivity;
 import io.github.usergrpc.user.service.store.RequestIdReusedException;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.nats.client.Connection;
 import io.nats.client.ConsumeOptions;
+import io.nats.client.Dispatcher;
 import io.nats.client.IterableConsumer;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamOptions;
+import io.nats.client.MessageConsumer;
+import io.nats.client.MessageHandler;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.PublishOptions;
@@ -25,10 +29,17 @@ import io.nats.client.api.StreamInfoOptions;
 import io.nats.client.api.StreamState;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongFunction;
 
@@ -44,16 +55,20 @@ import java.util.function.LongFunction;
  *       window stores nothing and returns the event stored the first time, read back by its sequence.
  *   <li>{@link #read} returns a user's events after a sequence, then live, in sequence order, and fails with
  *       {@link ResumePointExpiredException} when events after that sequence may have been discarded (see
- *       {@link #read}).
+ *       {@link #read}); {@link #eventsAfter} returns a batch of them.
+ *   <li>{@link #subscribe} hands a user's new events to a listener as they are stored, on one dispatcher
+ *       thread for all subscriptions ({@link LiveSubscription}).
  *   <li>When NATS cannot be reached, calls fail within about {@code requestTimeout} (at once while the client
  *       knows it is disconnected) with {@link StoreUnavailableException}; the client reconnects by itself,
  *       and open readers continue where they were.
  * </ul>
  */
-public final class JetStreamActivityLog implements AutoCloseable {
+public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
 
   /** JetStream's "no message found" error code (a get by sequence or subject found nothing). */
   static final int NO_MESSAGE_FOUND = 10037;
+  /** JetStream's "wrong last sequence": an expected last subject sequence did not match. */
+  static final int WRONG_LAST_SEQUENCE = 10071;
 
   private static final String REQUEST_ID_PREFIX = "request:";
 
@@ -64,6 +79,9 @@ public final class JetStreamActivityLog implements AutoCloseable {
    */
   static final Duration READER_PULL_EXPIRY = Duration.ofSeconds(10);
 
+  /** How long a subscription waits before it tries again to replace its consumer while NATS is unreachable. */
+  static final Duration REOPEN_RETRY = Duration.ofMillis(500);
+
   private final JetStreamActivitySettings settings;
   private final ActivitySubjects subjects;
   private final Connection connection;
@@ -71,6 +89,17 @@ public final class JetStreamActivityLog implements AutoCloseable {
   private final JetStreamManagement management;
   private final StreamContext stream;
   private final Set<ActivityReader> readers = ConcurrentHashMap.newKeySet();
+  private final Set<LiveSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+  /** Subscriptions whose consumer is to be replaced and not yet: a reset while one waits adds nothing. */
+  private final Set<LiveSubscription> reopening = ConcurrentHashMap.newKeySet();
+  /** Delivers every subscription's messages, on one thread. */
+  private final Dispatcher dispatcher;
+  /** Replaces subscriptions' consumers after a reset: requests to NATS, which its own threads must not make. */
+  private final ScheduledExecutorService recovery = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "activity-stream-recovery");
+    thread.setDaemon(true);
+    return thread;
+  });
 
   private JetStreamActivityLog(JetStreamActivitySettings settings, ActivitySubjects subjects, Connection connection,
       JetStream jetStream, JetStreamManagement management, StreamContext stream) {
@@ -80,6 +109,7 @@ public final class JetStreamActivityLog implements AutoCloseable {
     this.jetStream = jetStream;
     this.management = management;
     this.stream = stream;
+    this.dispatcher = connection.createDispatcher();
   }
 
   /**
@@ -95,7 +125,12 @@ public final class JetStreamActivityLog implements AutoCloseable {
     NatsConnectionLog log = new NatsConnectionLog(() -> {
       JetStreamActivityLog activityLog = created.get();
       if (activityLog != null) {
-        activityLog.resetReaders();
+        activityLog.resetAll();
+      }
+    }, consumerName -> {
+      JetStreamActivityLog activityLog = created.get();
+      if (activityLog != null) {
+        activityLog.heartbeatsStopped(consumerName);
       }
     });
     Options options = new Options.Builder()
@@ -112,7 +147,7 @@ public final class JetStreamActivityLog implements AutoCloseable {
       connection = Nats.connect(options);
     } catch (IOException e) {
       throw new ActivityStreamSetupException("cannot connect to NATS at " + String.join(",", settings.servers())
-          + " (" + e.getMessage() + "); start the NATS server or correct the activity server address", e);
+          + " (" + e.getMessage() + "); start the NATS server, or correct its address (--activity)", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ActivityStreamSetupException("interrupted while connecting to NATS", e);
@@ -152,6 +187,17 @@ public final class JetStreamActivityLog implements AutoCloseable {
    */
   public Appended append(String userId, String action, String details, long occurredAtMillis,
       Optional<String> messageId) {
+    return publish(userId, action, details, occurredAtMillis, messageId, OptionalLong.empty()).orElseThrow();
+  }
+
+  /**
+   * Publishes an event, if the user's newest event is still the one with {@code expectedLastSequence}.
+   *
+   * @return the event as stored, or empty when the stream's newest event of the user has another sequence
+   * @throws StoreUnavailableException as {@link #append}
+   */
+  private Optional<Appended> publish(String userId, String action, String details, long occurredAtMillis,
+      Optional<String> messageId, OptionalLong expectedLastSequence) {
     requireNonNull(userId, "userId");
     requireNonNull(action, "action");
     requireNonNull(details, "details");
@@ -159,37 +205,66 @@ public final class JetStreamActivityLog implements AutoCloseable {
     requireConnected();
     PublishOptions.Builder options = PublishOptions.builder().expectedStream(settings.streamName());
     messageId.ifPresent(options::messageId);
+    expectedLastSequence.ifPresent(options::expectedLastSubjectSequence);
     PublishAck ack;
     try {
       ack = jetStream.publish(subjects.of(userId),
           ActivityMessages.encode(userId, action, details, occurredAtMillis), options.build());
-    } catch (IOException | JetStreamApiException | IllegalStateException e) {
-      // IOException: no acknowledgement within requestTimeout; JetStreamApiException: the stream refused it
-      // (deleted, no leader); IllegalStateException: the connection closed or its reconnect buffer is full.
+    } catch (JetStreamApiException e) {
+      if (e.getApiErrorCode() == WRONG_LAST_SEQUENCE && expectedLastSequence.isPresent()) {
+        return Optional.empty();
+      }
+      // The stream refused it: deleted, or no leader.
+      throw new StoreUnavailableException(e);
+    } catch (IOException | IllegalStateException e) {
+      // IOException: no acknowledgement within requestTimeout; IllegalStateException: the connection closed or
+      // its reconnect buffer is full.
       throw new StoreUnavailableException(e);
     }
     if (!ack.isDuplicate()) {
-      return new Appended(new ActivityRecord(ack.getSeqno(), userId, action, details, occurredAtMillis), false);
+      return Optional.of(new Appended(new ActivityRecord(ack.getSeqno(), userId, action, details, occurredAtMillis),
+          false));
     }
-    return new Appended(event(ack.getSeqno()), true);
+    return Optional.of(new Appended(event(ack.getSeqno()), true));
   }
 
   /**
    * Records an event of RecordActivity: {@link #append} with the request id as the message id.
    *
+   * @return the event as stored, and whether an earlier call with the request id stored it
    * @throws RequestIdReusedException if the request id was used within the duplicate window for another
    *     user, action or details
    * @throws StoreUnavailableException as {@link #append}
    */
-  public ActivityRecord recordActivity(String userId, String action, String details, long nowMillis,
+  public Appended recordActivity(String userId, String action, String details, long nowMillis,
       Optional<String> requestId) {
-    Appended appended = append(userId, action, details, nowMillis, requestId.map(id -> REQUEST_ID_PREFIX + id));
+    return recordActivity(userId, action, details, nowMillis, requestId, OptionalLong.empty()).orElseThrow();
+  }
+
+  /**
+   * Records an event of RecordActivity as {@link #recordActivity(String, String, String, long, Optional)} does,
+   * if the user's newest event in the stream is still the one with {@code expectedLastSequence} (0: the user
+   * has none): how a caller that checked something about the user since it read that sequence ({@link
+   * #lastSequence(String)}) makes sure no event of the user came in between.
+   *
+   * @return the event as stored, or empty when the user's newest event has another sequence now
+   * @throws RequestIdReusedException as the other
+   * @throws StoreUnavailableException as {@link #append}
+   */
+  public Optional<Appended> recordActivity(String userId, String action, String details, long nowMillis,
+      Optional<String> requestId, OptionalLong expectedLastSequence) {
+    Optional<Appended> published = publish(userId, action, details, nowMillis,
+        requestId.map(id -> REQUEST_ID_PREFIX + id), expectedLastSequence);
+    if (published.isEmpty()) {
+      return published;
+    }
+    Appended appended = published.get();
     ActivityRecord event = appended.event();
     if (appended.duplicate() && !(event.userId().equals(userId) && event.action().equals(action)
         && event.details().equals(details))) {
       throw new RequestIdReusedException(requestId.orElseThrow());
     }
-    return event;
+    return published;
   }
 
   /**
@@ -267,40 +342,186 @@ public final class JetStreamActivityLog implements AutoCloseable {
     return reader;
   }
 
+  /**
+   * Returns a user's events with a sequence greater than {@code afterSequence}, in sequence order: those
+   * stored when the call began, or {@code max} of them (and perhaps later ones). How a watch that resumes
+   * replays what it missed, batch by batch.
+   *
+   * @param afterSequence 0 for every event kept
+   * @param max the most events to return
+   * @throws ResumePointExpiredException if events after {@code afterSequence} may have been discarded ({@link
+   *     #read})
+   * @throws StoreUnavailableException if NATS cannot be reached, or the events did not all arrive within the
+   *     request timeout (a shorter list would read as "nothing more")
+   */
+  public List<ActivityRecord> eventsAfter(String userId, long afterSequence, int max) {
+    requireNonNull(userId, "userId");
+    if (max < 0) {
+      throw new IllegalArgumentException("max: " + max + " (expected: >= 0)");
+    }
+    long after = Math.max(afterSequence, 0);
+    long last = lastSequence(userId);
+    if (last <= after || max == 0) {
+      if (after > 0) {
+        checkKept(subjects.of(userId), after);
+      }
+      return List.of();
+    }
+    List<ActivityRecord> events = new ArrayList<>();
+    try (ActivityReader reader = read(userId, after)) {
+      while (events.size() < max) {
+        Optional<ActivityRecord> next = reader.next(settings.requestTimeout());
+        if (next.isEmpty()) {
+          throw new StoreUnavailableException(new IOException("the events of a user up to sequence " + last
+              + " did not arrive within " + settings.requestTimeout().toMillis() + " ms"));
+        }
+        events.add(next.get());
+        if (next.get().sequence() >= last) {
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException(e);
+    }
+    return events;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>An ordered consumer filtered to the user's subject, starting after {@code afterSequence}; its messages
+   * come on one dispatcher thread shared by every subscription of this log. See {@link LiveSubscription} for
+   * how it recovers.
+   */
+  @Override
+  public LiveActivity.Subscription subscribe(String userId, long afterSequence, LiveActivity.Listener listener) {
+    requireNonNull(userId, "userId");
+    requireNonNull(listener, "listener");
+    if (afterSequence < 0) {
+      throw new IllegalArgumentException("afterSequence: " + afterSequence + " (expected: >= 0)");
+    }
+    String subject = subjects.of(userId);
+    LiveSubscription subscription = new LiveSubscription(userId, afterSequence,
+        (after, checkExpiry, handler) -> liveConsumer(subject, after, checkExpiry, handler), listener,
+        subscriptions::remove);
+    subscriptions.add(subscription);
+    try {
+      subscription.start();
+    } catch (RuntimeException e) {
+      subscriptions.remove(subscription);
+      throw e;
+    }
+    return subscription;
+  }
+
+  /**
+   * Checks that NATS answers and the stream exists, within about the request timeout.
+   *
+   * @throws StoreUnavailableException if not
+   */
+  public void ping() {
+    state(Optional.empty());
+  }
+
+  /** Returns the number of open subscriptions, for tests and metrics. */
+  int subscriptionCount() {
+    return subscriptions.size();
+  }
+
   /** Opens an ordered consumer of {@code subject} after {@code afterSequence} and checks nothing was lost. */
   private IterableConsumer consumer(String subject, long afterSequence) {
     requireConnected();
+    IterableConsumer consumer;
+    try {
+      consumer = stream.createOrderedConsumer(configuration(subject, afterSequence)).iterate(consumeOptions());
+    } catch (IOException | JetStreamApiException | IllegalStateException e) {
+      throw new StoreUnavailableException(e);
+    }
+    return afterSequence > 0 ? checked(consumer, subject, afterSequence) : consumer;
+  }
+
+  /** Opens an ordered consumer as {@link #consumer} whose messages go to {@code handler} on the dispatcher. */
+  private MessageConsumer liveConsumer(String subject, long afterSequence, boolean checkExpiry,
+      MessageHandler handler) {
+    requireConnected();
+    MessageConsumer consumer;
+    try {
+      consumer = stream.createOrderedConsumer(configuration(subject, afterSequence))
+          .consume(consumeOptions(), dispatcher, handler);
+    } catch (IOException | JetStreamApiException | IllegalStateException e) {
+      throw new StoreUnavailableException(e);
+    }
+    return checkExpiry ? checked(consumer, subject, afterSequence) : consumer;
+  }
+
+  private static OrderedConsumerConfiguration configuration(String subject, long afterSequence) {
     OrderedConsumerConfiguration configuration = new OrderedConsumerConfiguration().filterSubject(subject);
     if (afterSequence > 0) {
       configuration.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(afterSequence + 1);
     }
-    IterableConsumer consumer;
+    return configuration;
+  }
+
+  private ConsumeOptions consumeOptions() {
+    return ConsumeOptions.builder().batchSize(settings.readerBatch()).expiresIn(READER_PULL_EXPIRY.toMillis())
+        .build();
+  }
+
+  /** Returns {@code consumer} once {@link #checkKept} passes; closes it when it does not. */
+  private <C extends AutoCloseable> C checked(C consumer, String subject, long afterSequence) {
     try {
-      consumer = stream.createOrderedConsumer(configuration)
-          .iterate(ConsumeOptions.builder().batchSize(settings.readerBatch()).expiresIn(READER_PULL_EXPIRY.toMillis())
-              .build());
-    } catch (IOException | JetStreamApiException | IllegalStateException e) {
-      throw new StoreUnavailableException(e);
-    }
-    if (afterSequence > 0) {
+      checkKept(subject, afterSequence);
+    } catch (RuntimeException e) {
       try {
-        checkKept(subject, afterSequence);
-      } catch (RuntimeException e) {
-        try {
-          consumer.close();
-        } catch (Exception ignored) {
-          // nothing to release beyond the subscription
-        }
-        throw e;
+        consumer.close();
+      } catch (Exception ignored) {
+        // nothing to release beyond the subscription
       }
+      throw e;
     }
     return consumer;
   }
 
-  /** Marks every open reader stale: the connection came back, or a consumer's heartbeats stopped. */
-  private void resetReaders() {
+  /** The connection came back: every reader and subscription replaces its consumer. */
+  private void resetAll() {
     for (ActivityReader reader : readers) {
       reader.markStale();
+    }
+    subscriptions.forEach(this::reopen);
+  }
+
+  /** The server's heartbeats for a consumer stopped (its node died): its reader or subscription recovers. */
+  private void heartbeatsStopped(String consumerName) {
+    // Readers are short-lived replays: all of them start over, as the groundwork's tests expect.
+    for (ActivityReader reader : readers) {
+      reader.markStale();
+    }
+    for (LiveSubscription subscription : subscriptions) {
+      if (subscription.consumes(consumerName)) {
+        reopen(subscription);
+      }
+    }
+  }
+
+  /** Replaces a subscription's consumer on the recovery thread; again later while NATS is unreachable. */
+  private void reopen(LiveSubscription subscription) {
+    if (!reopening.add(subscription)) {
+      return;
+    }
+    try {
+      recovery.execute(() -> {
+        reopening.remove(subscription);
+        if (!subscription.reopen() && subscriptions.contains(subscription)) {
+          try {
+            recovery.schedule(() -> reopen(subscription), REOPEN_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (RejectedExecutionException closing) {
+            // The log is closing.
+          }
+        }
+      });
+    } catch (RejectedExecutionException closing) {
+      reopening.remove(subscription);
     }
   }
 
@@ -361,9 +582,13 @@ public final class JetStreamActivityLog implements AutoCloseable {
     return settings;
   }
 
-  /** Closes the connection and with it every reader. Idempotent. */
+  /** Closes the connection and with it every reader and subscription. Idempotent. */
   @Override
   public void close() {
+    recovery.shutdownNow();
+    for (LiveSubscription subscription : List.copyOf(subscriptions)) {
+      subscription.close();
+    }
     closeQuietly(connection);
   }
 

@@ -6,6 +6,7 @@ import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.support.Status;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -20,11 +21,16 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
 
   /** Whether the loss was logged and the return not yet: the client reports DISCONNECTED on every attempt. */
   private final AtomicBoolean lost = new AtomicBoolean();
-  private final Runnable onReset;
+  private final Runnable onReconnected;
+  private final Consumer<String> onHeartbeatsStopped;
 
-  /** @param onReset runs when the connection is back or a consumer's heartbeats stopped */
-  NatsConnectionLog(Runnable onReset) {
-    this.onReset = onReset;
+  /**
+   * @param onReconnected runs when the connection is back
+   * @param onHeartbeatsStopped runs with a consumer's name when the server's heartbeats for it stopped
+   */
+  NatsConnectionLog(Runnable onReconnected, Consumer<String> onHeartbeatsStopped) {
+    this.onReconnected = onReconnected;
+    this.onHeartbeatsStopped = onHeartbeatsStopped;
   }
 
   @Override
@@ -39,7 +45,7 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
         if (lost.compareAndSet(true, false)) {
           LOG.info("activity stream: NATS connection restored");
         }
-        onReset.run();
+        onReconnected.run();
       }
       default -> LOG.fine(() -> "activity stream: NATS " + event.getEvent());
     }
@@ -49,7 +55,7 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
   public void heartbeatAlarm(Connection connection, JetStreamSubscription subscription, long lastStreamSequence,
       long lastConsumerSequence) {
     LOG.fine(() -> "activity stream: a reader's heartbeats stopped after stream sequence " + lastStreamSequence);
-    onReset.run();
+    onHeartbeatsStopped.accept(subscription.getConsumerName());
   }
 
   @Override

@@ -1,9 +1,17 @@
 package io.github.usergrpc.user.server.activity.jetstream;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
- * The outbox as the relay sees it; the JDBC store will implement it over its outbox table.
+ * The outbox as the relay and the JetStream store see it: the JDBC store implements it over its
+ * {@code activity_outbox} table ({@code JdbcUserStore.outbox()}).
+ *
+ * <p>Order: a user's rows must be numbered in the order their transactions committed, so that publishing a
+ * user's pending rows in id order keeps the user's events in order. (The JDBC store's mutations lock the
+ * user's row before they insert into the outbox, so a user's next row gets its id only after the previous one
+ * committed.) Rows of different users may commit out of id order; that is harmless, since only one user's
+ * events need an order.
  *
  * <p>Implementations are thread-safe and throw {@code StoreUnavailableException} when the database cannot be
  * reached.
@@ -13,16 +21,29 @@ public interface OutboxSource {
   /**
    * Returns the oldest rows not yet marked relayed, in id order.
    *
-   * <p>For a database where ids are taken at insert but commits land in any order (PostgreSQL), "id order"
-   * must be the order below the transaction horizon (see anchors-turn2 §3): a row must never appear after a
-   * row with a greater id has been relayed, or per-user order in the stream breaks.
-   *
    * @param max the most rows to return
    */
   List<OutboxEntry> pending(int max);
 
   /**
-   * Marks rows relayed (deletes them, or flags them): they will not be returned by {@link #pending} again.
+   * Returns one user's rows not yet marked relayed, in id order.
+   *
+   * @param userId the user
+   */
+  List<OutboxEntry> pending(String userId);
+
+  /**
+   * Returns one user's rows not yet marked relayed, in id order, if the user exists; in one read, for
+   * RecordActivity, which needs both.
+   *
+   * @param userId the user
+   * @return the rows (often none), or empty if no user has the id
+   */
+  Optional<List<OutboxEntry>> pendingIfUserExists(String userId);
+
+  /**
+   * Marks rows relayed (deletes them): they will not be returned by {@link #pending} again. Marking a row
+   * that is marked already does nothing.
    *
    * @param ids rows that are in the stream
    */

@@ -1,5 +1,6 @@
 package io.github.usergrpc.user.server.activity.jetstream;
 
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +13,7 @@ import javax.annotation.Nullable;
  * A {@link RelayLease} held as a PostgreSQL session-level advisory lock ({@code pg_try_advisory_lock}) on a
  * connection of its own, outside any pool: the lock lives exactly as long as that session, so when the
  * holder dies (or its connection breaks) PostgreSQL frees it and another server's relay takes it on its next
- * try. Every server on one database uses the same key.
+ * try. Every server on one database uses the same key ({@link #keyFor}).
  */
 public final class PostgresAdvisoryLease implements RelayLease {
 
@@ -37,6 +38,17 @@ public final class PostgresAdvisoryLease implements RelayLease {
   public PostgresAdvisoryLease(ConnectionFactory connections, long key) {
     this.connections = connections;
     this.key = key;
+  }
+
+  /**
+   * Returns the lock key of the relays of one database: from its store's secret, which every server on the
+   * database shares and no other database has. Advisory locks are per database, not per schema, so a fixed key
+   * would let the relays of two stores in one database (in different schemas) exclude each other.
+   *
+   * @param storeSecret the store's secret key ({@code UserStore.secretKey()})
+   */
+  public static long keyFor(byte[] storeSecret) {
+    return ByteBuffer.wrap(SecretDigest.of("user-grpc activity outbox relay lease", storeSecret)).getLong();
   }
 
   @Override

@@ -1,5 +1,5 @@
 /**
- * The activity log on NATS JetStream (issue 18), as parts that the store and the watch feed will use: {@link
+ * The activity log on NATS JetStream (issue 18): {@link
  * io.github.usergrpc.user.server.activity.jetstream.JetStreamActivityLog} (one stream, a subject per user, the
  * stream sequence as the event's sequence; publish with de-duplication, read a user's events after a sequence
  * and then live, with expired resume points detected), its {@link
@@ -11,6 +11,9 @@
  * accepts such options and silently ignores them), and start sequences are checked here because the server
  * silently clamps them.
  *
- * <p><b>Internal.</b> Not yet wired into the server; names and shapes may change in any release.
+ * <p>{@link io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore} puts them together: the
+ * server runs on it with {@code --activity nats://host:port}.
+ *
+ * <p><b>Internal.</b> Names and shapes may change in any release.
  */
 package io.github.usergrpc.user.server.activity.jetstream;

@@ -43,6 +43,7 @@ public final class JdbcSettings {
   private final int maximumPoolSize;
   private final Duration connectionTimeout;
   private final Duration activityRetention;
+  private final boolean activityOutbox;
 
   private JdbcSettings(Builder builder) {
     this.jdbcUrl = builder.jdbcUrl;
@@ -51,6 +52,7 @@ public final class JdbcSettings {
     this.maximumPoolSize = builder.maximumPoolSize;
     this.connectionTimeout = builder.connectionTimeout;
     this.activityRetention = builder.activityRetention;
+    this.activityOutbox = builder.activityOutbox;
   }
 
   /** Returns a builder with every setting at its default. */
@@ -103,6 +105,15 @@ public final class JdbcSettings {
     return activityRetention;
   }
 
+  /**
+   * Returns whether the events of CreateUser, UpdateUser and DeleteUser go to the outbox table
+   * ({@link JdbcUserStore#outbox()}), for a relay to an activity log outside the database, instead of to the
+   * store's own activity log. Defaults to false.
+   */
+  public boolean activityOutbox() {
+    return activityOutbox;
+  }
+
   /** Returns the database the URL names. */
   SqlDialect dialect() {
     return SqlDialect.of(jdbcUrl);
@@ -111,7 +122,8 @@ public final class JdbcSettings {
   @Override
   public String toString() {
     return "JdbcSettings{jdbcUrl=" + jdbcUrl + ", user=" + user + ", maximumPoolSize=" + maximumPoolSize
-        + ", connectionTimeout=" + connectionTimeout + ", activityRetention=" + activityRetention + "}";
+        + ", connectionTimeout=" + connectionTimeout + ", activityRetention=" + activityRetention
+        + ", activityOutbox=" + activityOutbox + "}";
   }
 
   /** Builds {@link JdbcSettings}. Not thread-safe. */
@@ -123,6 +135,7 @@ public final class JdbcSettings {
     private int maximumPoolSize = DEFAULT_MAXIMUM_POOL_SIZE;
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private Duration activityRetention = DEFAULT_ACTIVITY_RETENTION;
+    private boolean activityOutbox;
 
     private Builder() {}
 
@@ -133,6 +146,7 @@ public final class JdbcSettings {
       this.maximumPoolSize = settings.maximumPoolSize;
       this.connectionTimeout = settings.connectionTimeout;
       this.activityRetention = settings.activityRetention;
+      this.activityOutbox = settings.activityOutbox;
     }
 
     /**
@@ -239,6 +253,20 @@ public final class JdbcSettings {
             "activityRetention: " + activityRetention + " (expected: >= " + MINIMUM_ACTIVITY_RETENTION + ")");
       }
       this.activityRetention = activityRetention;
+      return this;
+    }
+
+    /**
+     * Sets whether the events of CreateUser, UpdateUser and DeleteUser are written to the outbox table, in the
+     * transaction of their change, instead of to the store's activity log: for a store whose activity log is
+     * elsewhere (NATS JetStream), which takes them from {@link JdbcUserStore#outbox()}. The store's own
+     * activity methods then see none of them. If not called, defaults to false.
+     *
+     * @param activityOutbox true for the outbox
+     * @return this
+     */
+    public Builder setActivityOutbox(boolean activityOutbox) {
+      this.activityOutbox = activityOutbox;
       return this;
     }
 

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server.store.jdbc;
 import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.usergrpc.user.server.activity.jetstream.OutboxSource;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.ContentsSink;
 import io.github.usergrpc.user.service.store.EmailAlreadyExistsException;
@@ -55,6 +56,9 @@ import javax.annotation.Nullable;
  * database, so it holds across servers. Activity sequences are per user ({@link ActivityLog}): writers of
  * different users never wait for each other.
  *
+ * <p>Outbox: opened with {@link JdbcSettings#activityOutbox()}, mutations write their events to the outbox
+ * table ({@link #outbox()}) instead of the activity log, for the JetStream activity log to publish.
+ *
  * <p>Retention: events of the activity log are kept for the {@linkplain JdbcSettings#activityRetention()
  * activity retention} (7 days by default), RecordActivity request ids with them, and CreateUser request ids
  * for {@link UserStore#REQUEST_ID_RETENTION}; a background {@link ActivityPruner} deletes what is older in
@@ -83,6 +87,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   private final ConnectionPool pool;
   private final Transactions transactions;
   private final ActivityLog log;
+  /** Where mutations write their events instead of {@link #log}, when the store was opened with an outbox. */
+  @Nullable private final JdbcOutbox outbox;
   /** Holds an H2 in-memory database open: H2 drops it when its last connection closes. */
   @Nullable private final Connection keepAlive;
   /** Compacts an embedded H2 file database, which WRITE_DELAY=0 leaves to us; see H2Housekeeping. */
@@ -91,12 +97,13 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   private final DatabaseCircuitBreaker breaker;
   private final byte[] secretKey;
 
-  private JdbcUserStore(ConnectionPool pool, Transactions transactions, ActivityLog log,
+  private JdbcUserStore(ConnectionPool pool, Transactions transactions, ActivityLog log, boolean outbox,
       @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping, ActivityPruner pruner,
       DatabaseCircuitBreaker breaker, byte[] secretKey) {
     this.pool = pool;
     this.transactions = transactions;
     this.log = log;
+    this.outbox = outbox ? new JdbcOutbox(transactions) : null;
     this.keepAlive = keepAlive;
     this.housekeeping = housekeeping;
     this.pruner = pruner;
@@ -149,7 +156,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       ConnectionPool pool = new ConnectionPool(dataSource, breaker);
       return new JdbcUserStore(pool,
           new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout()),
-          new ActivityLog(dialect.updateReturning()), keepAlive, housekeeping, pruner, breaker, secretKey);
+          new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, pruner,
+          breaker, secretKey);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -174,8 +182,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
         if (requestId.isPresent()) {
           UserRows.insertCreateRequest(tx, requestId.get(), created);
         }
-        log.append(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
-            created.createdAtMillis(), Optional.empty());
+        appendEvent(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
+            created.createdAtMillis());
         RoleCounts.add(tx, created.role(), created.id(), 1);
         return created;
       });
@@ -214,8 +222,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           return current;
         }
         UserRows.update(tx, current, updated);
-        log.append(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
-            nowMillis, Optional.empty());
+        appendEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
         if (!updated.role().equals(current.role())) {
           RoleCounts.add(tx, current.role(), id, -1);
           RoleCounts.add(tx, updated.role(), id, 1);
@@ -237,10 +244,35 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     RowChangedException.retrying(() -> transactions.transact(tx -> {
       User current = UserRows.lockForChange(tx, id, expectedEtag);
       UserRows.delete(tx, current);
-      ActivityRecord deleted = log.append(tx, id, ActivityRecord.USER_DELETED, "", nowMillis, Optional.empty());
+      appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis);
       RoleCounts.add(tx, current.role(), id, -1);
-      return deleted;
+      return current;
     }));
+  }
+
+  /** Appends a mutation's event to the activity log, or to the outbox when the store has one. */
+  private void appendEvent(Transaction tx, String userId, String action, String details, long nowMillis)
+      throws SQLException {
+    if (outbox != null) {
+      JdbcOutbox.insert(tx, userId, action, details, nowMillis);
+    } else {
+      log.append(tx, userId, action, details, nowMillis, Optional.empty());
+    }
+  }
+
+  /**
+   * Returns the outbox: the events of mutations not yet in the external activity log, for it to publish and
+   * mark.
+   *
+   * @return the outbox
+   * @throws IllegalStateException if the store was not opened with {@link JdbcSettings#activityOutbox()}
+   */
+  public OutboxSource outbox() {
+    if (outbox == null) {
+      throw new IllegalStateException("the store was opened without an activity outbox"
+          + " (JdbcSettings.Builder.setActivityOutbox)");
+    }
+    return outbox;
   }
 
   /** Sums the counts that writers keep in {@code user_counts}; see {@link RoleCounts}. */

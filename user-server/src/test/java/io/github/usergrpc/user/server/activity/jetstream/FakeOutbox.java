@@ -4,6 +4,7 @@ import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,6 +53,18 @@ final class FakeOutbox {
         rowsGiven.addAndGet(rows.size());
         return List.copyOf(rows);
       }
+    }
+
+    @Override
+    public List<OutboxEntry> pending(String userId) {
+      synchronized (FakeOutbox.this) {
+        return pending.values().stream().filter(row -> row.userId().equals(userId)).toList();
+      }
+    }
+
+    @Override
+    public Optional<List<OutboxEntry>> pendingIfUserExists(String userId) {
+      return Optional.of(pending(userId)); // every user exists here
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -50,15 +51,39 @@ class JetStreamActivityLogTest {
   void recordActivityReturnsTheFirstEventForARetryAndRejectsAReusedRequestId() {
     try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       String requestId = UUID.randomUUID().toString();
-      ActivityRecord first = log.recordActivity("u1", "page_view", "/a", 1_000, Optional.of(requestId));
-      ActivityRecord retry = log.recordActivity("u1", "page_view", "/a", 5_000, Optional.of(requestId));
+      JetStreamActivityLog.Appended first = log.recordActivity("u1", "page_view", "/a", 1_000, Optional.of(requestId));
+      JetStreamActivityLog.Appended retry = log.recordActivity("u1", "page_view", "/a", 5_000, Optional.of(requestId));
 
-      assertThat(retry).isEqualTo(first);
+      assertThat(first.duplicate()).isFalse();
+      assertThat(retry.duplicate()).isTrue();
+      assertThat(retry.event()).isEqualTo(first.event());
       assertThatThrownBy(() -> log.recordActivity("u1", "page_view", "/other", 6_000, Optional.of(requestId)))
           .isInstanceOf(RequestIdReusedException.class);
       assertThatThrownBy(() -> log.recordActivity("u2", "page_view", "/a", 6_000, Optional.of(requestId)))
           .isInstanceOf(RequestIdReusedException.class);
       assertThat(log.lastSequence()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void recordActivityWithAnExpectedLastSequence_storesOnlyWhileTheUsersNewestEventIsThatOne() {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
+      assertThat(log.recordActivity("u1", "a", "1", 1, Optional.of("r1"), OptionalLong.of(0))).isPresent();
+      long last = log.lastSequence("u1");
+      log.append("u2", "b", "other user", 1, Optional.empty()); // other users' events do not matter
+
+      assertThat(log.recordActivity("u1", "a", "2", 2, Optional.of("r2"), OptionalLong.of(last - 1))).isEmpty();
+      JetStreamActivityLog.Appended second =
+          log.recordActivity("u1", "a", "2", 2, Optional.of("r2"), OptionalLong.of(last)).orElseThrow();
+      // A retry of a stored request with the expectation it had then: stored once, whatever the server says.
+      Optional<JetStreamActivityLog.Appended> retry =
+          log.recordActivity("u1", "a", "2", 3, Optional.of("r2"), OptionalLong.of(last));
+      retry.ifPresent(appended -> assertThat(appended.event()).isEqualTo(second.event()));
+      assertThat(log.recordActivity("u1", "a", "2", 3, Optional.of("r2"), OptionalLong.of(second.event().sequence())))
+          .hasValueSatisfying(appended -> assertThat(appended.event()).isEqualTo(second.event()));
+      assertThat(log.lastSequence("u1")).isEqualTo(second.event().sequence());
+      System.out.println("JetStreamActivityLogTest: a duplicate with a stale expected sequence "
+          + (retry.isPresent() ? "is reported as a duplicate" : "fails the expectation"));
     }
   }
 

@@ -24,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.annotation.Nullable;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * NATS servers with JetStream that a test starts from the installed {@code nats-server} binary: one node, or
@@ -47,8 +46,8 @@ import org.junit.jupiter.api.Assumptions;
  * <p>The binary is {@code $NATS_SERVER} when set (and then only it), else {@code nats-server} on the PATH, else
  * {@code /usr/sbin/nats-server}.
  * Where it is missing the test is skipped with a message that says so, unless the system property or
- * environment variable {@value #REQUIRE_VARIABLE} is {@code true}: then it fails, so that CI cannot pass by
- * skipping. {@link #close} kills every node it started and deletes the directory.
+ * environment variable {@value #REQUIRE_VARIABLE} is {@code true} (or {@code 1}): then it fails, so that CI cannot
+ * pass by skipping. {@link #close} kills every node it started and deletes the directory.
  */
 public final class NatsTestCluster implements AutoCloseable {
 
@@ -61,18 +60,25 @@ public final class NatsTestCluster implements AutoCloseable {
   private static final String CLUSTER_NAME = "activity";
 
   private final Path binary;
+  private final boolean jetStream;
   private final Path directory;
   private final List<Node> nodes;
 
-  private NatsTestCluster(Path binary, Path directory, List<Node> nodes) {
+  private NatsTestCluster(Path binary, boolean jetStream, Path directory, List<Node> nodes) {
     this.binary = binary;
+    this.jetStream = jetStream;
     this.directory = directory;
     this.nodes = nodes;
   }
 
   /** Starts one JetStream node; skips (or fails, with REQUIRE_NATS=true) without the binary. */
   public static NatsTestCluster startSingle() throws IOException, InterruptedException {
-    return start(1);
+    return start(1, true);
+  }
+
+  /** Starts one plain NATS node, JetStream off: what a server asking for JetStream must refuse. */
+  public static NatsTestCluster startWithoutJetStream() throws IOException, InterruptedException {
+    return start(1, false);
   }
 
   /** Starts a JetStream cluster of {@code size} nodes (3 for an R3 stream). */
@@ -80,14 +86,14 @@ public final class NatsTestCluster implements AutoCloseable {
     if (size < 2) {
       throw new IllegalArgumentException("a cluster has at least 2 nodes: " + size);
     }
-    return start(size);
+    return start(size, true);
   }
 
-  private static NatsTestCluster start(int size) throws IOException, InterruptedException {
+  private static NatsTestCluster start(int size, boolean jetStream) throws IOException, InterruptedException {
     Path binary = binaryOrSkip();
     Path directory = Files.createTempDirectory("user-nats-");
     List<Node> nodes = new ArrayList<>();
-    NatsTestCluster cluster = new NatsTestCluster(binary, directory, nodes);
+    NatsTestCluster cluster = new NatsTestCluster(binary, jetStream, directory, nodes);
     try {
       List<Integer> routePorts = new ArrayList<>();
       for (int i = 1; i <= size; i++) {
@@ -101,7 +107,9 @@ public final class NatsTestCluster implements AutoCloseable {
       for (Node node : nodes) {
         node.awaitHealthy();
       }
-      cluster.awaitJetStream();
+      if (jetStream) {
+        cluster.awaitJetStream();
+      }
     } catch (IOException | RuntimeException | InterruptedException | Error e) {
       cluster.close();
       throw e;
@@ -266,7 +274,8 @@ public final class NatsTestCluster implements AutoCloseable {
           .append("server_name: ").append(name).append('\n')
           .append("listen: 127.0.0.1:").append(clientPort).append('\n')
           .append("http: 127.0.0.1:").append(httpPort).append('\n')
-          .append("jetstream { store_dir: \"").append(store).append("\", max_file_store: 1G, max_memory_store: 64M }\n");
+          .append(cluster.jetStream ? "jetstream { store_dir: \"" + store + "\", max_file_store: 1G,"
+              + " max_memory_store: 64M }\n" : "");
       if (!routePorts.isEmpty()) {
         config.append("cluster { name: ").append(CLUSTER_NAME).append(", listen: 127.0.0.1:").append(routePort)
             .append(", routes: [")
@@ -285,8 +294,8 @@ public final class NatsTestCluster implements AutoCloseable {
 
     private void awaitHealthy() throws InterruptedException {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-      HttpRequest request = HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + httpPort + "/healthz?js-enabled-only=true"))
+      String health = cluster.jetStream ? "/healthz?js-enabled-only=true" : "/healthz";
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + health))
           .timeout(Duration.ofSeconds(2)).build();
       long deadline = System.nanoTime() + READY_BOUND.toNanos();
       String last = "no answer";
@@ -324,13 +333,15 @@ public final class NatsTestCluster implements AutoCloseable {
     if (found.isPresent()) {
       return found.get();
     }
-    String problem = "nats-server not found (set " + BINARY_VARIABLE + ", put it on the PATH, or install the"
-        + " Debian package nats-server)";
-    if (Boolean.parseBoolean(System.getProperty(REQUIRE_VARIABLE, System.getenv(REQUIRE_VARIABLE)))) {
-      throw new AssertionError(problem + ". Failing because " + REQUIRE_VARIABLE + "=true.");
-    }
-    Assumptions.abort(problem + ". Skipping; set " + REQUIRE_VARIABLE + "=true to fail instead.");
+    LocalNats.skipOrFail("nats-server not found (set " + BINARY_VARIABLE + ", put it on the PATH, or install the"
+        + " Debian package nats-server)");
     throw new AssertionError("unreachable");
+  }
+
+  /** Returns whether NATS tests must run: {@value #REQUIRE_VARIABLE} is {@code true} or {@code 1}. */
+  static boolean isRequired() {
+    String value = System.getProperty(REQUIRE_VARIABLE, System.getenv(REQUIRE_VARIABLE));
+    return value != null && (Boolean.parseBoolean(value.strip()) || value.strip().equals("1"));
   }
 
   private static Optional<Path> findBinary() {

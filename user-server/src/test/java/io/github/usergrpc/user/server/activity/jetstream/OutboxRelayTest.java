@@ -22,6 +22,7 @@ class OutboxRelayTest {
   @RegisterExtension static final SingleNatsNode nats = new SingleNatsNode();
 
   private static final Duration POLL = Duration.ofMillis(50);
+  private static final String PREFIX = "outbox:test:";
 
   @RegisterExtension final PostgresTestDatabase postgres = new PostgresTestDatabase();
 
@@ -34,7 +35,7 @@ class OutboxRelayTest {
       outbox.add(i % 2 == 0 ? "alice" : "bob", "user.updated", "name" + i);
     }
     try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings());
-        OutboxRelay relay = new OutboxRelay(outbox.view(), log, RelayLease.singleProcess(), POLL, 3)) {
+        OutboxRelay relay = relay(outbox.view(), log, RelayLease.singleProcess(), 3)) {
       assertThat(relay.relayPending()).isEqualTo(7);
 
       assertThat(outbox.pendingCount()).isZero();
@@ -54,14 +55,14 @@ class OutboxRelayTest {
     JetStreamActivitySettings settings = nats.freshSettings();
     outbox.failNextMarks(1);
     try (JetStreamActivityLog log = JetStreamActivityLog.open(settings);
-        OutboxRelay dying = new OutboxRelay(outbox.view(), log, RelayLease.singleProcess(), POLL, 10)) {
+        OutboxRelay dying = relay(outbox.view(), log, RelayLease.singleProcess(), 10)) {
       assertThat(dying.relayPending()).isZero(); // published all five, then "died" before marking
       assertThat(outbox.pendingCount()).isEqualTo(5);
       assertThat(log.lastSequence()).isEqualTo(5);
     }
     // Another process, with its own connection, finds the rows still pending and relays them again.
     try (JetStreamActivityLog log = JetStreamActivityLog.open(settings);
-        OutboxRelay next = new OutboxRelay(outbox.view(), log, RelayLease.singleProcess(), POLL, 10)) {
+        OutboxRelay next = relay(outbox.view(), log, RelayLease.singleProcess(), 10)) {
       outbox.add("alice", "user.deleted", "");
       assertThat(next.relayPending()).isEqualTo(6);
 
@@ -81,8 +82,8 @@ class OutboxRelayTest {
         () -> DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
     CountingLease secondLease = new CountingLease(new PostgresAdvisoryLease(connections, key));
     try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings());
-        OutboxRelay first = new OutboxRelay(firstView, log, new PostgresAdvisoryLease(connections, key), POLL, 10);
-        OutboxRelay second = new OutboxRelay(secondView, log, secondLease, POLL, 10)) {
+        OutboxRelay first = relay(firstView, log, new PostgresAdvisoryLease(connections, key), 10);
+        OutboxRelay second = relay(secondView, log, secondLease, 10)) {
       first.start();
       outbox.add("alice", "user.updated", "probe");
       Await.until("the first relay to take the lease and relay a row", () -> outbox.pendingCount() == 0);
@@ -145,7 +146,7 @@ class OutboxRelayTest {
     FakeOutbox outbox = new FakeOutbox();
     try (NatsTestCluster own = NatsTestCluster.startSingle();
         JetStreamActivityLog log = JetStreamActivityLog.open(JetStreamActivitySettings.of(own.url()));
-        OutboxRelay relay = new OutboxRelay(outbox.view(), log, RelayLease.singleProcess(), POLL, 10)) {
+        OutboxRelay relay = relay(outbox.view(), log, RelayLease.singleProcess(), 10)) {
       relay.start();
       own.node(0).kill();
       for (int i = 0; i < 3; i++) {
@@ -157,6 +158,10 @@ class OutboxRelayTest {
       Await.until("the rows to be relayed once NATS is back", () -> outbox.pendingCount() == 0);
       assertThat(all(log, "alice")).extracting(ActivityRecord::details).containsExactly("x0", "x1", "x2");
     }
+  }
+
+  private static OutboxRelay relay(OutboxSource source, JetStreamActivityLog log, RelayLease lease, int batch) {
+    return new OutboxRelay(source, log, lease, PREFIX, event -> {}, POLL, Duration.ZERO, batch);
   }
 
   private static List<ActivityRecord> all(JetStreamActivityLog log, String userId) throws InterruptedException {

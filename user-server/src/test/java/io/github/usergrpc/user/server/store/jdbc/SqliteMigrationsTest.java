@@ -18,8 +18,11 @@ import org.junit.jupiter.api.Test;
  */
 class SqliteMigrationsTest {
 
-  /** The scripts SQLite has its own version of: V4 rebuilds the activity table instead of ALTERing its key. */
-  private static final Set<String> SQLITE_OWN = Set.of("V4__per_user_sequences.sql");
+  /**
+   * The scripts SQLite has its own version of: V4 rebuilds the activity table instead of ALTERing its key, V5
+   * numbers the outbox with AUTOINCREMENT instead of an identity column.
+   */
+  private static final Set<String> SQLITE_OWN = Set.of("V4__per_user_sequences.sql", "V5__activity_outbox.sql");
 
   @Test
   void sqliteLocation_holdsEveryMigrationAsWrittenForTheOthersExceptItsOwn() throws Exception {

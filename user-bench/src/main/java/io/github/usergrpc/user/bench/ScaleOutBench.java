@@ -1,0 +1,237 @@
+package io.github.usergrpc.user.bench;
+
+import io.github.usergrpc.user.v1.RecordActivityRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Scale-out (issue 18): three server replicas ({@code user-server.jar} processes) on one PostgreSQL database,
+ * with their activity on NATS JetStream ({@code --activity}) and, in the same round, in the database only (the
+ * default), for comparison.
+ *
+ * <p>Per round and mode: three replicas on a new schema (and, for JetStream, a stream of the run's own on the
+ * local NATS server, deleted afterwards); {@code watchers} users, each watched live on one replica (user
+ * {@code i} on replica {@code i % 3}); after an unmeasured warm-up, {@code updates} UpdateUser calls at
+ * {@code rate}/s, each sent through another replica than its user's watcher ({@code (i + 1) % 3}): latency
+ * from sending the update to the watcher receiving its {@code user.updated}. Then RecordActivity in a closed
+ * loop at {@code clients} clients, their connections spread over the three replicas, over
+ * {@value #ACTIVITY_USERS} users.
+ */
+final class ScaleOutBench {
+
+  private static final int REPLICAS = 3;
+  /** The users RecordActivity is spread over, as in the write benchmark. */
+  private static final int ACTIVITY_USERS = 200;
+  private static final List<String> MODES = List.of("JetStream", "database");
+
+  private final Path root = BenchmarksFile.repositoryRoot();
+  private final Path work = root.resolve("user-bench/target/scale-out");
+  private final String database = "scaleout_" + ProcessHandle.current().pid();
+  private final String nats;
+  private final int rounds;
+  private final int watchers;
+  private final int updates;
+  private final int rate;
+  private final int clients;
+  private final Duration duration;
+  private final Duration warmup;
+  private final String command;
+  /** "mode|measurement" to the values of the rounds. */
+  private final Map<String, List<Double>> results = new LinkedHashMap<>();
+  private final AtomicLong errors = new AtomicLong();
+  private int schemas;
+
+  private ScaleOutBench(Args args) {
+    nats = args.string("nats", "nats://127.0.0.1:4222");
+    rounds = args.integer("rounds", 3);
+    watchers = args.integer("watchers", 1_000);
+    updates = args.integer("updates", 1_000);
+    rate = args.integer("rate", 50);
+    clients = args.integer("clients", 16);
+    duration = args.seconds("duration", 10);
+    warmup = args.seconds("warmup", 3);
+    command = args.string("command", "scripts/bench/scale-out.sh");
+  }
+
+  static void run(Args args) throws Exception {
+    new ScaleOutBench(args).runAll();
+  }
+
+  private void runAll() throws Exception {
+    String loadBefore = Machine.loadAverage();
+    Path jar = root.resolve("user-server/target/user-server.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IOException(jar + " is missing: build it first (mvnw -DskipTests package -pl user-server -am)");
+    }
+    Files.createDirectories(work);
+    LoadBench.psql("postgres", "CREATE DATABASE " + database);
+    try {
+      for (int round = 1; round <= rounds; round++) {
+        for (String mode : MODES) {
+          round(jar, mode, round);
+        }
+      }
+    } finally {
+      LoadBench.psql("postgres", "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    }
+    String report = report(loadBefore);
+    BenchmarksFile.writeSection("scale-out", report);
+    System.out.println(report);
+  }
+
+  private void round(Path jar, String mode, int round) throws Exception {
+    String schema = "run" + (++schemas);
+    LoadBench.psql(database, "CREATE SCHEMA " + schema);
+    String stream = "BENCH_" + ProcessHandle.current().pid() + "_" + schemas;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<ServerProcess> replicas = new ArrayList<>();
+    List<ManagedChannel> channels = new ArrayList<>();
+    try {
+      for (int r = 0; r < REPLICAS; r++) {
+        int port = ServerProcess.freePort();
+        List<String> server = new ArrayList<>(List.of(java, "-jar", jar.toString(), "--port",
+            Integer.toString(port), "--store", "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema="
+            + schema, "--db-user", "postgres"));
+        if (mode.equals("JetStream")) {
+          server.addAll(List.of("--activity", nats, "--activity-stream", stream));
+        }
+        replicas.add(ServerProcess.start(mode + "-" + round + "-replica" + r, "", server, port, work));
+        channels.add(Calls.channelBuilder(port).build());
+      }
+      List<UserResponse> users = WatchStreams.createUsers(channels, Math.max(watchers, ACTIVITY_USERS));
+      WatchStreams streams = new WatchStreams();
+      for (int i = 0; i < watchers; i++) {
+        streams.open(channels.get(i % REPLICAS), users.get(i).getId());
+      }
+      streams.awaitStarted(Duration.ofSeconds(180));
+      List<UserResponse> watched = users.subList(0, watchers);
+      // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
+      WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched, streams,
+          Math.max(1, updates / 4), rate);
+      Histogram latency = WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched,
+          streams, updates, rate);
+      streams.cancelFrom(0);
+      errors.addAndGet(streams.errors.get() + streams.undelivered.get());
+      if (streams.errors.get() + streams.undelivered.get() > 0) {
+        System.out.printf("%s round %d: streams ended by the server: %s; events not delivered: %d%n", mode, round,
+            streams.closeCodes, streams.undelivered.get());
+      }
+      record(mode, "p50", latency.getValueAtPercentile(50) / 1e6);
+      record(mode, "p99", latency.getValueAtPercentile(99) / 1e6);
+      record(mode, "max", latency.getMaxValue() / 1e6);
+
+      List<String> activityUsers = users.subList(0, ACTIVITY_USERS).stream().map(UserResponse::getId).toList();
+      List<ManagedChannel> loops = new ArrayList<>();
+      try {
+        for (int c = 0; c < clients; c++) {
+          loops.add(Calls.channelBuilder(portOf(channels, c % REPLICAS)).build());
+        }
+        LoadGenerator.Result result = LoadGenerator.closedLoop(recordActivity(loops, activityUsers), clients, warmup,
+            duration);
+        errors.addAndGet(result.errors());
+        record(mode, "record", result.throughput());
+      } finally {
+        loops.forEach(ManagedChannel::shutdownNow);
+      }
+      System.out.printf(Locale.ROOT, "%s round %d: cross-replica p50 %.2f ms, p99 %.2f ms; RecordActivity %.0f/s"
+          + " at %d clients (load %s)%n", mode, round, latency.getValueAtPercentile(50) / 1e6,
+          latency.getValueAtPercentile(99) / 1e6, results.get(mode + "|record").get(round - 1), clients,
+          Machine.loadAverage());
+    } finally {
+      channels.forEach(ManagedChannel::shutdownNow);
+      replicas.forEach(ServerProcess::close);
+      if (mode.equals("JetStream")) {
+        deleteStream(stream);
+      }
+    }
+  }
+
+  /** Returns the port of replica {@code index}: the channel's authority. */
+  private static int portOf(List<ManagedChannel> channels, int index) {
+    String authority = channels.get(index).authority();
+    return Integer.parseInt(authority.substring(authority.lastIndexOf(':') + 1));
+  }
+
+  /** RecordActivity round robin over the users and the connections. */
+  private static LoadGenerator.AsyncCall recordActivity(List<ManagedChannel> channels, List<String> users) {
+    List<UserServiceGrpc.UserServiceStub> stubs = channels.stream().map(UserServiceGrpc::newStub).toList();
+    AtomicLong next = new AtomicLong();
+    return done -> {
+      long i = next.getAndIncrement();
+      RecordActivityRequest request = RecordActivityRequest.newBuilder()
+          .setUserId(users.get((int) (i % users.size()))).setAction("page_view").setDetails("/bench").build();
+      stubs.get((int) (i % stubs.size())).withDeadlineAfter(10, TimeUnit.SECONDS).recordActivity(request,
+          Calls.observer(done));
+    };
+  }
+
+  private void deleteStream(String stream) throws IOException, InterruptedException {
+    try (Connection connection = Nats.connect(new Options.Builder().server(nats).build())) {
+      connection.jetStreamManagement().deleteStream(stream);
+    } catch (JetStreamApiException e) {
+      System.out.println("the stream " + stream + " was not deleted: " + e.getErrorDescription());
+    }
+  }
+
+  private void record(String mode, String measurement, double value) {
+    results.computeIfAbsent(mode + "|" + measurement, key -> new ArrayList<>()).add(value);
+  }
+
+  private List<Double> values(String mode, String measurement) {
+    return results.getOrDefault(mode + "|" + measurement, List.of());
+  }
+
+  private String report(String loadBefore) {
+    StringBuilder md = new StringBuilder("## Scale-out: three replicas, activity on JetStream vs the database"
+        + " (issue 18)\n\n").append(Machine.header(command, loadBefore))
+        .append("- Setup: three `user-server.jar` processes (default JVM flags, nothing pinned) on one schema of a")
+        .append(" database of the run's own on the shared PostgreSQL (127.0.0.1:5432); JetStream mode adds")
+        .append(" `--activity ").append(nats).append(" --activity-stream <a stream of the run's own>` (the")
+        .append(" machine's nats-server 2.9.10, one node, R1), the database mode is the default (the activity")
+        .append(" table, other replicas' events found by polling every 100 ms). The bench JVM (watchers, writers)")
+        .append(" runs beside them. Per round and mode (").append(rounds).append(" rounds, JetStream first,")
+        .append(" fresh replicas and schema each time): ").append(String.format("%,d", watchers))
+        .append(" users, each watched live on one replica; ").append(Math.max(1, updates / 4))
+        .append(" unmeasured updates, then ").append(String.format("%,d", updates)).append(" UpdateUser calls at ")
+        .append(rate).append("/s, each through another replica than its watcher's: latency from sending the")
+        .append(" update to the watcher receiving `user.updated`. Then RecordActivity, closed loop, ")
+        .append(clients).append(" clients spread over the three replicas, ").append(ACTIVITY_USERS)
+        .append(" users, ").append(warmup.toSeconds()).append(" s warm-up, ").append(duration.toSeconds())
+        .append(" s measured.\n\n");
+    md.append("| measurement | JetStream | database only | JetStream / database |\n|---|---|---|---|\n");
+    for (String[] row : List.of(new String[] {"p50", "cross-replica mutation-to-event p50 (ms)", "%.2f"},
+        new String[] {"p99", "cross-replica mutation-to-event p99 (ms)", "%.2f"},
+        new String[] {"max", "cross-replica mutation-to-event max (ms)", "%.2f"},
+        new String[] {"record", "RecordActivity at " + clients + " clients (calls/s)", "%.0f"})) {
+      List<Double> jetStream = values("JetStream", row[0]);
+      List<Double> databaseOnly = values("database", row[0]);
+      md.append("| ").append(row[1]).append(" | ").append(Stats.spread(jetStream, row[2])).append(" | ")
+          .append(Stats.spread(databaseOnly, row[2])).append(" | ")
+          .append(Stats.spread(Stats.ratios(jetStream, databaseOnly), "%.2fx")).append(" |\n");
+    }
+    md.append("| stream errors, events not delivered, failed calls | ").append(errors.get()).append(" | | |\n");
+    List<Double> p99 = values("JetStream", "p99");
+    md.append("\nCells are median (min–max, n) over the rounds; ratios per round, then median. Target: cross-replica")
+        .append(" p99 < 20 ms at ").append(String.format("%,d", watchers)).append(" watchers on JetStream: ")
+        .append(p99.isEmpty() ? "not measured" : Stats.median(p99) < 20 ? "met (median of the rounds)"
+            : "**not met** (median of the rounds)").append(".\n");
+    return md.toString();
+  }
+}

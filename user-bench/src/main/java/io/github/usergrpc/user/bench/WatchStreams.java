@@ -1,0 +1,206 @@
+package io.github.usergrpc.user.bench;
+
+import io.github.usergrpc.user.v1.ActivityEvent;
+import io.github.usergrpc.user.v1.CreateUserRequest;
+import io.github.usergrpc.user.v1.UpdateUserRequest;
+import io.github.usergrpc.user.v1.UserResponse;
+import io.github.usergrpc.user.v1.UserServiceGrpc;
+import io.github.usergrpc.user.v1.WatchRequest;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Live watch streams (no resume point), opened with raw ClientCalls to see the response headers that mark a
+ * started watch, that record the latency from an update's sending ({@link #sent}) to the watcher's receiving
+ * its {@code user.updated}; with the helpers that create the users and send the updates. Used by the watch
+ * and scale-out benchmarks.
+ */
+final class WatchStreams {
+
+  /** Numbers every update, so that no update repeats a name: an update that changes nothing emits no event. */
+  private static final AtomicLong UPDATES = new AtomicLong();
+
+  final List<ClientCall<WatchRequest, ActivityEvent>> calls = new ArrayList<>();
+  final AtomicLong errors = new AtomicLong();
+  final AtomicLong undelivered = new AtomicLong();
+  final Map<String, AtomicLong> closeCodes = new ConcurrentHashMap<>();
+  final java.util.Set<ClientCall<?, ?>> cancelled = ConcurrentHashMap.newKeySet();
+  final AtomicLong startedCount = new AtomicLong();
+  final AtomicLong delivered = new AtomicLong();
+  final Map<String, Long> sentAt = new ConcurrentHashMap<>();
+  volatile Histogram latency;
+
+  void open(ManagedChannel channel, String userId) {
+    ClientCall<WatchRequest, ActivityEvent> call = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
+        CallOptions.DEFAULT);
+    calls.add(call);
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onHeaders(Metadata headers) {
+        startedCount.incrementAndGet();
+      }
+
+      @Override
+      public void onMessage(ActivityEvent event) {
+        long now = System.nanoTime();
+        call.request(1);
+        Long sent = sentAt.get(event.getUserId());
+        Histogram histogram = latency;
+        if (sent != null && histogram != null && event.getAction().equals("user.updated")) {
+          synchronized (histogram) {
+            histogram.recordValue(Math.min(now - sent, histogram.getHighestTrackableValue()));
+          }
+          delivered.incrementAndGet();
+        }
+      }
+
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        if (!cancelled.contains(call)) {
+          errors.incrementAndGet();
+          closeCodes.computeIfAbsent(status.getCode().name(), k -> new AtomicLong()).incrementAndGet();
+        }
+      }
+    }, new Metadata());
+    call.sendMessage(WatchRequest.newBuilder().setUserId(userId).build());
+    call.halfClose();
+    call.request(1);
+  }
+
+  long started() {
+    return startedCount.get();
+  }
+
+  void awaitStarted(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (startedCount.get() < calls.size() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    if (startedCount.get() < calls.size()) {
+      throw new IllegalStateException("only " + startedCount.get() + " of " + calls.size() + " watches started");
+    }
+  }
+
+  void expect(Histogram histogram) {
+    delivered.set(0);
+    latency = histogram;
+  }
+
+  void sent(String userId) {
+    sentAt.put(userId, System.nanoTime());
+  }
+
+  void awaitDelivered(int updates, Duration timeout) throws InterruptedException {
+    long perUpdate = calls.stream().filter(c -> true).count();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    // Each update reaches every watcher of its user.
+    long expected = sentAt.size() == 1 ? (long) updates * perUpdate : updates;
+    while (delivered.get() < expected && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    if (delivered.get() < expected) {
+      undelivered.addAndGet(expected - delivered.get());
+    }
+  }
+
+  /** Cancels the streams from {@code index} on. */
+  void cancelFrom(int index) {
+    for (int i = index; i < calls.size(); i++) {
+      cancelled.add(calls.get(i));
+      calls.get(i).cancel("benchmark phase over", null);
+    }
+    calls.subList(index, calls.size()).clear();
+  }
+
+  /** Creates {@code count} users over the connections, 64 at a time; returns them in order. */
+  static List<UserResponse> createUsers(List<ManagedChannel> connections, int count)
+      throws InterruptedException {
+    UserResponse[] users = new UserResponse[count];
+    Semaphore inFlight = new Semaphore(64);
+    CountDownLatch done = new CountDownLatch(count);
+    String prefix = "watch-" + System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      int index = i;
+      inFlight.acquire();
+      UserServiceGrpc.newStub(connections.get(i % connections.size())).createUser(CreateUserRequest.newBuilder()
+          .setEmail(prefix + "-" + i + "@example.com").setName("Watched User " + i).setRole("viewer").build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(UserResponse user) {
+              users[index] = user;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              inFlight.release();
+              done.countDown();
+            }
+
+            @Override
+            public void onCompleted() {
+              inFlight.release();
+              done.countDown();
+            }
+          });
+    }
+    done.await(300, TimeUnit.SECONDS);
+    List<UserResponse> list = List.of(users);
+    return list;
+  }
+
+  /**
+   * Updates the users round-robin at {@code perSecond}, never one user twice while its last update's events
+   * are outstanding, and records when each watcher of the user sees the user.updated event. Update {@code i}
+   * (of user {@code i % users.size()}) goes through {@code channelFor.apply(i)}.
+   */
+  static Histogram updateAndMeasure(IntFunction<ManagedChannel> channelFor, List<UserResponse> users,
+      WatchStreams watchers, int count, int perSecond) throws InterruptedException {
+    Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    watchers.expect(latency);
+    long period = TimeUnit.SECONDS.toNanos(1) / perSecond;
+    long start = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      long due = start + i * period;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      UserResponse user = users.get(i % users.size());
+      watchers.sent(user.getId());
+      UserServiceGrpc.newStub(channelFor.apply(i)).updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
+          .setName("Watched User " + user.getId().substring(0, 8) + " v" + UPDATES.incrementAndGet()).build(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(UserResponse value) {}
+
+            @Override
+            public void onError(Throwable t) {
+              watchers.errors.incrementAndGet();
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
+    watchers.awaitDelivered(count, Duration.ofSeconds(30));
+    synchronized (latency) {
+      return latency.copy();
+    }
+  }
+}
