@@ -120,7 +120,7 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
   @Timeout(120)
   void recordActivity_racingDeleteOnTwoStores_logIsDenseAndEndsWithUserDeleted() throws Exception {
     try (JdbcUserStore other = JdbcUserStore.open(settings)) {
-      for (int round = 0; round < 30; round++) {
+      for (int round = 0; round < 20; round++) {
         String id = "d" + round;
         store.create(new NewUser(id, id + "@example.com", "D", "viewer", T0), Optional.empty());
         long deleteAfter = 1 + round % 10;
