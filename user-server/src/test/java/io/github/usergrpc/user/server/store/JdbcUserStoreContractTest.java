@@ -2,8 +2,10 @@ package io.github.usergrpc.user.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
+import io.github.usergrpc.user.server.activity.jetstream.OutboxEntry;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.EmailAlreadyExistsException;
@@ -98,6 +100,24 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
 
     assertThat(store.userActivityAfter("u1", 0, 100)).hasSize(51);
     assertThat(store.userActivityAfter("u1", -1, 100)).hasSize(51);
+  }
+
+  @Test
+  void create_storeWithOutbox_writesTheEventToTheOutboxOnly() {
+    try (JdbcUserStore withOutbox = JdbcUserStore.open(settings.toBuilder().setActivityOutbox(true).build())) {
+      List<ActivityRecord> committed = Collections.synchronizedList(new ArrayList<>());
+      withOutbox.addCommitListener(committed::add);
+      withOutbox.create(new NewUser("u1", "a@example.com", "A", "admin", T0), Optional.of("req-1"));
+
+      assertThat(withOutbox.outbox().pending(10)).extracting(OutboxEntry::userId, OutboxEntry::action,
+              OutboxEntry::details, OutboxEntry::occurredAtMillis)
+          .containsExactly(tuple("u1", ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, T0));
+      assertThat(withOutbox.userActivityAfter("u1", 0, 10)).isEmpty();
+      assertThat(committed).isEmpty();
+      assertThat(withOutbox.count(Optional.of("admin"))).isEqualTo(1);
+      assertThat(withOutbox.create(new NewUser("u2", "a@example.com", "A", "admin", T0), Optional.of("req-1")))
+          .isEqualTo(withOutbox.find("u1").orElseThrow());
+    }
   }
 
   @Test
