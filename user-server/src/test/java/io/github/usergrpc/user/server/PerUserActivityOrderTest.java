@@ -150,11 +150,13 @@ class PerUserActivityOrderTest {
     try {
       List<Future<?>> done = new ArrayList<>();
       for (int w = 0; w < servers.size() * WRITERS_PER_SERVER; w++) {
-        UserServiceGrpc.UserServiceBlockingStub stub = blocking(servers.get(w % servers.size()));
+        Channel server = servers.get(w % servers.size());
         Random random = new Random(w);
         String writer = run + "-" + w;
         done.add(writers.submit(() -> {
           for (int call = 0; call < CALLS_PER_WRITER; call++) {
+            // A stub per call: its deadline starts with the call, not with the writer (a loaded machine).
+            UserServiceGrpc.UserServiceBlockingStub stub = blocking(server);
             String user = users.get(random.nextInt(SHARED_USERS));
             switch (call % 3) {
               case 0 -> stub.updateUser(UpdateUserRequest.newBuilder().setId(user).setName(writer + "-" + call)
