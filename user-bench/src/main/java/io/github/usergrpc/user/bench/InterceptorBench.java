@@ -83,7 +83,7 @@ final class InterceptorBench {
     streams = args.integer("streams", 8);
     command = args.string("command", "scripts/bench/interceptors.sh");
     inProcess = args.flag("in-process");
-    ticksPerSecond = Long.parseLong(ServerProcess.run(List.of("getconf", "CLK_TCK"), 10).strip());
+    ticksPerSecond = ProcessProbe.ticksPerSecond();
     Path jar = root.resolve("user-server/target/user-server.jar");
     if (!inProcess) {
       variants.add(new Variant("ceiling", "`BareServer direct`, the ceiling of `executor.sh` (its own builder"
@@ -215,10 +215,10 @@ final class InterceptorBench {
       }
       Path frame = LoadBench.writeFrame("GetUser", id, work.resolve("GetUser-" + id + ".grpc"));
       h2load(port, frame, warmup);
-      long before = cpuTicks(server.pid());
+      long before = ProcessProbe.cpuTicks(server.pid());
       Map<String, Long> threadsBefore = ticksByThreadGroup(server.pid());
       long calls = h2load(port, frame, duration);
-      long ticks = cpuTicks(server.pid()) - before;
+      long ticks = ProcessProbe.cpuTicks(server.pid()) - before;
       Map<String, Long> threadsAfter = ticksByThreadGroup(server.pid());
       double rate = calls / (double) duration;
       double micros = ticks * 1e6 / ticksPerSecond / calls;
@@ -316,13 +316,6 @@ final class InterceptorBench {
     return ticks;
   }
 
-  /** Returns the process's user plus system CPU time, all threads, in clock ticks ({@code /proc/PID/stat}). */
-  private static long cpuTicks(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    // After the command: state is field 3; utime and stime are fields 14 and 15.
-    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-  }
 
   private String report(String loadBefore) {
     StringBuilder md = new StringBuilder(inProcess
