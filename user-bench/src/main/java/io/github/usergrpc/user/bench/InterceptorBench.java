@@ -102,11 +102,11 @@ final class InterceptorBench {
           concat(LayeredServer.LAYERS, List.of("services")), jar, Kind.LAYERED));
       variants.add(new Variant("server", "`UserServer` as `UserServerMain.newServer` builds it for `--store"
           + " memory`", List.of("server"), jar, Kind.LAYERED));
-      variants.add(new Variant("server-metrics", "the same, without metrics", List.of("server", "-metrics"), jar,
+      variants.add(new Variant("server-metrics", "`UserServer` as built for `--store memory`, without metrics", List.of("server", "-metrics"), jar,
           Kind.LAYERED));
-      variants.add(new Variant("server-deadline", "the same, without the default deadline",
+      variants.add(new Variant("server-deadline", "`UserServer` as built for `--store memory`, without the default deadline",
           List.of("server", "-deadline"), jar, Kind.LAYERED));
-      variants.add(new Variant("server-metrics-deadline", "the same, without metrics and default deadline",
+      variants.add(new Variant("server-metrics-deadline", "`UserServer` as built for `--store memory`, without metrics and default deadline",
           List.of("server", "-metrics", "-deadline"), jar, Kind.LAYERED));
     }
     variants.add(new Variant("user-server", server, List.of(), jar, Kind.REAL));
