@@ -208,7 +208,11 @@ final class SqliteHousekeeping implements AutoCloseable {
       connection.setAutoCommit(false);
       try {
         for (int page = 0; page < step; page++) {
-          statement.execute("PRAGMA incremental_vacuum(1)");
+          // A statement of its own, closed at once: the driver leaves one that yielded a row in progress,
+          // and SQLite cannot commit while a write statement is.
+          try (Statement vacuum = connection.createStatement()) {
+            vacuum.execute("PRAGMA incremental_vacuum(1)");
+          }
         }
         connection.setAutoCommit(true);
       } catch (SQLException | RuntimeException e) {
