@@ -169,9 +169,11 @@ public final class JdbcSettings {
      * them itself: {@code journal_mode=WAL}, {@code synchronous=NORMAL} (every commit is in the WAL file
      * before it returns, so it survives a killed process; {@code synchronous=FULL} also syncs it to the disk,
      * surviving a power loss, at one commit per disk flush), {@code transaction_mode=IMMEDIATE} (a write transaction takes the database's write
-     * lock when it begins), {@code busy_timeout=10000} and {@code foreign_keys=true}. It adds to an H2 URL
-     * the settings it relies on, unless the URL sets them itself: {@code MODE=PostgreSQL},
-     * {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged
+     * lock when it begins), {@code busy_timeout=10000}, {@code foreign_keys=true} and
+     * {@code journal_size_limit=4194304} (a WAL restarted by SQLite's checkpoint is cut back to 4 MiB); the
+     * store also keeps the WAL no larger than the database file (at least 512 KiB) and returns free pages to
+     * the file system (README, "Embedded store"). It adds to an H2 URL the settings it relies on, unless the
+     * URL sets them itself: {@code MODE=PostgreSQL}, {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged
      * change survives a killed process), {@code DB_CLOSE_ON_EXIT=FALSE} (the store, not a JVM hook, closes
      * the database) and {@code LOCK_TIMEOUT=10000}. If not called, defaults to {@value #DEFAULT_JDBC_URL}.
      *

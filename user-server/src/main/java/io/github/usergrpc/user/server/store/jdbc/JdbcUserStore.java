@@ -20,6 +20,7 @@ import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.service.store.UserChanges;
 import io.github.usergrpc.user.service.store.UserNotFoundException;
 import io.github.usergrpc.user.service.store.UserStore;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -104,6 +105,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   @Nullable private final Connection keepAlive;
   /** Compacts an embedded H2 file database, which WRITE_DELAY=0 leaves to us; see H2Housekeeping. */
   @Nullable private final H2Housekeeping housekeeping;
+  /** Keeps an embedded SQLite database's files in proportion to its data; see SqliteHousekeeping. */
+  @Nullable private final SqliteHousekeeping sqliteHousekeeping;
   private final ActivityPruner pruner;
   private final DatabaseCircuitBreaker breaker;
   private final byte[] secretKey;
@@ -113,15 +116,17 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   @Nullable private final ActivityListener listener;
 
   private JdbcUserStore(ConnectionPool pool, Transactions transactions, ActivityLog log, boolean outbox,
-      @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping, ActivityPruner pruner,
-      DatabaseCircuitBreaker breaker, byte[] secretKey, @Nullable ActivityChannel channel,
-      @Nullable ActivityNotifier notifier, @Nullable ActivityListener listener) {
+      @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping,
+      @Nullable SqliteHousekeeping sqliteHousekeeping, ActivityPruner pruner, DatabaseCircuitBreaker breaker,
+      byte[] secretKey, @Nullable ActivityChannel channel, @Nullable ActivityNotifier notifier,
+      @Nullable ActivityListener listener) {
     this.pool = pool;
     this.transactions = transactions;
     this.log = log;
     this.outbox = outbox ? new JdbcOutbox(transactions) : null;
     this.keepAlive = keepAlive;
     this.housekeeping = housekeeping;
+    this.sqliteHousekeeping = sqliteHousekeeping;
     this.pruner = pruner;
     this.breaker = breaker;
     this.secretKey = secretKey;
@@ -148,6 +153,14 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
 
   /** Opens a store as {@link #open(JdbcSettings)}, whose pruner never takes "now" later than {@code clock}. */
   static JdbcUserStore open(JdbcSettings settings, Clock clock) {
+    return open(settings, clock, true);
+  }
+
+  /**
+   * Opens a store as {@link #open(JdbcSettings, Clock)}; on SQLite without {@link SqliteHousekeeping} if
+   * {@code sqliteHousekeeping} is false, as earlier versions did: for the tests and benchmarks that compare.
+   */
+  static JdbcUserStore open(JdbcSettings settings, Clock clock, boolean sqliteHousekeeping) {
     requireNonNull(settings, "settings");
     requireNonNull(clock, "clock");
     SqlDialect dialect = settings.dialect();
@@ -164,6 +177,12 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       if (url.startsWith("jdbc:h2:mem:")) {
         keepAlive = DriverManager.getConnection(url, settings.user(), settings.password());
       }
+      Path sqliteFile = null;
+      if (dialect == SqlDialect.SQLITE && sqliteHousekeeping) {
+        try (Connection connection = dataSource.getConnection()) {
+          sqliteFile = SqliteHousekeeping.prepare(connection);
+        }
+      }
       StoreBootstrap.migrate(dataSource, dialect);
       byte[] secretKey = StoreBootstrap.loadOrCreateSecret(dataSource);
       logger.log(Level.FINE, "{0} - opened the user store", POOL_NAME);
@@ -172,6 +191,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           : null;
       DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> StoreBootstrap.probe(url, dialect, settings));
       WriteTurn writeTurn = new WriteTurn(dialect);
+      SqliteHousekeeping sqlite = sqliteFile == null ? null
+          : SqliteHousekeeping.start(dataSource, writeTurn, sqliteFile);
       ActivityPruner pruner = new ActivityPruner(dataSource, writeTurn, settings.activityRetention(),
           UserStore.REQUEST_ID_RETENTION, clock, breaker::isOpen);
       pruner.start();
@@ -190,9 +211,9 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
         listener.start();
       }
       return new JdbcUserStore(pool,
-          new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout()),
-          new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, pruner,
-          breaker, secretKey, channel, notifier, listener);
+          new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout(), sqlite),
+          new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, sqlite,
+          pruner, breaker, secretKey, channel, notifier, listener);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -526,6 +547,9 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     breaker.close();
     if (housekeeping != null) {
       housekeeping.close();
+    }
+    if (sqliteHousekeeping != null) {
+      sqliteHousekeeping.close();
     }
     pool.close();
     closeQuietly(keepAlive);
