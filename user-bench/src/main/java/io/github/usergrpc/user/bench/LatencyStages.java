@@ -48,13 +48,16 @@ import org.HdrHistogram.Histogram;
  * JVM timestamps each update (one clock, {@link System#nanoTime}): sent; seen on NATS by a core subscription
  * to the stream's subjects (the publish reached NATS: the writing replica's gRPC, transaction, outbox read and
  * publish); delivered by JetStream to an ordered consumer of the bench's own (stored and delivered by the
- * stream); the UpdateUser response; the watcher's event (the watching replica and gRPC). With {@code --gc},
- * the replicas log GC pauses ({@code -Xlog:gc}) and their pauses are summarized.
+ * stream); the UpdateUser response; the watcher's event (the watching replica and gRPC). Beside the updates, at
+ * their rate, probes time what the writing replica's database transaction and JetStream publish cost alone
+ * ({@link Probes}). Also the replicas' CPU time, idle with the watches open and per update. With {@code --gc},
+ * the replicas log GC pauses ({@code -Xlog:gc}) and those of the measured updates are summarized.
  *
  * <p>Run: {@code java -cp user-bench/target/classes:$(cat user-bench/target/classpath.txt)
- * io.github.usergrpc.user.bench.LatencyStages --variant before=/tmp/base.jar
- * --variant2 after=user-server/target/user-server.jar --rounds 2 --updates 400 --rate 20}; a variant is
- * {@code label=jar} or {@code label=jar|jvm flags separated by spaces}.
+ * io.github.usergrpc.user.bench.LatencyStages --variant before=/tmp/base/user-server.jar
+ * --variant2 after=user-server/target/user-server.jar --rounds 2 --updates 400 --rate 20 --gc}; a variant is
+ * {@code label=jar} or {@code label=jar|jvm flags separated by spaces}; the jar's file name must be
+ * {@code user-server.jar} ({@link ServerProcess} then waits for its start line).
  */
 final class LatencyStages {
 
@@ -167,10 +170,13 @@ final class LatencyStages {
       idleCpu = cpuMillis(replicas) - idleCpu;
       long gcFrom = System.currentTimeMillis();
       long busyCpu = cpuMillis(replicas);
+      Probes probes = new Probes(database, schema, connection, prefix + ".probe", rate);
       stages.update(channels, users, updates, rate);
+      probes.stop();
       busyCpu = cpuMillis(replicas) - busyCpu;
       ordered.close();
       Map<String, Histogram> result = stages.histograms();
+      result.putAll(probes.histograms);
       System.out.printf("%n== %s round %d (load %s; undelivered %d, errors %d)%n", variant[0], round,
           Machine.loadAverage(), stages.undelivered(), stages.errors.get());
       print(variant[0], result);
@@ -233,9 +239,14 @@ final class LatencyStages {
     return sum;
   }
 
+  /** Returns the user whose subject it is, or "" for the probes' subject (not base64url of a user id). */
   private static String userOf(String subject) {
-    return new String(Base64.getUrlDecoder().decode(subject.substring(subject.lastIndexOf('.') + 1)),
-        StandardCharsets.UTF_8);
+    try {
+      return new String(Base64.getUrlDecoder().decode(subject.substring(subject.lastIndexOf('.') + 1)),
+          StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException probe) {
+      return "";
+    }
   }
 
   private static void print(String label, Map<String, Histogram> stages) {
@@ -273,6 +284,66 @@ final class LatencyStages {
       connection.jetStreamManagement().deleteStream(stream);
     } catch (IOException | JetStreamApiException | InterruptedException e) {
       System.out.println("the stream " + stream + " was not deleted: " + e);
+    }
+  }
+
+  /**
+   * What the writing replica's two external steps cost alone, at the updates' rate beside them, from the bench
+   * JVM: a transaction like UpdateUser's (lock a row, update it, insert a row, commit) on the run's database,
+   * and a JetStream publish with a message id to the run's stream (acknowledged once stored).
+   */
+  private static final class Probes {
+    final Map<String, Histogram> histograms = new LinkedHashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    Probes(String database, String schema, Connection nats, String subject, int perSecond) throws Exception {
+      java.sql.Connection db = java.sql.DriverManager.getConnection(
+          "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "postgres", "");
+      try (java.sql.Statement ddl = db.createStatement()) {
+        ddl.execute("CREATE TABLE probe_row (id int PRIMARY KEY, v bigint NOT NULL)");
+        ddl.execute("CREATE TABLE probe_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v bigint)");
+        ddl.execute("INSERT INTO probe_row VALUES (1, 0)");
+      }
+      db.setAutoCommit(false);
+      Histogram transaction = newHistogram();
+      Histogram publish = newHistogram();
+      histograms.put("probe: db transaction", transaction);
+      histograms.put("probe: jetstream publish", publish);
+      io.nats.client.JetStream jetStream = nats.jetStream();
+      long period = TimeUnit.SECONDS.toNanos(1) / perSecond;
+      thread = new Thread(() -> {
+        long n = 0;
+        try (db) {
+          while (running) {
+            long start = System.nanoTime();
+            try (java.sql.PreparedStatement lock = db.prepareStatement("SELECT v FROM probe_row WHERE id = 1 FOR UPDATE");
+                java.sql.PreparedStatement update = db.prepareStatement("UPDATE probe_row SET v = v + 1 WHERE id = 1");
+                java.sql.PreparedStatement insert = db.prepareStatement("INSERT INTO probe_log (v) VALUES (?)")) {
+              lock.executeQuery().close();
+              update.executeUpdate();
+              insert.setLong(1, n);
+              insert.executeUpdate();
+              db.commit();
+            }
+            long committed = System.nanoTime();
+            jetStream.publish(subject, new byte[64],
+                io.nats.client.PublishOptions.builder().messageId("probe-" + n++).build());
+            long published = System.nanoTime();
+            transaction.recordValue(committed - start);
+            publish.recordValue(published - committed);
+            LockSupport.parkNanos(Math.max(0, start + period - System.nanoTime()));
+          }
+        } catch (Exception e) {
+          System.out.println("probe failed: " + e);
+        }
+      }, "probes");
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join();
     }
   }
 
