@@ -42,6 +42,8 @@ import java.util.regex.Pattern;
  * @param activityRetention how long a SQLite, H2 or PostgreSQL store keeps activity events (with
  *     {@code jetStream}: the stream's max age)
  * @param jetStream where the activity log lives when not in the store's database: a NATS JetStream stream
+ * @param dbNotify {@code --db-notify}: whether the servers of a PostgreSQL store wake each other with
+ *     LISTEN/NOTIFY when they commit activity (without {@code jetStream})
  * @param otlpEndpoint the OTLP/HTTP collector to send traces to, if any: tracing on
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
@@ -51,7 +53,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
     Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
     String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins,
-    Duration activityRetention, Optional<JetStream> jetStream, Optional<URI> otlpEndpoint, boolean help,
+    Duration activityRetention, Optional<JetStream> jetStream, boolean dbNotify, Optional<URI> otlpEndpoint,
+    boolean help,
     boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
@@ -164,6 +167,9 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         "with --activity nats://...: the JetStream stream (default " + JetStream.DEFAULT_STREAM + ")"});
     OPTIONS.put("--activity-replicas", new String[] {"USER_SERVER_ACTIVITY_REPLICAS",
         "with --activity nats://...: copies of the stream, 1, or 3 on a JetStream cluster (default 1)"});
+    OPTIONS.put("--db-notify", new String[] {"USER_SERVER_DB_NOTIFY",
+        "true | false: with activity in a PostgreSQL database, servers wake each other's watches with"
+            + " LISTEN/NOTIFY instead of waiting for their poll (default true)"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
     OPTIONS.put("--http-max-connections", new String[] {"USER_SERVER_HTTP_MAX_CONNECTIONS",
@@ -278,7 +284,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
         parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
         origins(values.get("--http-cors-origins")), parseRetention(values), jetStream,
-        otlpEndpoint(values.get("--otlp-endpoint")), help, hashToken, verbose);
+        parseBoolean(values, "--db-notify", true), otlpEndpoint(values.get("--otlp-endpoint")), help, hashToken,
+        verbose);
   }
 
   /**
@@ -425,6 +432,18 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       throw new IllegalArgumentException(option + ": " + value + " (expected: " + expected + ")");
     }
     return parsed;
+  }
+
+  private static boolean parseBoolean(Map<String, String> values, String option, boolean defaultValue) {
+    String value = values.get(option);
+    if (value == null) {
+      return defaultValue;
+    }
+    return switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException(option + ": " + value + " (expected: true or false)");
+    };
   }
 
   /** Parses {@code 0} or a whole number with a unit: {@code ms}, {@code s}, {@code m} or {@code h}. */

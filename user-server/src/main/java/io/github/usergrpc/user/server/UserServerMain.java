@@ -406,7 +406,8 @@ public final class UserServerMain {
         : store;
     JdbcSettings.Builder builder = JdbcSettings.newBuilder().setJdbcUrl(url)
         .setActivityRetention(options.activityRetention())
-        .setActivityOutbox(options.jetStream().isPresent());
+        .setActivityOutbox(options.jetStream().isPresent())
+        .setActivityNotifications(options.dbNotify());
     options.dbUser().ifPresent(builder::setUser);
     options.dbPassword().ifPresent(builder::setPassword);
     JdbcSettings settings = builder.build();

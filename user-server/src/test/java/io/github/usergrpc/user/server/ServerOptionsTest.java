@@ -232,6 +232,18 @@ class ServerOptionsTest {
   }
 
   @Test
+  void parse_dbNotify_onByDefault_offByOptionOrEnvironment() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).dbNotify()).isTrue();
+    assertThat(ServerOptions.parse(List.of("--db-notify=false"), Map.of()).dbNotify()).isFalse();
+    assertThat(ServerOptions.parse(List.of(), Map.of("USER_SERVER_DB_NOTIFY", "false")).dbNotify()).isFalse();
+    assertThat(ServerOptions.parse(List.of("--db-notify", "true"), Map.of("USER_SERVER_DB_NOTIFY", "false"))
+        .dbNotify()).isTrue();
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--db-notify", "off"), Map.of()))
+        .hasMessage("--db-notify: off (expected: true or false)");
+    assertThat(ServerOptions.usage()).contains("--db-notify", "USER_SERVER_DB_NOTIFY", "(default true)");
+  }
+
+  @Test
   void parse_badActivity_failsWithOneLineMessages() {
     assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "kafka://k:9092"), Map.of()))
         .hasMessage("--activity: kafka://k:9092 (expected: database, or nats://host:port with more servers after"
