@@ -344,7 +344,8 @@ public final class UserServerMain {
             tracing == null ? executor : io.opentelemetry.context.Context.taskWrapping(executor)))
         .setMaxWatches(limits.maxWatches())
         .setMaxWatchesPerUser(limits.maxWatchesPerUser())
-        .setDefaultDeadline(limits.defaultDeadline());
+        .setDefaultDeadline(limits.defaultDeadline())
+        .setWatchPollInterval(options.watchPollInterval());
     if (options.authTokens().isPresent()) {
       server.setAccessTokens(AccessTokens.load(options.authTokens().get()));
     }
