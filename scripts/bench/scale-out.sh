@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Scale-out (issue 18): three user-server.jar replicas on one PostgreSQL database (127.0.0.1:5432, user postgres;
 # a database the run creates and drops), with their activity on NATS JetStream (the machine's nats-server at
-# 127.0.0.1:4222, a stream of the run's own, deleted afterwards) and, in the same round, in the database only.
+# 127.0.0.1:4222, a stream of the run's own, deleted afterwards) and, in the same round, in the database only:
+# replicas waking each other with LISTEN/NOTIFY (the default) and polling only (--db-notify=false).
 # Cross-replica mutation-to-event latency with 1,000 watchers, and RecordActivity at 16 clients. Writes the
-# "scale-out" section of BENCHMARKS.md. About 10 minutes.
+# "scale-out" section of BENCHMARKS.md. About 15 minutes.
 # Options: --rounds 3 --watchers 1000 --updates 1000 --rate 50 --clients 16 --duration 10 --warmup 3
 #          --nats nats://127.0.0.1:4222
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -10,9 +10,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 
 /**
  * What each layer of a UserService call costs (issue 17): GetUser with h2load against the constant-answer
@@ -31,11 +35,22 @@ import java.util.regex.Pattern;
  */
 final class InterceptorBench {
 
-  /**
-   * One server: {@code LayeredServer} with {@code layers} on the classes of {@code jar}, or, when
-   * {@code real}, {@code jar} itself with {@code --store memory}.
-   */
-  private record Variant(String name, String label, List<String> layers, Path jar, boolean real) {}
+  /** What a variant runs. */
+  private enum Kind {
+    /** {@code LayeredServer} with the variant's arguments (layers, or {@code server} and what it leaves out). */
+    LAYERED,
+    /** The jar itself, {@code --store memory}. */
+    REAL,
+    /** {@code BareServer direct}: the direct-executor ceiling of {@code executor.sh}. */
+    CEILING
+  }
+
+  /** One server: {@code kind} run on the classes of {@code jar}, with {@code layers} for {@code LAYERED}. */
+  private record Variant(String name, String label, List<String> layers, Path jar, Kind kind) {
+    boolean real() {
+      return kind == Kind.REAL;
+    }
+  }
 
   /** The layers this branch changed, measured on the baseline jar too. */
   private static final List<String> CHANGED = List.of("store", "parsing", "validation");
@@ -55,6 +70,8 @@ final class InterceptorBench {
   private final Map<String, List<Double>> rates = new LinkedHashMap<>();
   private final Map<String, List<Double>> cpu = new LinkedHashMap<>();
   private final Map<String, List<Double>> allocation = new LinkedHashMap<>();
+  /** CPU µs per call of each thread group ({@link #THREAD_GROUPS}), per variant, over TCP. */
+  private final Map<String, Map<String, List<Double>>> byThreads = new LinkedHashMap<>();
   private final long ticksPerSecond;
   private final boolean inProcess;
 
@@ -66,23 +83,88 @@ final class InterceptorBench {
     streams = args.integer("streams", 8);
     command = args.string("command", "scripts/bench/interceptors.sh");
     inProcess = args.flag("in-process");
-    ticksPerSecond = Long.parseLong(ServerProcess.run(List.of("getconf", "CLK_TCK"), 10).strip());
+    ticksPerSecond = ProcessProbe.ticksPerSecond();
     Path jar = root.resolve("user-server/target/user-server.jar");
-    variants.add(new Variant("bare", "constant answer, no layer", List.of(), jar, false));
-    for (String layer : LayeredServer.LAYERS) {
-      variants.add(new Variant("+" + layer, "+ " + layer, List.of(layer), jar, false));
+    if (!inProcess) {
+      variants.add(new Variant("ceiling", "`BareServer direct`, the ceiling of `executor.sh` (its own builder"
+          + " options)", List.of(), jar, Kind.CEILING));
     }
-    variants.add(new Variant("all", "all layers", LayeredServer.LAYERS, jar, false));
+    variants.add(new Variant("bare", "constant answer, no layer", List.of(), jar, Kind.LAYERED));
+    for (String layer : LayeredServer.LAYERS) {
+      variants.add(new Variant("+" + layer, "+ " + layer, List.of(layer), jar, Kind.LAYERED));
+    }
+    variants.add(new Variant("all", "all layers", LayeredServer.LAYERS, jar, Kind.LAYERED));
     String server = inProcess ? "`UserServer` as for `--store memory`" : "`user-server.jar --store memory`";
-    variants.add(new Variant("user-server", server, List.of(), jar, true));
+    if (!inProcess) {
+      variants.add(new Variant("+services", "+ health, reflection and the malformed-input log filter",
+          List.of("services"), jar, Kind.LAYERED));
+      variants.add(new Variant("all+services", "all layers + health, reflection, log filter",
+          concat(LayeredServer.LAYERS, List.of("services")), jar, Kind.LAYERED));
+      variants.add(new Variant("server", "`UserServer` as `UserServerMain.newServer` builds it for `--store"
+          + " memory`", List.of("server"), jar, Kind.LAYERED));
+      variants.add(new Variant("server-metrics", "`UserServer` as built for `--store memory`, without metrics", List.of("server", "-metrics"), jar,
+          Kind.LAYERED));
+      variants.add(new Variant("server-deadline", "`UserServer` as built for `--store memory`, without the default deadline",
+          List.of("server", "-deadline"), jar, Kind.LAYERED));
+      variants.add(new Variant("server-metrics-deadline", "`UserServer` as built for `--store memory`, without metrics and default deadline",
+          List.of("server", "-metrics", "-deadline"), jar, Kind.LAYERED));
+    }
+    variants.add(new Variant("user-server", server, List.of(), jar, Kind.REAL));
+    if (!inProcess) {
+      // The jar without OpenTelemetry's gRPC context bridge (io.grpc.override.ContextStorageOverride), which
+      // grpc-java otherwise routes every Context.current() and attach() through.
+      variants.add(new Variant("ceiling-no-override", "`BareServer direct` without the OpenTelemetry context"
+          + " bridge", List.of(), stripped(), Kind.CEILING));
+      variants.add(new Variant("user-server-no-override", server + " without the OpenTelemetry context bridge",
+          List.of(), stripped(), Kind.REAL));
+    }
     String baseline = args.string("baseline-jar", "");
     if (!baseline.isEmpty()) {
       Path before = Path.of(baseline).toAbsolutePath();
       for (String layer : CHANGED) {
-        variants.add(new Variant("before+" + layer, "before: + " + layer, List.of(layer), before, false));
+        variants.add(new Variant("before+" + layer, "before: + " + layer, List.of(layer), before, Kind.LAYERED));
       }
-      variants.add(new Variant("before-all", "before: all layers", LayeredServer.LAYERS, before, false));
-      variants.add(new Variant("before", "before: " + server, List.of(), before, true));
+      variants.add(new Variant("before-all", "before: all layers", LayeredServer.LAYERS, before, Kind.LAYERED));
+      variants.add(new Variant("before", "before: " + server, List.of(), before, Kind.REAL));
+    }
+    String only = args.string("variants", "");
+    if (!only.isEmpty()) {
+      List<String> known = variants.stream().map(Variant::name).toList();
+      List<String> names = List.of(only.split(","));
+      if (!known.containsAll(names)) {
+        throw new IllegalArgumentException("--variants " + only + ": expected some of " + known);
+      }
+      variants.removeIf(variant -> !names.contains(variant.name()));
+    }
+    if (variants.stream().anyMatch(variant -> variant.jar().equals(stripped()))) {
+      withoutContextOverride(jar, stripped());
+    }
+  }
+
+  private Path stripped() {
+    return work.resolve("no-context-override/user-server.jar");
+  }
+
+  private static List<String> concat(List<String> first, List<String> second) {
+    List<String> all = new ArrayList<>(first);
+    all.addAll(second);
+    return all;
+  }
+
+  /** Writes a copy of {@code jar} without the {@code io/grpc/override/} classes. */
+  private static void withoutContextOverride(Path jar, Path copy) throws IOException {
+    Files.createDirectories(copy.getParent());
+    try (ZipInputStream in = new ZipInputStream(Files.newInputStream(jar));
+        ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(copy))) {
+      ZipEntry entry;
+      while ((entry = in.getNextEntry()) != null) {
+        if (entry.getName().startsWith("io/grpc/override/")) {
+          continue;
+        }
+        out.putNextEntry(new ZipEntry(entry.getName()));
+        in.transferTo(out);
+        out.closeEntry();
+      }
     }
   }
 
@@ -114,6 +196,9 @@ final class InterceptorBench {
     if (variant.real()) {
       start.addAll(List.of(java, "-jar", variant.jar().toString(), "--port", Integer.toString(port), "--store",
           "memory"));
+    } else if (variant.kind() == Kind.CEILING) {
+      start.addAll(List.of(java, "-cp", root.resolve("user-bench/target/classes") + File.pathSeparator
+          + variant.jar(), BareServer.class.getName(), Integer.toString(port), "direct"));
     } else {
       start.addAll(List.of(java, "-cp", root.resolve("user-bench/target/classes") + File.pathSeparator
           + variant.jar(), LayeredServer.class.getName(), Integer.toString(port)));
@@ -130,14 +215,25 @@ final class InterceptorBench {
       }
       Path frame = LoadBench.writeFrame("GetUser", id, work.resolve("GetUser-" + id + ".grpc"));
       h2load(port, frame, warmup);
-      long before = cpuTicks(server.pid());
+      long before = ProcessProbe.cpuTicks(server.pid());
+      Map<String, Long> threadsBefore = ticksByThreadGroup(server.pid());
       long calls = h2load(port, frame, duration);
-      long ticks = cpuTicks(server.pid()) - before;
+      long ticks = ProcessProbe.cpuTicks(server.pid()) - before;
+      Map<String, Long> threadsAfter = ticksByThreadGroup(server.pid());
       double rate = calls / (double) duration;
       double micros = ticks * 1e6 / ticksPerSecond / calls;
       rates.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(rate);
       cpu.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(micros);
-      System.out.printf("round %d %-12s %8.0f calls/s %6.2f CPU µs/call%n", round, variant.name(), rate, micros);
+      StringBuilder groups = new StringBuilder();
+      for (String group : THREAD_GROUPS) {
+        double groupMicros = (threadsAfter.getOrDefault(group, 0L) - threadsBefore.getOrDefault(group, 0L)) * 1e6
+            / ticksPerSecond / calls;
+        byThreads.computeIfAbsent(variant.name(), v -> new LinkedHashMap<>())
+            .computeIfAbsent(group, g -> new ArrayList<>()).add(groupMicros);
+        groups.append(String.format(Locale.ROOT, " %s %.2f", group, groupMicros));
+      }
+      System.out.printf("round %d %-12s %8.0f calls/s %6.2f CPU µs/call;%s%n", round, variant.name(), rate, micros,
+          groups);
     }
   }
 
@@ -181,13 +277,45 @@ final class InterceptorBench {
     return Long.parseLong(requests.group(4));
   }
 
-  /** Returns the process's user plus system CPU time, all threads, in clock ticks ({@code /proc/PID/stat}). */
-  private static long cpuTicks(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    // After the command: state is field 3; utime and stime are fields 14 and 15.
-    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  /**
+   * The threads of a server JVM, by what they do: the transport's event loops (where every call runs, on a
+   * direct executor), the JIT compilers, the collector and the VM thread, and the rest (timers, health checks).
+   */
+  private static final List<String> THREAD_GROUPS = List.of("event loop", "JIT", "GC and VM", "other");
+
+  /** Returns the group of {@link #THREAD_GROUPS} of a thread, by its name as /proc shows it (15 characters). */
+  private static String threadGroup(String name) {
+    if (name.startsWith("grpc-") || name.contains("worker") || name.contains("ELG") || name.contains("epoll")) {
+      return "event loop";
+    }
+    if (name.contains("CompilerThre")) {
+      return "JIT";
+    }
+    if (name.startsWith("VM Thread") || name.startsWith("GC ") || name.startsWith("G1 ")) {
+      return "GC and VM";
+    }
+    return "other";
   }
+
+  /** Returns the user plus system CPU ticks of each thread group of a process ({@code /proc/PID/task}). */
+  private static Map<String, Long> ticksByThreadGroup(long pid) throws IOException {
+    Map<String, Long> ticks = new LinkedHashMap<>();
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException ended) {
+          continue; // the thread ended between listing and reading
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks.merge(threadGroup(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+      }
+    }
+    return ticks;
+  }
+
 
   private String report(String loadBefore) {
     StringBuilder md = new StringBuilder(inProcess
@@ -223,31 +351,63 @@ final class InterceptorBench {
           .append(" transport (`directExecutor()`, same limits and keepalive), alone and with each layer as")
           .append(" `InterceptorChain` and `UserServer` add it (`store`: the real handlers on the memory store;")
           .append(" `metrics`: grpc-opentelemetry on the transport, plus the store timing with `store`), then")
-          .append(" `user-server.jar` itself. Rows \"before\": the same on the classes of the baseline jar.\n");
+          .append(" `user-server.jar` itself. Also, to find what our server pays beyond its layers: `BareServer")
+          .append(" direct` (the ceiling of `executor.sh`, with its own builder options); the constant answer with")
+          .append(" the health and reflection services and grpc-netty's log filter registered as `UserServer` does;")
+          .append(" `UserServer` as `UserServerMain.newServer` builds it, whole and without metrics and/or the")
+          .append(" default deadline; and the ceiling and `user-server.jar` on a copy of the jar without")
+          .append(" OpenTelemetry's gRPC context bridge (`io.grpc.override`). Rows \"before\": the same on the")
+          .append(" classes of the baseline jar. `--variants a,b,...` runs some of them only; variants alternate")
+          .append(" within each round.\n");
       md.append("- CPU per call: the server process's user + system CPU time over the measured run")
           .append(" (`/proc/PID/stat`, all threads, JIT and GC included) divided by the calls h2load completed. A")
           .append(" layer's cost: its variant's CPU per call minus the bare variant's of the same round; layers")
           .append(" are not additive (shared JIT, inlining and cache effects), so compare the \"all layers\" row")
           .append(" with their sum.\n\n");
     }
+    boolean ceiling = cpu.containsKey("ceiling");
     md.append("| variant | calls/s | CPU µs per call | µs over the constant answer alone (same round)")
-        .append(inProcess ? " | bytes allocated per call | bytes over the constant answer alone |\n" : " |\n")
-        .append(inProcess ? "|---|---|---|---|---|---|\n" : "|---|---|---|---|\n");
+        .append(inProcess ? " | bytes allocated per call | bytes over the constant answer alone |\n"
+            : ceiling ? " | calls/s, share of the ceiling's (same round) | CPU per call, the ceiling's over this one's"
+                + " (same round) |\n" : " |\n")
+        .append(inProcess ? "|---|---|---|---|---|---|\n" : ceiling ? "|---|---|---|---|---|---|\n" : "|---|---|---|---|\n");
     List<Double> bare = cpu.get("bare");
     List<Double> bareBytes = allocation.getOrDefault("bare", List.of());
     for (Variant variant : variants) {
       List<Double> values = cpu.get(variant.name());
       md.append("| ").append(variant.label()).append(" | ").append(Stats.spread(rates.get(variant.name()), "%.0f"))
           .append(" | ").append(Stats.spread(values, "%.2f")).append(" | ")
-          .append(variant.name().equals("bare") ? "–" : Stats.spread(differences(values, bare), "%+.2f"));
+          .append(variant.name().equals("bare") || bare == null ? "–"
+              : Stats.spread(differences(values, bare), "%+.2f"));
       if (inProcess) {
         List<Double> bytes = allocation.get(variant.name());
         md.append(" | ").append(Stats.spread(bytes, "%.0f")).append(" | ")
             .append(variant.name().equals("bare") ? "–" : Stats.spread(differences(bytes, bareBytes), "%+.0f"));
+      } else if (ceiling) {
+        md.append(" | ").append(Stats.spread(percent(Stats.ratios(rates.get(variant.name()), rates.get("ceiling"))),
+                "%.0f%%"))
+            .append(" | ").append(Stats.spread(percent(Stats.ratios(cpu.get("ceiling"), values)), "%.0f%%"));
       }
       md.append(" |\n");
     }
+    if (!byThreads.isEmpty()) {
+      md.append("\nCPU µs per call by the server's threads (the same runs; per thread from `/proc/PID/task`;")
+          .append(" a thread that ended during the run is missing):\n\n| variant |");
+      THREAD_GROUPS.forEach(group -> md.append(' ').append(group).append(" |"));
+      md.append("\n|---|").append("---|".repeat(THREAD_GROUPS.size())).append('\n');
+      for (Variant variant : variants) {
+        md.append("| ").append(variant.label()).append(" |");
+        for (String group : THREAD_GROUPS) {
+          md.append(' ').append(Stats.spread(byThreads.get(variant.name()).get(group), "%.2f")).append(" |");
+        }
+        md.append('\n');
+      }
+    }
     return md.toString();
+  }
+
+  private static List<Double> percent(List<Double> ratios) {
+    return ratios.stream().map(ratio -> 100 * ratio).toList();
   }
 
   private static List<Double> differences(List<Double> values, List<Double> base) {

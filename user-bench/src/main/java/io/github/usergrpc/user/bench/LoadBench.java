@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -81,6 +82,11 @@ final class LoadBench {
   private final String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
   private final List<Run> runs = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  /**
+   * The server's CPU use over each GetUser run (warm-up and measured), as a share of one core, by target and
+   * tool: whether a rate is the server's capacity (near 100 % on its one core) or something else's limit.
+   */
+  private final Map<String, List<Double>> serverCoreUse = new LinkedHashMap<>();
 
   private LoadBench(Args args) throws IOException, InterruptedException {
     rounds = args.integer("rounds", 3);
@@ -197,7 +203,9 @@ final class LoadBench {
           Path frame = writeFrame(method, user.getId());
           String path = "/user.UserService/" + method;
           checkGrpcStatus(port, path, frame, target, method);
+          CoreUse use = CoreUse.start(server.pid());
           double rps = runH2load(port, path, frame);
+          recordCoreUse(target, method, "h2load", use);
           runs.add(new Run(target.name(), method, "h2load", round, rps, 0, Optional.empty()));
           log(target, method, "h2load", round, rps, null);
         }
@@ -206,7 +214,9 @@ final class LoadBench {
           case "ListUsers" -> calls.listUsers();
           default -> calls.createUser();
         };
+        CoreUse use = CoreUse.start(server.pid());
         LoadGenerator.Result result = LoadGenerator.closedLoop(call, connections * streams, warmup, duration);
+        recordCoreUse(target, method, "java", use);
         runs.add(new Run(target.name(), method, "java", round, result.throughput(), result.errors(),
             Optional.of(result.latency())));
         log(target, method, "java", round, result.throughput(), result);
@@ -306,6 +316,29 @@ final class LoadBench {
       throw new IllegalStateException(target.name() + " " + method + ": the fixed frame is not answered with"
           + " grpc-status 0, so an h2load run would measure errors:\n" + output);
     }
+  }
+
+  /** The server's CPU ticks and the wall clock at the start of a run. */
+  private record CoreUse(long pid, long ticks, long nanos) {
+    static CoreUse start(long pid) throws IOException {
+      return new CoreUse(pid, ProcessProbe.cpuTicks(pid), System.nanoTime());
+    }
+
+    /** Returns the server's CPU time since the start as a share of the wall time, in percent of one core. */
+    double percent() throws IOException, InterruptedException {
+      double seconds = (ProcessProbe.cpuTicks(pid) - ticks) / (double) ProcessProbe.ticksPerSecond();
+      return 100 * seconds / ((System.nanoTime() - nanos) / 1e9);
+    }
+  }
+
+  private void recordCoreUse(Target target, String method, String tool, CoreUse use)
+      throws IOException, InterruptedException {
+    if (!executorSection || !method.equals("GetUser") || target == NODE) {
+      return;
+    }
+    double percent = use.percent();
+    serverCoreUse.computeIfAbsent(target.name() + " " + tool, k -> new ArrayList<>()).add(percent);
+    System.out.printf(Locale.ROOT, "%s %s: the server used %.0f%% of a core%n", target.name(), tool, percent);
   }
 
   private double runH2load(int port, String path, Path frame) throws IOException, InterruptedException {
@@ -551,6 +584,17 @@ final class LoadBench {
     List<Double> pg = rates("pgbench", "SELECT by primary key (-S)", "pgbench");
     if (!pg.isEmpty()) {
       md.append("| `pgbench -S` (tps) | – | ").append(Stats.spread(pg, "%.0f")).append(" | – | 0 |\n");
+    }
+    md.append("\nThe server's CPU use over each run (warm-up and measured; `/proc/PID/stat`, all threads), in percent")
+        .append(" of its one core: a rate is the server's capacity only near 100 %:\n\n")
+        .append("| server | h2load | Java tool |\n|---|---|---|\n");
+    for (Target target : targets()) {
+      List<Double> h2 = serverCoreUse.getOrDefault(target.name() + " h2load", List.of());
+      List<Double> java = serverCoreUse.getOrDefault(target.name() + " java", List.of());
+      if (!h2.isEmpty() || !java.isEmpty()) {
+        md.append("| ").append(target.label()).append(" | ").append(h2.isEmpty() ? "–" : Stats.spread(h2, "%.0f%%"))
+            .append(" | ").append(java.isEmpty() ? "–" : Stats.spread(java, "%.0f%%")).append(" |\n");
+      }
     }
     md.append("\nRatios of runs in the same round (median, min–max over the rounds):\n\n");
     md.append("| ratio | h2load | Java tool | target |\n|---|---|---|---|\n");

@@ -111,6 +111,24 @@ final class ProcessProbe {
     return new LiveObjects(Map.copyOf(byClass), total);
   }
 
+  /** Returns the process's user plus system CPU time, all threads, in clock ticks ({@code /proc/PID/stat}). */
+  static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
+  /** Returns the clock ticks per second of {@link #cpuTicks} ({@code getconf CLK_TCK}). */
+  static synchronized long ticksPerSecond() throws IOException, InterruptedException {
+    if (ticksPerSecond == 0) {
+      ticksPerSecond = Long.parseLong(ServerProcess.run(List.of("getconf", "CLK_TCK"), 10).strip());
+    }
+    return ticksPerSecond;
+  }
+
+  private static long ticksPerSecond;
+
   /** Returns the number of open file descriptors (sockets, files, pipes) of the process. */
   static int openFileDescriptors(long pid) throws IOException {
     try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {

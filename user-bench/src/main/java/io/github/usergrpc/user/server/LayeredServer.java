@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server;
 
 import io.github.usergrpc.user.api.RequestValidator;
 import io.github.usergrpc.user.bench.BareServer;
+import io.github.usergrpc.user.server.observability.MalformedInputLog;
 import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.github.usergrpc.user.service.internal.ActivityFeed;
@@ -23,16 +24,21 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -49,8 +55,17 @@ import java.util.concurrent.TimeUnit;
  * {@code calllog}, {@code deadline}, {@code metrics} (grpc-opentelemetry on the transport, and the store
  * timing when {@code store} is on too).
  *
+ * <p>Beside the layers, {@code services} registers what {@code UserServer} puts on the transport besides the
+ * UserService: the health and reflection services, and grpc-netty's malformed-input log filter.
+ *
+ * <p>{@code server} instead serves the whole {@code UserServer} exactly as {@code UserServerMain.newServer}
+ * builds it for {@code --store memory} (the same transport settings, metrics, default deadline), on the store
+ * with the one user; {@code server -metrics} leaves the metrics out, {@code server -deadline} the default
+ * deadline ({@code --default-deadline 0}), so that what each costs in the real server can be measured by
+ * taking it away.
+ *
  * <p>{@code java -cp user-bench/target/classes:user-server.jar io.github.usergrpc.user.server.LayeredServer
- * <port> [layer ...]}
+ * <port> [layer ... [services] | server [-metrics] [-deadline]]}
  */
 public final class LayeredServer {
 
@@ -63,11 +78,19 @@ public final class LayeredServer {
 
   private LayeredServer() {}
 
+  /** What {@code server} can leave out. */
+  public static final List<String> SERVER_WITHOUT = List.of("-metrics", "-deadline");
+
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
-    Set<String> layers = Set.copyOf(Arrays.asList(args).subList(1, args.length));
+    Set<String> layers = new HashSet<>(Arrays.asList(args).subList(1, args.length));
+    if (layers.remove("server")) {
+      serveUserServer(port, layers);
+      return;
+    }
+    boolean services = layers.remove("services");
     if (!LAYERS.containsAll(layers)) {
-      throw new IllegalArgumentException("layers: " + layers + " (expected some of " + LAYERS + ")");
+      throw new IllegalArgumentException("layers: " + layers + " (expected some of " + LAYERS + ", services)");
     }
     NettyServerBuilder transport = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port),
             InsecureServerCredentials.create())
@@ -82,8 +105,36 @@ public final class LayeredServer {
     if (metrics != null) {
       metrics.instrument(transport);
     }
-    Server server = transport.addService(service(layers, metrics)).build().start();
-    System.out.println("layered-server listening on port " + server.getPort() + " with " + layers);
+    transport.addService(service(layers, metrics));
+    if (services) {
+      // As UserServer: health, reflection, and the filter on grpc-netty's loggers.
+      transport.addService(new HealthStatusManager().getHealthService())
+          .addService(ProtoReflectionServiceV1.newInstance());
+      MalformedInputLog.install();
+    }
+    Server server = transport.build().start();
+    System.out.println("layered-server listening on port " + server.getPort() + " with " + layers
+        + (services ? " and services" : ""));
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    server.awaitTermination();
+  }
+
+  /** Serves {@code UserServer} as {@code UserServerMain} builds it for the memory store, less {@code without}. */
+  private static void serveUserServer(int port, Set<String> without) throws Exception {
+    if (!SERVER_WITHOUT.containsAll(without)) {
+      throw new IllegalArgumentException("server " + without + " (expected some of " + SERVER_WITHOUT + ")");
+    }
+    List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port), "--store", "memory"));
+    if (without.contains("-deadline")) {
+      args.addAll(List.of("--default-deadline", "0"));
+    }
+    ServerOptions options = ServerOptions.parse(args, Map.of());
+    ServerMetrics metrics = without.contains("-metrics") ? null : new ServerMetrics();
+    // Never used: the memory store's calls stay on the transport's thread.
+    ExecutorService unused = Executors.newSingleThreadExecutor();
+    UserServer server = UserServerMain.newServer(options, port, storeWithTheUser(), unused, metrics, null, null)
+        .start();
+    System.out.println("layered-server listening on port " + server.port() + " with UserServer less " + without);
     Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
     server.awaitTermination();
   }

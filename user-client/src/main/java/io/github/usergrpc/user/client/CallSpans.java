@@ -100,6 +100,7 @@ final class CallSpans implements ClientInterceptor {
    * Ends the span when the call closes, and runs the caller's callbacks with the context the call was made in
    * current, as the instrumentation does: work chained on a call's answer belongs to the caller's span.
    */
+  @SuppressWarnings("try") // each Scope only makes the caller's context current for its block
   private static final class CallListener<RespT> extends SimpleForwardingClientCallListener<RespT> {
     private final Context parent;
     private final Span span;

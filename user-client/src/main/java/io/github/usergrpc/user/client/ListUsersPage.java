@@ -57,7 +57,9 @@ public final class ListUsersPage {
         return cancelled;
       }
     };
-    call.whenComplete((response, failure) -> {
+    // The callback completes result whatever happens, its own failure included: the future whenComplete
+    // returns has nothing to add.
+    var unused = call.whenComplete((response, failure) -> {
       if (failure != null) {
         result.completeExceptionally(
             failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);

@@ -206,8 +206,8 @@ final class ResumableWatch implements WatchHandle {
   }
 
   private Duration backoff(int failures) {
-    double bound = initialBackoff.toNanos() * Math.pow(2, Math.min(failures - 1, 30));
-    long nanos = (long) Math.min(bound, maxBackoff.toNanos());
+    double bound = (double) initialBackoff.toNanos() * Math.pow(2, Math.min(failures - 1, 30));
+    long nanos = (long) Math.min(bound, (double) maxBackoff.toNanos());
     // Jitter spreads the reconnects of many watchers after one server restart.
     return Duration.ofNanos(nanos / 2 + ThreadLocalRandom.current().nextLong(nanos / 2 + 1));
   }

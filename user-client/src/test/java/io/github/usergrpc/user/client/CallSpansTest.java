@@ -6,6 +6,7 @@ import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
@@ -19,8 +20,8 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The call span's own details, beyond the trace shape {@link ClientTracingTest} checks: the attributes and
@@ -31,25 +32,19 @@ class CallSpansTest {
 
   private static final String GET_USER = "user.UserService/GetUser";
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final InMemorySpanExporter spans = InMemorySpanExporter.create();
-  private final OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+  private final OpenTelemetrySdk sdk = cleanup.register(OpenTelemetrySdk.builder()
       .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-      .build();
-  private UserServer server;
-
-  @AfterEach
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
-    sdk.close();
-  }
+      .build());
 
   @Test
   void callOverTcp_hasTheRpcServerAndPeerAttributes_andAnErrorStatusWhenNotOk() throws Exception {
-    server = UserServer.newBuilder(Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
-        .setStore(new InMemoryUserStore()).build().start();
+    UserServer server = cleanup.register(UserServer.newBuilder(
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
+        .setStore(new InMemoryUserStore()).build().start());
     int port = server.port();
     try (UserClient client = UserClient.newBuilder().setTarget("127.0.0.1:" + port).usePlaintext()
         .setOpenTelemetry(sdk).build()) {

@@ -90,6 +90,7 @@ class ClientTracingTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the Scope only makes the caller's span current
   void retriedCall_isOneTrace_fromTheCallerThroughEachAttemptToTheServerAndTheStore() throws Exception {
     start(true);
     UserResponse ada = client.createUser("ada@example.com", "Ada", "").join();

@@ -49,6 +49,7 @@ public final class TracedCallback {
    *
    * @throws Exception if the call fails or takes more than a minute
    */
+  @SuppressWarnings("try") // the Scope only makes the caller's span current
   public static List<String> run() throws Exception {
     AtomicReference<String> traceparent = new AtomicReference<>();
     CountDownLatch chained = new CountDownLatch(1);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Grpc;
@@ -19,9 +20,13 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The client over real TCP, where connections break: server restarts and unreachable servers. */
 class UserClientNettyTest {
+
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
 
   @Test
   void watchActivity_serverRestarts_resumesWithoutLosingOrRepeatingEvents() throws Exception {
@@ -62,8 +67,6 @@ class UserClientNettyTest {
       assertThat(sequences).isSorted().doesNotHaveDuplicates();
       assertThat(watch.reconnects()).isPositive();
       assertThat(watch.isActive()).isTrue();
-    } finally {
-      server.close();
     }
   }
 
@@ -87,9 +90,10 @@ class UserClientNettyTest {
     }
   }
 
-  private static UserServer start(InMemoryUserStore store, int port) throws IOException {
-    return UserServer.newBuilder(Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create()))
-        .setStore(store).build().start();
+  /** Starts a server on the port, closed after the test. */
+  private UserServer start(InMemoryUserStore store, int port) throws IOException {
+    return cleanup.register(UserServer.newBuilder(
+        Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())).setStore(store).build().start());
   }
 
   private static int freePort() throws IOException {

@@ -7,6 +7,7 @@ import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.DeleteUserRequest;
@@ -32,9 +33,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The client against the reference server on the in-process transport. */
 class UserClientTest {
@@ -43,6 +44,8 @@ class UserClientTest {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> TENANT = Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER);
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
   private final ConcurrentLinkedQueue<String> calls = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Metadata> headers = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Object> requests = new ConcurrentLinkedQueue<>();
@@ -54,7 +57,7 @@ class UserClientTest {
   @BeforeEach
   void start() throws Exception {
     name = InProcessServerBuilder.generateName();
-    server = UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
+    server = cleanup.register(UserServer.newBuilder(InProcessServerBuilder.forName(name).directExecutor())
         .setStore(new InMemoryUserStore())
         .addInterceptor(new ServerInterceptor() {
           @Override
@@ -76,18 +79,13 @@ class UserClientTest {
           }
         })
         .build()
-        .start();
+        .start());
     client = newClient(UserClient.newBuilder());
   }
 
+  /** Returns a client of the server, closed after the test (before the server). */
   private UserClient newClient(UserClient.Builder builder) {
-    return builder.setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor()).build();
-  }
-
-  @AfterEach
-  void stop() {
-    client.close();
-    server.close();
+    return cleanup.register(builder.setChannelBuilder(InProcessChannelBuilder.forName(name).directExecutor()).build());
   }
 
   @Test
@@ -118,11 +116,8 @@ class UserClientTest {
   @Test
   void createUser_automaticRequestIdsOff_sendsNone() {
     UserClient plain = newClient(UserClient.newBuilder().setAutomaticRequestIds(false));
-    try {
-      plain.createUser("plain@example.com", "Plain", "").join();
-    } finally {
-      plain.close();
-    }
+
+    plain.createUser("plain@example.com", "Plain", "").join();
 
     assertThat(((CreateUserRequest) requests.peek()).getRequestId()).isEmpty();
   }
@@ -150,12 +145,7 @@ class UserClientTest {
   void invalidRequest_failsFastWithoutACall_withTheServersFieldViolations() {
     CreateUserRequest bad = CreateUserRequest.newBuilder().setEmail("nope").setName("").setRole("Admin").build();
     UserClient unvalidated = newClient(UserClient.newBuilder().setValidateRequests(false));
-    InvalidArgumentException fromServer;
-    try {
-      fromServer = (InvalidArgumentException) Futures.failureOf(unvalidated.createUser(bad));
-    } finally {
-      unvalidated.close();
-    }
+    InvalidArgumentException fromServer = (InvalidArgumentException) Futures.failureOf(unvalidated.createUser(bad));
     calls.clear();
 
     Throwable local = Futures.failureOf(client.createUser(bad));
@@ -227,11 +217,8 @@ class UserClientTest {
           extra.put(TENANT, "acme");
           return extra;
         }));
-    try {
-      withAuth.createUser("auth@example.com", "Auth", "").join();
-    } finally {
-      withAuth.close();
-    }
+
+    withAuth.createUser("auth@example.com", "Auth", "").join();
 
     Metadata sent = headers.peek();
     assertThat(sent.get(AUTHORIZATION)).isEqualTo("Bearer t0k3n");
@@ -375,18 +362,15 @@ class UserClientTest {
   @Test
   void hedging_replacesRetriesOfTheReads_andCallsStillWork() {
     UserClient hedged = newClient(UserClient.newBuilder().setHedging(new HedgingSettings(3, Duration.ofMillis(50))));
-    try {
-      UserResponse user = hedged.createUser("hedge@example.com", "H", "").join();
 
-      assertThat(hedged.getUser(user.getId()).join()).isEqualTo(user);
-      String json = hedged.serviceConfigJson();
-      assertThat(json).contains("\"hedgingPolicy\"", "\"hedgingDelay\": \"0.05s\"", "\"maxAttempts\": 3",
-          "\"nonFatalStatusCodes\"");
-      String reads = json.substring(0, json.indexOf("\"hedgingPolicy\""));
-      assertThat(reads).contains("\"GetUser\"", "\"ListUsers\"").doesNotContain("\"CreateUser\"");
-    } finally {
-      hedged.close();
-    }
+    UserResponse user = hedged.createUser("hedge@example.com", "H", "").join();
+
+    assertThat(hedged.getUser(user.getId()).join()).isEqualTo(user);
+    String json = hedged.serviceConfigJson();
+    assertThat(json).contains("\"hedgingPolicy\"", "\"hedgingDelay\": \"0.05s\"", "\"maxAttempts\": 3",
+        "\"nonFatalStatusCodes\"");
+    String reads = json.substring(0, json.indexOf("\"hedgingPolicy\""));
+    assertThat(reads).contains("\"GetUser\"", "\"ListUsers\"").doesNotContain("\"CreateUser\"");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.Principal;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.ListUsersRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Grpc;
@@ -32,9 +33,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -49,6 +50,9 @@ class UserClientTlsTest {
   @TempDir
   Path dir;
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+
   private final List<Optional<Principal>> principals = new CopyOnWriteArrayList<>();
   private UserServer server;
 
@@ -58,13 +62,6 @@ class UserClientTlsTest {
       try (InputStream in = TlsTesting.loadCert(name)) {
         Files.copy(in, dir.resolve(name));
       }
-    }
-  }
-
-  @AfterEach
-  void close() {
-    if (server != null) {
-      server.close();
     }
   }
 
@@ -162,14 +159,11 @@ class UserClientTlsTest {
 
   @Test
   void authorityOverride_withoutTarget_isRefused() {
-    ManagedChannel channel = InProcessChannelBuilder.forName("x").build();
-    try {
-      assertThatThrownBy(() -> UserClient.newBuilder().setChannel(channel).setAuthorityOverride(AUTHORITY).build())
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessage("usePlaintext(), TLS files and setAuthorityOverride() apply to setTarget() only");
-    } finally {
-      channel.shutdownNow();
-    }
+    ManagedChannel channel = cleanup.register(InProcessChannelBuilder.forName("x").build());
+
+    assertThatThrownBy(() -> UserClient.newBuilder().setChannel(channel).setAuthorityOverride(AUTHORITY).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("usePlaintext(), TLS files and setAuthorityOverride() apply to setTarget() only");
   }
 
   private ServerCredentials tls(boolean requireClientCertificate) throws IOException {
@@ -195,7 +189,7 @@ class UserClientTlsTest {
     if (requireTokens) {
       builder.setAccessTokens(AccessTokens.parse(AccessTokens.hash(TOKEN) + " client-app users:read,users:write"));
     }
-    server = builder.build().start();
+    server = cleanup.register(builder.build().start());
   }
 
   /**

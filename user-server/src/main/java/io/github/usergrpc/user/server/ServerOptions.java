@@ -42,6 +42,10 @@ import java.util.regex.Pattern;
  * @param activityRetention how long a SQLite, H2 or PostgreSQL store keeps activity events (with
  *     {@code jetStream}: the stream's max age)
  * @param jetStream where the activity log lives when not in the store's database: a NATS JetStream stream
+ * @param dbNotify {@code --db-notify}: whether the servers of a PostgreSQL store wake each other with
+ *     LISTEN/NOTIFY when they commit activity (without {@code jetStream})
+ * @param watchPollInterval {@code --watch-poll-interval}: how often the server looks in a shared database for
+ *     activity that other servers committed (the backstop of {@code dbNotify})
  * @param otlpEndpoint the OTLP/HTTP collector to send traces to, if any: tracing on
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
@@ -51,7 +55,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> tlsClientCa, Optional<Path> authTokens,
     Limits limits, Optional<Integer> httpPort, Optional<Integer> metricsPort, Optional<String> host,
     String metricsHost, int httpMaxConnections, int httpMaxWatches, List<String> httpCorsOrigins,
-    Duration activityRetention, Optional<JetStream> jetStream, Optional<URI> otlpEndpoint, boolean help,
+    Duration activityRetention, Optional<JetStream> jetStream, boolean dbNotify, Duration watchPollInterval,
+    Optional<URI> otlpEndpoint, boolean help,
     boolean hashToken, boolean verbose) {
 
   static final int DEFAULT_PORT = 50051;
@@ -164,6 +169,12 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         "with --activity nats://...: the JetStream stream (default " + JetStream.DEFAULT_STREAM + ")"});
     OPTIONS.put("--activity-replicas", new String[] {"USER_SERVER_ACTIVITY_REPLICAS",
         "with --activity nats://...: copies of the stream, 1, or 3 on a JetStream cluster (default 1)"});
+    OPTIONS.put("--db-notify", new String[] {"USER_SERVER_DB_NOTIFY",
+        "true | false: with activity in a PostgreSQL database, servers wake each other's watches with"
+            + " LISTEN/NOTIFY instead of waiting for their poll (default true)"});
+    OPTIONS.put("--watch-poll-interval", new String[] {"USER_SERVER_WATCH_POLL_INTERVAL",
+        "how often a server looks in a shared database for activity other servers committed, e.g. 100ms, 1s"
+            + " (default " + format(UserServer.Builder.DEFAULT_WATCH_POLL_INTERVAL) + ")"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
     OPTIONS.put("--http-max-connections", new String[] {"USER_SERVER_HTTP_MAX_CONNECTIONS",
@@ -184,6 +195,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     requireNonNull(store, "store");
     requireNonNull(limits, "limits");
     requireNonNull(activityRetention, "activityRetention");
+    requireNonNull(watchPollInterval, "watchPollInterval");
   }
 
   /** Returns the usage text that {@code --help} prints. */
@@ -278,6 +290,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
         parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
         origins(values.get("--http-cors-origins")), parseRetention(values), jetStream,
+        parseBoolean(values, "--db-notify", true), parseWatchPollInterval(values),
         otlpEndpoint(values.get("--otlp-endpoint")), help, hashToken, verbose);
   }
 
@@ -427,6 +440,18 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     return parsed;
   }
 
+  private static boolean parseBoolean(Map<String, String> values, String option, boolean defaultValue) {
+    String value = values.get(option);
+    if (value == null) {
+      return defaultValue;
+    }
+    return switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException(option + ": " + value + " (expected: true or false)");
+    };
+  }
+
   /** Parses {@code 0} or a whole number with a unit: {@code ms}, {@code s}, {@code m} or {@code h}. */
   private static Duration parseDuration(Map<String, String> values, String option, Duration defaultValue) {
     String value = values.get(option);
@@ -450,6 +475,17 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
       throw new IllegalArgumentException(option + ": " + value + " (expected: at most 24h)");
     }
     return duration;
+  }
+
+  /** Parses {@code --watch-poll-interval}: a duration as {@link #parseDuration}, but not 0. */
+  private static Duration parseWatchPollInterval(Map<String, String> values) {
+    Duration interval = parseDuration(values, "--watch-poll-interval",
+        UserServer.Builder.DEFAULT_WATCH_POLL_INTERVAL);
+    if (interval.isZero()) {
+      throw new IllegalArgumentException("--watch-poll-interval: " + values.get("--watch-poll-interval")
+          + " (expected: a number with a unit ms, s, m or h, such as 100ms)");
+    }
+    return interval;
   }
 
   /** Parses {@code --activity-retention}: a whole number of seconds, minutes, hours or days. */

@@ -304,7 +304,9 @@ public final class UserServer implements AutoCloseable {
 
     /**
      * Sets how often the server looks for activity that other server processes wrote to a shared database.
-     * Local writes reach watchers at once regardless. If not called, defaults to 100 ms.
+     * Local writes reach watchers at once regardless, and so do other processes' writes on a PostgreSQL store
+     * with {@link io.github.usergrpc.user.server.store.jdbc.JdbcSettings#activityNotifications()} (the default),
+     * for which this poll is the backstop. If not called, defaults to 100 ms.
      *
      * @param interval the poll interval, positive
      * @return this

@@ -344,7 +344,8 @@ public final class UserServerMain {
             tracing == null ? executor : io.opentelemetry.context.Context.taskWrapping(executor)))
         .setMaxWatches(limits.maxWatches())
         .setMaxWatchesPerUser(limits.maxWatchesPerUser())
-        .setDefaultDeadline(limits.defaultDeadline());
+        .setDefaultDeadline(limits.defaultDeadline())
+        .setWatchPollInterval(options.watchPollInterval());
     if (options.authTokens().isPresent()) {
       server.setAccessTokens(AccessTokens.load(options.authTokens().get()));
     }
@@ -406,7 +407,8 @@ public final class UserServerMain {
         : store;
     JdbcSettings.Builder builder = JdbcSettings.newBuilder().setJdbcUrl(url)
         .setActivityRetention(options.activityRetention())
-        .setActivityOutbox(options.jetStream().isPresent());
+        .setActivityOutbox(options.jetStream().isPresent())
+        .setActivityNotifications(options.dbNotify());
     options.dbUser().ifPresent(builder::setUser);
     options.dbPassword().ifPresent(builder::setPassword);
     JdbcSettings settings = builder.build();

@@ -66,30 +66,13 @@ class ActivityRetentionOverGrpcTest {
             .setActivityRetention(Duration.ofSeconds(5)).build());
         InProcessServer server = new InProcessServer(store, builder -> builder.setClock(clock))) {
       UserServiceGrpc.UserServiceBlockingStub users = server.blocking();
-      String id = users.createUser(CreateUserRequest.newBuilder().setEmail("a@example.com").setName("A").build())
-          .getId();
-      long first = users.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
-          .build()).getEvent().getSequence();
+      String id = createUser(users);
+      long first = record(users, id, "");
       now.addAndGet(Duration.ofMinutes(1).toMillis());
-      long kept = users.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
-          .setDetails("kept").build()).getEvent().getSequence();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!onlyKeeps(store, id, kept)) {
-        assertThat(System.nanoTime()).as("the old events are pruned").isLessThan(deadline);
-        Thread.sleep(20);
-      }
+      long kept = record(users, id, "kept");
+      Await.until("the events before the kept one to be pruned", () -> onlyKeeps(store, id, kept));
 
-      Closed expired = TestCalls.call(server.channel(), UserServiceGrpc.getWatchUserActivityMethod(),
-          WatchRequest.newBuilder().setUserId(id).setResumeAfter(first - 1).build(), new Metadata(),
-          Duration.ofSeconds(10));
-      assertThat(expired.code()).isEqualTo(Status.Code.OUT_OF_RANGE);
-      assertThat(expired.reason()).isEqualTo("RESUME_POINT_EXPIRED");
-
-      // Resuming from the last pruned event replays what is kept.
-      Iterator<ActivityEvent> replay = UserServiceGrpc.newBlockingStub(server.channel())
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .watchUserActivity(WatchRequest.newBuilder().setUserId(id).setResumeAfter(kept - 1).build());
-      assertThat(replay.next().getDetails()).isEqualTo("kept");
+      assertResumeExpired_andResumeBeforeKeptReplaysIt(server, id, first, kept);
     }
   }
 
@@ -102,27 +85,43 @@ class ActivityRetentionOverGrpcTest {
             nats.freshSettings().withMaxAge(STREAM_MAX_AGE));
         InProcessServer server = new InProcessServer(store)) {
       UserServiceGrpc.UserServiceBlockingStub stub = server.blocking();
-      String id = stub.createUser(CreateUserRequest.newBuilder().setEmail("a@example.com").setName("A").build())
-          .getId();
-      long first = stub.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
-          .build()).getEvent().getSequence();
+      String id = createUser(stub);
+      long first = record(stub, id, "");
       Await.until("the stream to discard the user's events", () -> store.lastSequence(id) == 0);
-      long kept = stub.recordActivity(RecordActivityRequest.newBuilder().setUserId(id).setAction("page_view")
-          .setDetails("kept").build()).getEvent().getSequence();
+      long kept = record(stub, id, "kept");
 
-      Closed expired = TestCalls.call(server.channel(), UserServiceGrpc.getWatchUserActivityMethod(),
-          WatchRequest.newBuilder().setUserId(id).setResumeAfter(first - 1).build(), new Metadata(),
-          Duration.ofSeconds(10));
-      assertThat(expired.code()).isEqualTo(Status.Code.OUT_OF_RANGE);
-      assertThat(expired.reason()).isEqualTo("RESUME_POINT_EXPIRED");
-
-      // Resuming right before the oldest kept event replays it (within its max age, which the test does not
-      // outlast: the two calls take milliseconds).
-      Iterator<ActivityEvent> replay = UserServiceGrpc.newBlockingStub(server.channel())
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .watchUserActivity(WatchRequest.newBuilder().setUserId(id).setResumeAfter(kept - 1).build());
-      assertThat(replay.next().getDetails()).isEqualTo("kept");
+      // The replay of the kept event comes within its max age, which the test does not outlast: the two
+      // calls take milliseconds.
+      assertResumeExpired_andResumeBeforeKeptReplaysIt(server, id, first, kept);
     }
+  }
+
+  private static String createUser(UserServiceGrpc.UserServiceBlockingStub users) {
+    return users.createUser(CreateUserRequest.newBuilder().setEmail("a@example.com").setName("A").build()).getId();
+  }
+
+  /** Records a page view of the user and returns its sequence. */
+  private static long record(UserServiceGrpc.UserServiceBlockingStub users, String userId, String details) {
+    return users.recordActivity(RecordActivityRequest.newBuilder().setUserId(userId).setAction("page_view")
+        .setDetails(details).build()).getEvent().getSequence();
+  }
+
+  /**
+   * Asserts that a watch resuming after the event before {@code first} (no longer kept) is refused with
+   * RESUME_POINT_EXPIRED, and that one resuming right before {@code kept}, the oldest event kept, replays it.
+   */
+  private static void assertResumeExpired_andResumeBeforeKeptReplaysIt(InProcessServer server, String userId,
+      long first, long kept) {
+    Closed expired = TestCalls.call(server.channel(), UserServiceGrpc.getWatchUserActivityMethod(),
+        WatchRequest.newBuilder().setUserId(userId).setResumeAfter(first - 1).build(), new Metadata(),
+        Duration.ofSeconds(10));
+    assertThat(expired.code()).isEqualTo(Status.Code.OUT_OF_RANGE);
+    assertThat(expired.reason()).isEqualTo("RESUME_POINT_EXPIRED");
+
+    Iterator<ActivityEvent> replay = UserServiceGrpc.newBlockingStub(server.channel())
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .watchUserActivity(WatchRequest.newBuilder().setUserId(userId).setResumeAfter(kept - 1).build());
+    assertThat(replay.next().getDetails()).isEqualTo("kept");
   }
 
   /** Tells whether the store keeps only the user's events from {@code oldest} on. */

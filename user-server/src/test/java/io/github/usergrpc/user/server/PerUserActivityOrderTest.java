@@ -19,6 +19,7 @@ import io.grpc.Channel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -38,13 +39,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Per-user sequences under concurrent writers on two servers of one database: every watcher, on either
  * server, receives each event of its user exactly once, in sequence order, without a gap (a user's
- * sequences are dense), and what the watchers received is what the table holds.
+ * sequences are dense), and what the watchers received is what the table holds. On PostgreSQL also with
+ * LISTEN/NOTIFY as the only way the servers learn of each other's commits.
  */
 class PerUserActivityOrderTest {
 
   private static final int SHARED_USERS = 4;
   private static final int WRITERS_PER_SERVER = 4;
   private static final int CALLS_PER_WRITER = 60;
+  /** A poll interval no test outlives. */
+  private static final Duration NO_POLL = Duration.ofHours(1);
 
   @RegisterExtension
   final PostgresTestDatabase postgres = new PostgresTestDatabase();
@@ -95,6 +99,22 @@ class PerUserActivityOrderTest {
     }
   }
 
+  /**
+   * PostgreSQL, two stores that poll once an hour: each server hears of the other's commits only by
+   * LISTEN/NOTIFY, which wakes its feed as a local commit does (without it, the watchers would miss the other
+   * server's events).
+   */
+  @Test
+  @Timeout(180)
+  void postgres_twoStoresWokenByNotifyAlone_everyWatcherSeesEachEventOnceInOrder() throws Exception {
+    try (JdbcUserStore first = JdbcUserStore.open(postgres.settings());
+        JdbcUserStore second = JdbcUserStore.open(postgres.settings());
+        InProcessServer serverA = new InProcessServer(first, builder -> builder.setWatchPollInterval(NO_POLL));
+        InProcessServer serverB = new InProcessServer(second, builder -> builder.setWatchPollInterval(NO_POLL))) {
+      check(List.of(serverA.channel(), serverB.channel()), first);
+    }
+  }
+
   private Channel channelTo(ServerProcess server) {
     return cleanup.register(ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build());
   }
@@ -135,7 +155,7 @@ class PerUserActivityOrderTest {
         String writer = run + "-" + w;
         done.add(writers.submit(() -> {
           for (int call = 0; call < CALLS_PER_WRITER; call++) {
-            // A stub per call: withDeadlineAfter fixes the deadline when the stub is made.
+            // A stub per call: its deadline starts with the call, not with the writer (a loaded machine).
             UserServiceGrpc.UserServiceBlockingStub stub = blocking(server);
             String user = users.get(random.nextInt(SHARED_USERS));
             switch (call % 3) {

@@ -232,6 +232,31 @@ class ServerOptionsTest {
   }
 
   @Test
+  void parse_dbNotify_onByDefault_offByOptionOrEnvironment() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).dbNotify()).isTrue();
+    assertThat(ServerOptions.parse(List.of("--db-notify=false"), Map.of()).dbNotify()).isFalse();
+    assertThat(ServerOptions.parse(List.of(), Map.of("USER_SERVER_DB_NOTIFY", "false")).dbNotify()).isFalse();
+    assertThat(ServerOptions.parse(List.of("--db-notify", "true"), Map.of("USER_SERVER_DB_NOTIFY", "false"))
+        .dbNotify()).isTrue();
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--db-notify", "off"), Map.of()))
+        .hasMessage("--db-notify: off (expected: true or false)");
+    assertThat(ServerOptions.usage()).contains("--db-notify", "USER_SERVER_DB_NOTIFY", "(default true)");
+  }
+
+  @Test
+  void parse_watchPollInterval_100msByDefault_setByOptionOrEnvironment_neverZero() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).watchPollInterval()).isEqualTo(Duration.ofMillis(100));
+    assertThat(ServerOptions.parse(List.of("--watch-poll-interval", "2s"), Map.of()).watchPollInterval())
+        .isEqualTo(Duration.ofSeconds(2));
+    assertThat(ServerOptions.parse(List.of(), Map.of("USER_SERVER_WATCH_POLL_INTERVAL", "250ms"))
+        .watchPollInterval()).isEqualTo(Duration.ofMillis(250));
+    assertThatThrownBy(() -> ServerOptions.parse(List.of("--watch-poll-interval", "0"), Map.of()))
+        .hasMessage("--watch-poll-interval: 0 (expected: a number with a unit ms, s, m or h, such as 100ms)");
+    assertThat(ServerOptions.usage()).contains("--watch-poll-interval", "USER_SERVER_WATCH_POLL_INTERVAL",
+        "(default 100ms)");
+  }
+
+  @Test
   void parse_badActivity_failsWithOneLineMessages() {
     assertThatThrownBy(() -> ServerOptions.parse(List.of("--activity", "kafka://k:9092"), Map.of()))
         .hasMessage("--activity: kafka://k:9092 (expected: database, or nats://host:port with more servers after"

@@ -174,7 +174,9 @@ public final class UserServiceCore implements AutoCloseable {
 
     /**
      * Sets how often the feed looks for activity that other server processes wrote to a shared database.
-     * Local writes reach watchers at once regardless. If not called, defaults to 100 ms.
+     * Local writes reach watchers at once regardless, and so do other processes' writes that the store is told
+     * of ({@link io.github.usergrpc.user.service.store.UserStore#addRemoteCommitListener}), for which this poll
+     * is the backstop. If not called, defaults to 100 ms.
      *
      * @param interval the poll interval, positive
      * @return this

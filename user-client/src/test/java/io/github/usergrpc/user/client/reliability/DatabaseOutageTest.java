@@ -11,6 +11,7 @@ import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
 import io.github.usergrpc.user.server.store.TcpProxy;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.testsupport.GrpcCleanup;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -46,74 +47,70 @@ class DatabaseOutageTest {
   @RegisterExtension
   final PostgresTestDatabase postgres = new PostgresTestDatabase();
 
+  @RegisterExtension
+  final GrpcCleanup cleanup = new GrpcCleanup();
+
   @Test
   void postgresStopsUnderLoad_callsAreUnavailable_andServerRecoversWithoutRestart() throws Exception {
     URI database = URI.create(postgres.jdbcUrl().substring("jdbc:".length()));
-    try (TcpProxy proxy = TcpProxy.start(database.getHost(), database.getPort())) {
-      String viaProxy = postgres.jdbcUrl().replace(database.getHost() + ":" + database.getPort(),
-          "127.0.0.1:" + proxy.port());
-      JdbcUserStore store = JdbcUserStore.open(postgres.settings().toBuilder().setJdbcUrl(viaProxy)
-          .setConnectionTimeout(Duration.ofSeconds(1)).build());
-      UserServer server = UserServer.newBuilder(Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
-          .setStore(store).setHealthCheckInterval(Duration.ofMillis(100)).build().start();
-      String target = "127.0.0.1:" + server.port();
-      ManagedChannel healthChannel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
-      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(healthChannel);
-      UserClient client = UserClient.newBuilder().setTarget(target).usePlaintext()
-          .setTimeout(Duration.ofSeconds(15)).build();
-      UserClient noRetries = UserClient.newBuilder().setTarget(target).usePlaintext()
-          .setRetrySettings(RetrySettings.disabled()).setTimeout(Duration.ofSeconds(10)).build();
-      ExecutorService load = Executors.newFixedThreadPool(4);
-      AtomicBoolean running = new AtomicBoolean(true);
-      Map<Status.Code, AtomicInteger> outcomes = new ConcurrentHashMap<>();
-      try {
-        UserResponse known = client.createUser("known@example.com", "Known", "").join();
-        AtomicInteger n = new AtomicInteger();
-        for (int i = 0; i < 4; i++) {
-          load.submit(() -> {
-            while (running.get()) {
-              Status.Code code = outcome(() -> noRetries.getUser(known.getId()));
-              outcomes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
-              code = outcome(() -> noRetries.createUser("load" + n.incrementAndGet() + "@example.com", "L", ""));
-              outcomes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
-            }
-            return null;
-          });
+    TcpProxy proxy = cleanup.register(TcpProxy.start(database.getHost(), database.getPort()));
+    String viaProxy = postgres.jdbcUrl().replace(database.getHost() + ":" + database.getPort(),
+        "127.0.0.1:" + proxy.port());
+    JdbcUserStore store = cleanup.register(JdbcUserStore.open(postgres.settings().toBuilder().setJdbcUrl(viaProxy)
+        .setConnectionTimeout(Duration.ofSeconds(1)).build()));
+    UserServer server = cleanup.register(UserServer.newBuilder(
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
+        .setStore(store).setHealthCheckInterval(Duration.ofMillis(100)).build().start());
+    String target = "127.0.0.1:" + server.port();
+    // Registered before the clients, so shut down after them: the load's next call then fails and its
+    // threads end, also when the test fails before it stops the load.
+    ExecutorService load = cleanup.register(Executors.newFixedThreadPool(4));
+    ManagedChannel healthChannel = cleanup.register(
+        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build());
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(healthChannel);
+    UserClient client = cleanup.register(UserClient.newBuilder().setTarget(target).usePlaintext()
+        .setTimeout(Duration.ofSeconds(15)).build());
+    UserClient noRetries = cleanup.register(UserClient.newBuilder().setTarget(target).usePlaintext()
+        .setRetrySettings(RetrySettings.disabled()).setTimeout(Duration.ofSeconds(10)).build());
+    AtomicBoolean running = new AtomicBoolean(true);
+    Map<Status.Code, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+    UserResponse known = client.createUser("known@example.com", "Known", "").join();
+    AtomicInteger n = new AtomicInteger();
+    for (int i = 0; i < 4; i++) {
+      load.submit(() -> {
+        while (running.get()) {
+          Status.Code code = outcome(() -> noRetries.getUser(known.getId()));
+          outcomes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+          code = outcome(() -> noRetries.createUser("load" + n.incrementAndGet() + "@example.com", "L", ""));
+          outcomes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
         }
-        Thread.sleep(300);
-
-        proxy.down();
-
-        awaitHealth(health, ServingStatus.NOT_SERVING);
-        Throwable failure = Futures.failureOf(noRetries.getUser(known.getId()));
-        assertThat(failure).isInstanceOfSatisfying(UnavailableException.class,
-            e -> assertThat(e.reason()).contains("STORE_UNAVAILABLE"));
-        // An idempotent call made during the outage, with the default retries: it must complete once the
-        // database is back, well within its 15 s deadline.
-        CompletableFuture<UserResponse> duringOutage = client.createUser("patient@example.com", "Patient", "");
-        Thread.sleep(1000);
-
-        proxy.up();
-
-        assertThat(duringOutage.get(15, TimeUnit.SECONDS).getEmail()).isEqualTo("patient@example.com");
-        awaitHealth(health, ServingStatus.SERVING);
-        assertThat(client.getUser(known.getId()).join()).isEqualTo(known);
-        running.set(false);
-        load.shutdown();
-        assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(outcomes.keySet()).as("outcomes of the load: %s", outcomes)
-            .contains(Status.Code.OK, Status.Code.UNAVAILABLE)
-            .doesNotContain(Status.Code.INTERNAL, Status.Code.UNKNOWN);
-      } finally {
-        running.set(false);
-        load.shutdownNow();
-        client.close();
-        noRetries.close();
-        healthChannel.shutdownNow();
-        server.close();
-        store.close();
-      }
+        return null;
+      });
     }
+    Thread.sleep(300);
+
+    proxy.down();
+
+    awaitHealth(health, ServingStatus.NOT_SERVING);
+    Throwable failure = Futures.failureOf(noRetries.getUser(known.getId()));
+    assertThat(failure).isInstanceOfSatisfying(UnavailableException.class,
+        e -> assertThat(e.reason()).contains("STORE_UNAVAILABLE"));
+    // An idempotent call made during the outage, with the default retries: it must complete once the
+    // database is back, well within its 15 s deadline.
+    CompletableFuture<UserResponse> duringOutage = client.createUser("patient@example.com", "Patient", "");
+    Thread.sleep(1000);
+
+    proxy.up();
+
+    assertThat(duringOutage.get(15, TimeUnit.SECONDS).getEmail()).isEqualTo("patient@example.com");
+    awaitHealth(health, ServingStatus.SERVING);
+    assertThat(client.getUser(known.getId()).join()).isEqualTo(known);
+    running.set(false);
+    load.shutdown();
+    assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(outcomes.keySet()).as("outcomes of the load: %s", outcomes)
+        .contains(Status.Code.OK, Status.Code.UNAVAILABLE)
+        .doesNotContain(Status.Code.INTERNAL, Status.Code.UNKNOWN);
   }
 
   private static Status.Code outcome(Supplier<CompletableFuture<?>> call) {

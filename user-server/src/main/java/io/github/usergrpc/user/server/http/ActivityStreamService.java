@@ -15,8 +15,8 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.ResponseHeadersBuilder;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
-import io.github.usergrpc.user.server.ErrorReason;
 import io.github.usergrpc.user.v1.ActivityEvent;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
 import io.github.usergrpc.user.v1.WatchRequest;
 import io.grpc.CallOptions;
@@ -140,7 +140,8 @@ final class ActivityStreamService implements HttpService {
     }
 
     void start(WatchRequest request, Metadata headers) {
-      response.whenComplete().handle((ignored, cause) -> {
+      // However the response ends, the watch ends with it; nothing waits for that.
+      var unused = response.whenComplete().handle((ignored, cause) -> {
         end();
         call.cancel("the HTTP client went away", null);
         return null;
@@ -178,7 +179,8 @@ final class ActivityStreamService implements HttpService {
     @Override
     public void onMessage(ActivityEvent event) {
       if (response.tryWrite(HttpData.ofUtf8(format("activity", print(event), Long.toString(event.getSequence()))))) {
-        response.whenConsumed().thenRun(() -> call.request(1));
+        // The next event is requested once the client has taken this one; nothing waits for that.
+        var unused = response.whenConsumed().thenRun(() -> call.request(1));
       }
     }
 

@@ -47,7 +47,7 @@ final class ErrorResponses implements ServerErrorHandler, UnframedGrpcErrorHandl
   @Override
   public HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
     if (cause instanceof HttpStatusException e) {
-      return render(ctx.request().headers(), e.httpStatus(), null, e.getCause()).toHttpResponse();
+      return render(ctx.request().headers(), e.httpStatus(), null).toHttpResponse();
     }
     if (cause instanceof HttpResponseException e) {
       return e.httpResponse();
@@ -66,11 +66,12 @@ final class ErrorResponses implements ServerErrorHandler, UnframedGrpcErrorHandl
   @Override
   public AggregatedHttpResponse renderStatus(@Nullable ServiceRequestContext ctx, ServiceConfig config,
       @Nullable RequestHeaders headers, HttpStatus status, @Nullable String description, @Nullable Throwable cause) {
-    return render(headers, status, description, cause);
+    return render(headers, status, description);
   }
 
+  /** Answers a status that Armeria chose: a message for the client, never the cause. */
   private AggregatedHttpResponse render(@Nullable RequestHeaders headers, HttpStatus status,
-      @Nullable String description, @Nullable Throwable cause) {
+      @Nullable String description) {
     String path = headers == null ? "" : headers.path();
     int code = status.code();
     String message;

@@ -33,6 +33,7 @@ import io.netty.handler.ssl.ClientAuth;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -160,7 +161,7 @@ public final class HttpEdge implements AutoCloseable {
   public static final class Builder {
     private final ServerServiceDefinition service;
     private final Channel channel;
-    private InetSocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+    private InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     @Nullable private Path tlsCert;
     @Nullable private Path tlsKey;
     @Nullable private Path tlsClientCa;
@@ -182,7 +183,7 @@ public final class HttpEdge implements AutoCloseable {
     }
 
     /**
-     * Sets where to listen. If not called, 127.0.0.1 on a free port.
+     * Sets where to listen. If not called, the loopback address (127.0.0.1) on a free port.
      *
      * @param address the address; port 0 picks a free port
      * @return this

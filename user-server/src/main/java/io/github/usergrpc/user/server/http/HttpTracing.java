@@ -70,6 +70,7 @@ final class HttpTracing implements DecoratingHttpServiceFunction {
   }
 
   @Override
+  @SuppressWarnings("try") // the Scope only makes the span's context current while the request is served
   public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
     Context parent = propagator.extract(Context.root(), req.headers(), GETTER);
     String method = req.method().name();
@@ -82,7 +83,8 @@ final class HttpTracing implements DecoratingHttpServiceFunction {
         .setAttribute(SCHEME, ctx.sessionProtocol().isTls() ? "https" : "http")
         .startSpan();
     Context context = parent.with(span);
-    ctx.log().whenComplete().thenAccept(log -> {
+    // Ends the span when the exchange is logged; nothing waits for that.
+    var unused = ctx.log().whenComplete().thenAccept(log -> {
       int status = log.responseHeaders().status().code();
       span.setAttribute(STATUS, (long) status);
       if (status >= 500) {

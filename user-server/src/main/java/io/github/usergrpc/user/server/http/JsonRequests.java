@@ -13,7 +13,7 @@ import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.grpc.GrpcService;
-import io.github.usergrpc.user.server.ErrorReason;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import java.util.ArrayList;

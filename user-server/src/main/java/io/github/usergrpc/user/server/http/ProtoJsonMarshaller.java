@@ -17,7 +17,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
-import java.util.Map;
 
 /**
  * The proto3 JSON mapping of the HTTP port, with protobuf's own {@link JsonFormat} (Armeria's default is a
@@ -39,7 +38,7 @@ final class ProtoJsonMarshaller implements GrpcJsonMarshaller {
       .omittingInsignificantWhitespace();
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
 
-  private final Map<MethodDescriptor.Marshaller<?>, Descriptor> rawRequestTypes = new IdentityHashMap<>();
+  private final IdentityHashMap<MethodDescriptor.Marshaller<?>, Descriptor> rawRequestTypes = new IdentityHashMap<>();
 
   ProtoJsonMarshaller(ServiceDescriptor service) {
     for (MethodDescriptor<?, ?> method : service.getMethods()) {

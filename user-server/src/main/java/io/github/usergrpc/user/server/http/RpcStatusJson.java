@@ -17,7 +17,8 @@ import com.google.rpc.RetryInfo;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
-import io.github.usergrpc.user.server.ErrorReason;
+import io.github.usergrpc.user.api.ErrorReasons;
+import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Status;
 import java.util.Base64;
 import java.util.List;
@@ -94,10 +95,9 @@ final class RpcStatusJson {
   /** Returns a status with an {@code ErrorInfo} of {@code reason}. */
   static com.google.rpc.Status error(ErrorReason reason, String message) {
     return com.google.rpc.Status.newBuilder()
-        .setCode(reason.code().value())
+        .setCode(ErrorReasons.code(reason).value())
         .setMessage(message)
-        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(reason.name()).setDomain(ErrorReason.DOMAIN)
-            .build()))
+        .addDetails(Any.pack(ErrorReasons.errorInfo(reason, Map.of())))
         .build();
   }
 

@@ -92,7 +92,7 @@ final class StrictJson {
         violation(fieldPath, "field " + field.getJsonName() + " is given twice");
         reader.skipChildren();
       } else if (reader.currentToken() == JsonToken.VALUE_NULL) {
-        continue;
+        // null stands for the field's default (the proto3 JSON mapping): nothing to check.
       } else if (field.isMapField()) {
         map(reader, field, fieldPath);
       } else if (field.isRepeated()) {
@@ -142,7 +142,7 @@ final class StrictJson {
     String expected = switch (field.getJavaType()) {
       case STRING, BYTE_STRING -> string ? null : "a JSON string";
       case BOOLEAN -> token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE ? null : "true or false";
-      case INT, LONG -> token == JsonToken.VALUE_NUMBER_INT || string && integral(reader.getText(), field)
+      case INT, LONG -> token == JsonToken.VALUE_NUMBER_INT || (string && integral(reader.getText(), field))
           ? null : "an integer";
       case FLOAT, DOUBLE -> number || string ? null : "a number";
       case ENUM -> string || token == JsonToken.VALUE_NUMBER_INT ? null : "an enum name or number";
@@ -163,7 +163,7 @@ final class StrictJson {
     try {
       long value = Long.parseLong(text);
       return field.getJavaType() == FieldDescriptor.JavaType.LONG
-          || value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE;
+          || (value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE);
     } catch (NumberFormatException e) {
       return false;
     }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.LiveActivity;
+import io.github.usergrpc.user.service.store.RemoteCommitListener;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.StoreException;
 import io.github.usergrpc.user.service.store.UserStore;
@@ -37,10 +38,13 @@ import javax.annotation.Nullable;
  * after it ({@link UserStore#userActivityAfter}) in sequence order and hands them to the user's watches. It
  * reads a user right after a local commit of an event of that user, and every {@code pollInterval} it asks
  * the store for the heads of all watched users in one query ({@link UserStore#lastSequences}) and reads the
- * users whose head moved: commits of other server processes on the same database. Users nobody watches cost
- * nothing. Handing over never blocks: each watch has its own bounded queue, so a slow watcher slows neither
- * writers nor other watchers, and one that falls more than {@code maxPendingPerWatch} events behind is ended
- * with RESOURCE_EXHAUSTED (WATCH_TOO_SLOW).
+ * users whose head moved: commits of other server processes on the same database. A store that is told of
+ * those commits ({@link UserStore#addRemoteCommitListener}: PostgreSQL's LISTEN/NOTIFY) makes the feed read
+ * their users at once, as after a local commit; the poll stays as the backstop for wake-ups that never came.
+ * All reading is on the one thread, from each user's cursor, so a user read twice (woken and polled) delivers
+ * nothing twice. Users nobody watches cost nothing. Handing over never blocks: each watch has its own bounded
+ * queue, so a slow watcher slows neither writers nor other watchers, and one that falls more than
+ * {@code maxPendingPerWatch} events behind is ended with RESOURCE_EXHAUSTED (WATCH_TOO_SLOW).
  *
  * <p>A store whose log hands out new events itself ({@link UserStore#liveActivity()}, the JetStream log) is
  * not polled: the first watch of a user subscribes to the user's events after its head, the subscription
@@ -60,6 +64,12 @@ public final class ActivityFeed implements AutoCloseable {
 
   private static final Logger logger = Logger.getLogger(ActivityFeed.class.getName());
   private static final int TAIL_BATCH = 1000;
+  /**
+   * How soon the feed polls again after the store failed a read it was woken for, when its poll interval is
+   * longer: a wake-up that came (a local commit, a notification, a listener back after an outage) must not wait
+   * for the next poll because a pooled connection had broken meanwhile.
+   */
+  private static final Duration RETRY = Duration.ofMillis(200);
 
   private final UserStore store;
   /** The store's live delivery, if it has one: watched users are then subscribed to instead of polled. */
@@ -71,12 +81,14 @@ public final class ActivityFeed implements AutoCloseable {
   private final int maxWatchesPerUser;
   /** Read by the tailer without the lock; changed only under it. */
   private final Map<String, WatchedUser> watchedUsers = new ConcurrentHashMap<>();
-  /** Users with a local commit the tailer has not read yet. */
+  /** Users with a commit the tailer has not read yet: a local one, or one another process told of. */
   private final Set<String> committed = ConcurrentHashMap.newKeySet();
   private final Object registration = new Object();
   @GuardedBy("registration")
   private int watchCount;
   private final AtomicBoolean tailScheduled = new AtomicBoolean();
+  private final AtomicBoolean pollScheduled = new AtomicBoolean();
+  private final AtomicBoolean retryScheduled = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private ScheduledFuture<?> poll;
 
@@ -118,14 +130,26 @@ public final class ActivityFeed implements AutoCloseable {
   }
 
   /**
-   * Starts following the store: local commits and, every poll interval, the heads of watched users; for a
-   * store with live delivery, nothing (each watched user is subscribed to when its first watch begins).
+   * Starts following the store: local commits, the commits of other processes the store is told of and,
+   * every poll interval, the heads of watched users; for a store with live delivery, nothing (each watched user
+   * is subscribed to when its first watch begins).
    */
   public void start() {
     if (live != null) {
       return;
     }
     store.addCommitListener(this::onCommit);
+    store.addRemoteCommitListener(new RemoteCommitListener() {
+      @Override
+      public void onCommitted(Set<String> userIds) {
+        onRemoteCommit(userIds);
+      }
+
+      @Override
+      public void onAnyCommitted() {
+        pollNow();
+      }
+    });
     long nanos = pollInterval.toNanos();
     poll = tailer.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
   }
@@ -286,32 +310,84 @@ public final class ActivityFeed implements AutoCloseable {
     }
   }
 
+  /** Reads at once the watched ones of the users another process committed events of. */
+  private void onRemoteCommit(Set<String> userIds) {
+    boolean watched = false;
+    for (String userId : userIds) {
+      if (watchedUsers.containsKey(userId)) {
+        committed.add(userId);
+        watched = true;
+      }
+    }
+    if (watched) {
+      wake();
+    }
+  }
+
+  /** Polls now, besides the polls every interval: commits of any user may have gone untold. */
+  private void pollNow() {
+    if (pollScheduled.compareAndSet(false, true)) {
+      try {
+        tailer.execute(() -> {
+          pollScheduled.set(false);
+          retryUnless(poll());
+        });
+      } catch (RejectedExecutionException shuttingDown) {
+        pollScheduled.set(false);
+      }
+    }
+  }
+
   private void wake() {
     if (tailScheduled.compareAndSet(false, true)) {
       try {
-        tailer.execute(this::readCommitted);
+        tailer.execute(() -> retryUnless(readCommitted()));
       } catch (RejectedExecutionException shuttingDown) {
         tailScheduled.set(false);
       }
     }
   }
 
-  /** Reads the users with a local commit. */
-  private void readCommitted() {
+  /**
+   * Polls soon unless {@code complete}: a read the feed was woken for failed, and the next poll is further
+   * away than {@link #RETRY}. A user read again is read from its cursor, so nothing is delivered twice.
+   */
+  private void retryUnless(boolean complete) {
+    if (complete || pollInterval.compareTo(RETRY) <= 0 || closed.get()
+        || !retryScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      tailer.schedule(() -> {
+        retryScheduled.set(false);
+        retryUnless(poll());
+      }, RETRY.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException shuttingDown) {
+      retryScheduled.set(false);
+    }
+  }
+
+  /** Reads the users with a commit not read yet; returns false if the store failed a read. */
+  private boolean readCommitted() {
     tailScheduled.set(false);
+    boolean complete = true;
     for (Iterator<String> users = committed.iterator(); users.hasNext(); ) {
       String userId = users.next();
       users.remove();
       WatchedUser watched = watchedUsers.get(userId);
       if (watched != null) {
-        read(watched, 0);
+        complete &= read(watched, 0);
       }
     }
+    return complete;
   }
 
-  /** Reads the users whose head moved: commits of other processes, and local ones not read yet. */
-  private void poll() {
-    readCommitted();
+  /**
+   * Reads the users whose head moved: commits of other processes, and local ones not read yet. Returns false if
+   * the store failed a read.
+   */
+  private boolean poll() {
+    boolean complete = readCommitted();
     List<WatchedUser> followed = new ArrayList<>();
     for (WatchedUser watched : watchedUsers.values()) {
       if (watched.cursor.get() != WatchedUser.UNKNOWN) {
@@ -319,39 +395,40 @@ public final class ActivityFeed implements AutoCloseable {
       }
     }
     if (followed.isEmpty()) {
-      return;
+      return complete;
     }
     Map<String, Long> heads;
     try {
       heads = store.lastSequences(followed.stream().map(watched -> watched.userId).toList());
     } catch (StoreException e) {
       logger.log(Level.FINE, "cannot read the heads of watched users yet", e);
-      return;
+      return false;
     } catch (RuntimeException e) {
       logger.log(Level.SEVERE, "unexpected failure while reading the heads of watched users", e);
-      return;
+      return complete;
     }
     for (WatchedUser watched : followed) {
       long head = heads.getOrDefault(watched.userId, 0L);
       if (head > watched.cursor.get() && !closed.get()) {
-        read(watched, head);
+        complete &= read(watched, head);
       }
     }
+    return complete;
   }
 
   /**
    * Reads the user's events after its cursor and hands them to its watches. {@code head}, when positive, is
    * a head read before: every event up to it was committed, so once the read is complete the cursor may
    * move up to it even when no event of this user has a sequence that high (a store that numbers all users
-   * from one counter reports such heads).
+   * from one counter reports such heads). Returns false if the store failed the read.
    */
-  private void read(WatchedUser watched, long head) {
+  private boolean read(WatchedUser watched, long head) {
     try {
       List<ActivityRecord> batch;
       do {
         long cursor = watched.cursor.get();
         if (cursor == WatchedUser.UNKNOWN) {
-          return;
+          return true;
         }
         batch = store.userActivityAfter(watched.userId, cursor, TAIL_BATCH);
         for (ActivityRecord event : batch) {
@@ -364,15 +441,19 @@ public final class ActivityFeed implements AutoCloseable {
       if (head > watched.cursor.get()) {
         watched.cursor.set(head);
       }
+      return true;
     } catch (ResumePointExpiredException e) {
       // The retention deleted events this server had not read yet (it could not reach the store for
       // longer than the retention): its watches of the user cannot continue without a gap.
       endAll(watched, e);
+      return true;
     } catch (StoreException e) {
       // The next poll retries from the same cursor: nothing is skipped.
       logger.log(Level.FINE, "cannot read the activity log yet", e);
+      return false;
     } catch (RuntimeException e) {
       logger.log(Level.SEVERE, "unexpected failure while reading the activity log", e);
+      return true;
     }
   }
 

@@ -33,8 +33,9 @@ public abstract class ForwardingUserStore implements UserStore {
   }
 
   /**
-   * Runs before every data call (not before {@code addCommitListener}, {@code liveActivity},
-   * {@code secretKey}, {@code close}); throwing here makes that call fail. Does nothing by default.
+   * Runs before every data call (not before {@code addCommitListener}, {@code addRemoteCommitListener},
+   * {@code liveActivity}, {@code secretKey}, {@code close}); throwing here makes that call fail. Does nothing by
+   * default.
    *
    * @param method the name of the {@link UserStore} method about to run
    */
@@ -165,6 +166,11 @@ public abstract class ForwardingUserStore implements UserStore {
   @Override
   public void addCommitListener(Consumer<ActivityRecord> listener) {
     delegate.addCommitListener(listener);
+  }
+
+  @Override
+  public void addRemoteCommitListener(RemoteCommitListener listener) {
+    delegate.addRemoteCommitListener(listener);
   }
 
   @Override

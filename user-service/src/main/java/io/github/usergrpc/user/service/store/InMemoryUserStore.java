@@ -158,7 +158,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
     try {
       User current = current(id, expectedEtag);
       updated = changes.applyTo(current, nowMillis);
-      if (updated == current) {
+      if (updated.equals(current)) { // nothing differs: applyTo returned the user as it is
         return current;
       }
       if (!updated.emailKey().equals(current.emailKey())) {
@@ -580,6 +580,7 @@ public final class InMemoryUserStore implements UserStore, StoreExport, StoreImp
    * insertion order, which is the order of the calls' times unless the clock went back; then this stops
    * early and forgets later, never sooner. Callers hold the write lock, which guards both maps it is given.
    */
+  @SuppressWarnings("NonApiType") // the insertion order of a LinkedHashMap is what this relies on
   private static <V> void forgetRequestsBefore(LinkedHashMap<String, V> requests, ToLongFunction<V> timeMillis,
       long nowMillis) {
     long cutoff = nowMillis - REQUEST_ID_RETENTION.toMillis();

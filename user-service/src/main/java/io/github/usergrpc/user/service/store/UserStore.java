@@ -190,6 +190,16 @@ public interface UserStore extends AutoCloseable {
   }
 
   /**
+   * Registers a callback for activity that other server processes on the same database commit, for a store
+   * that is told of it (PostgreSQL through LISTEN/NOTIFY, unless switched off): a server's watch feed then
+   * reads those users' new events at once instead of at its next poll of {@link #lastSequences}, which stays
+   * the backstop. Does nothing by default: the store is not told, and readers find such commits by polling.
+   *
+   * @param listener the callback, called on the store's own thread
+   */
+  default void addRemoteCommitListener(RemoteCommitListener listener) {}
+
+  /**
    * Registers a callback that runs after every mutation this store instance commits, on the committing
    * thread, with the event the mutation appended. It must be quick and must not throw: it only wakes up
    * readers of {@link #userActivityAfter}.

@@ -52,7 +52,7 @@ final class ActivityStreamSetup {
       }
       return verify(create(jsm, wanted, settings), settings, subjects, "created");
     }
-    List<String> fixed = fixedDifferences(existing.getConfiguration(), settings, subjects);
+    List<String> fixed = fixedDifferences(existing.getConfiguration(), subjects);
     if (!fixed.isEmpty()) {
       throw new ActivityStreamSetupException("the JetStream stream " + settings.streamName() + " exists with "
           + String.join(", ", fixed) + ", which cannot be changed in place; delete the stream (nats stream rm "
@@ -86,7 +86,7 @@ final class ActivityStreamSetup {
 
   private static StreamInfo verify(StreamInfo info, JetStreamActivitySettings settings, ActivitySubjects subjects,
       String what) {
-    List<String> differences = new ArrayList<>(fixedDifferences(info.getConfiguration(), settings, subjects));
+    List<String> differences = new ArrayList<>(fixedDifferences(info.getConfiguration(), subjects));
     differences.addAll(limitDifferences(info.getConfiguration(), settings));
     if (!differences.isEmpty()) {
       throw new ActivityStreamSetupException("the NATS server " + what + " the JetStream stream "
@@ -97,8 +97,7 @@ final class ActivityStreamSetup {
   }
 
   /** What differs that cannot be changed in place, worded as what the stream has. */
-  private static List<String> fixedDifferences(StreamConfiguration has, JetStreamActivitySettings settings,
-      ActivitySubjects subjects) {
+  private static List<String> fixedDifferences(StreamConfiguration has, ActivitySubjects subjects) {
     List<String> differences = new ArrayList<>();
     if (!has.getSubjects().equals(List.of(subjects.all()))) {
       differences.add("subjects " + has.getSubjects() + " (configured: [" + subjects.all() + "])");

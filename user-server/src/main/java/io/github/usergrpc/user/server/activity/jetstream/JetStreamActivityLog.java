@@ -514,7 +514,9 @@ public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
         reopening.remove(subscription);
         if (!subscription.reopen() && subscriptions.contains(subscription)) {
           try {
-            recovery.schedule(() -> reopen(subscription), REOPEN_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            // Nothing waits for the retry: close() drops it with shutdownNow(), and reopen() fails nothing.
+            var unused = recovery.schedule(() -> reopen(subscription), REOPEN_RETRY.toMillis(),
+                TimeUnit.MILLISECONDS);
           } catch (RejectedExecutionException closing) {
             // The log is closing.
           }

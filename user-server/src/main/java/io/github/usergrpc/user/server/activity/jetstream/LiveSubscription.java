@@ -34,6 +34,8 @@ final class LiveSubscription implements LiveActivity.Subscription {
   @FunctionalInterface
   interface Opener {
     /**
+     * Opens a consumer of the user's events after {@code afterSequence}.
+     *
      * @param checkExpiry whether to fail with {@link ResumePointExpiredException} when events after
      *     {@code afterSequence} were discarded
      */

@@ -33,8 +33,9 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
     this.onHeartbeatsStopped = onHeartbeatsStopped;
   }
 
+  /** jnats calls this one; the one without the time and the server's URI only remains in its interface. */
   @Override
-  public void connectionEvent(Connection connection, Events event) {
+  public void connectionEvent(Connection connection, Events event, Long time, String uriDetails) {
     switch (event) {
       case DISCONNECTED -> {
         if (lost.compareAndSet(false, true)) {
@@ -49,6 +50,13 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
       }
       default -> LOG.fine(() -> "activity stream: NATS " + event.getEvent());
     }
+  }
+
+  /** Abstract in jnats' interface, deprecated there, and called by nothing but its default of the one above. */
+  @Override
+  @SuppressWarnings("deprecation")
+  public void connectionEvent(Connection connection, Events event) {
+    connectionEvent(connection, event, null, null);
   }
 
   @Override

@@ -7,13 +7,20 @@ import java.security.NoSuchAlgorithmException;
 /**
  * Values derived from a store's secret key, which every server on one database shares and no other database
  * has: names for that database that reveal nothing of the secret (a SHA-256 of a purpose and the secret).
+ * Also used by the JDBC store for the name of its LISTEN/NOTIFY channel.
  */
-final class SecretDigest {
+public final class SecretDigest {
 
   private SecretDigest() {}
 
-  /** Returns SHA-256 of {@code purpose} (UTF-8) followed by {@code storeSecret}. */
-  static byte[] of(String purpose, byte[] storeSecret) {
+  /**
+   * Returns SHA-256 of {@code purpose} (UTF-8) followed by {@code storeSecret}.
+   *
+   * @param purpose what the value is for, so that values for different purposes differ
+   * @param storeSecret the store's secret key ({@code UserStore.secretKey()})
+   * @return the 32 bytes
+   */
+  public static byte[] of(String purpose, byte[] storeSecret) {
     MessageDigest sha256;
     try {
       sha256 = MessageDigest.getInstance("SHA-256");

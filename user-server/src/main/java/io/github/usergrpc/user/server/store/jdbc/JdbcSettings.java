@@ -44,6 +44,7 @@ public final class JdbcSettings {
   private final Duration connectionTimeout;
   private final Duration activityRetention;
   private final boolean activityOutbox;
+  private final boolean activityNotifications;
 
   private JdbcSettings(Builder builder) {
     this.jdbcUrl = builder.jdbcUrl;
@@ -53,6 +54,7 @@ public final class JdbcSettings {
     this.connectionTimeout = builder.connectionTimeout;
     this.activityRetention = builder.activityRetention;
     this.activityOutbox = builder.activityOutbox;
+    this.activityNotifications = builder.activityNotifications;
   }
 
   /** Returns a builder with every setting at its default. */
@@ -114,6 +116,15 @@ public final class JdbcSettings {
     return activityOutbox;
   }
 
+  /**
+   * Returns whether the servers of a PostgreSQL store wake each other when they commit activity, with
+   * LISTEN/NOTIFY, so that a watcher on one server receives an event committed through another at once instead
+   * of at the next poll. Only on PostgreSQL, and not with {@link #activityOutbox()}. Defaults to true.
+   */
+  public boolean activityNotifications() {
+    return activityNotifications;
+  }
+
   /** Returns the database the URL names. */
   SqlDialect dialect() {
     return SqlDialect.of(jdbcUrl);
@@ -123,7 +134,7 @@ public final class JdbcSettings {
   public String toString() {
     return "JdbcSettings{jdbcUrl=" + jdbcUrl + ", user=" + user + ", maximumPoolSize=" + maximumPoolSize
         + ", connectionTimeout=" + connectionTimeout + ", activityRetention=" + activityRetention
-        + ", activityOutbox=" + activityOutbox + "}";
+        + ", activityOutbox=" + activityOutbox + ", activityNotifications=" + activityNotifications + "}";
   }
 
   /** Builds {@link JdbcSettings}. Not thread-safe. */
@@ -136,6 +147,7 @@ public final class JdbcSettings {
     private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
     private Duration activityRetention = DEFAULT_ACTIVITY_RETENTION;
     private boolean activityOutbox;
+    private boolean activityNotifications = true;
 
     private Builder() {}
 
@@ -147,6 +159,7 @@ public final class JdbcSettings {
       this.connectionTimeout = settings.connectionTimeout;
       this.activityRetention = settings.activityRetention;
       this.activityOutbox = settings.activityOutbox;
+      this.activityNotifications = settings.activityNotifications;
     }
 
     /**
@@ -156,9 +169,11 @@ public final class JdbcSettings {
      * them itself: {@code journal_mode=WAL}, {@code synchronous=NORMAL} (every commit is in the WAL file
      * before it returns, so it survives a killed process; {@code synchronous=FULL} also syncs it to the disk,
      * surviving a power loss, at one commit per disk flush), {@code transaction_mode=IMMEDIATE} (a write transaction takes the database's write
-     * lock when it begins), {@code busy_timeout=10000} and {@code foreign_keys=true}. It adds to an H2 URL
-     * the settings it relies on, unless the URL sets them itself: {@code MODE=PostgreSQL},
-     * {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged
+     * lock when it begins), {@code busy_timeout=10000}, {@code foreign_keys=true} and
+     * {@code journal_size_limit=4194304} (a WAL restarted by SQLite's checkpoint is cut back to 4 MiB); the
+     * store also keeps the WAL no larger than the database file (at least 512 KiB) and returns free pages to
+     * the file system (README, "Embedded store"). It adds to an H2 URL the settings it relies on, unless the
+     * URL sets them itself: {@code MODE=PostgreSQL}, {@code WRITE_DELAY=0} (every commit is written to the file before it returns, so an acknowledged
      * change survives a killed process), {@code DB_CLOSE_ON_EXIT=FALSE} (the store, not a JVM hook, closes
      * the database) and {@code LOCK_TIMEOUT=10000}. If not called, defaults to {@value #DEFAULT_JDBC_URL}.
      *
@@ -267,6 +282,23 @@ public final class JdbcSettings {
      */
     public Builder setActivityOutbox(boolean activityOutbox) {
       this.activityOutbox = activityOutbox;
+      return this;
+    }
+
+    /**
+     * Sets whether the servers of a PostgreSQL store wake each other when they commit activity: each server
+     * LISTENs on a channel of the store on a session of its own, and after every commit that appended an event
+     * (never inside it) a thread of its own sends a NOTIFY naming the event's user, so that the others read that
+     * user's new events at once. A wake-up only: the events are read from the activity table as before, and
+     * servers still poll it as a backstop. Each server holds two more connections, outside the pool. Ignored on
+     * SQLite and H2 (one process) and with {@link #setActivityOutbox} (the activity log outside the database
+     * delivers events itself). If not called, defaults to true.
+     *
+     * @param activityNotifications false to rely on polling alone
+     * @return this
+     */
+    public Builder setActivityNotifications(boolean activityNotifications) {
+      this.activityNotifications = activityNotifications;
       return this;
     }
 

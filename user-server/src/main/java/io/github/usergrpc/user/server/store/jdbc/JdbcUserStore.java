@@ -9,6 +9,7 @@ import io.github.usergrpc.user.service.store.ContentsSink;
 import io.github.usergrpc.user.service.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.PageCursor;
+import io.github.usergrpc.user.service.store.RemoteCommitListener;
 import io.github.usergrpc.user.service.store.RequestIdReusedException;
 import io.github.usergrpc.user.service.store.ResumePointExpiredException;
 import io.github.usergrpc.user.service.store.StoreExport;
@@ -19,6 +20,7 @@ import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.service.store.UserChanges;
 import io.github.usergrpc.user.service.store.UserNotFoundException;
 import io.github.usergrpc.user.service.store.UserStore;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -56,6 +58,11 @@ import javax.annotation.Nullable;
  * database, so it holds across servers. Activity sequences are per user ({@link ActivityLog}): writers of
  * different users never wait for each other.
  *
+ * <p>Replicas: on PostgreSQL, the servers of one store wake each other when they commit activity
+ * ({@link JdbcSettings#activityNotifications()}, on by default): each LISTENs on the store's channel
+ * ({@link #activityChannel()}) and NOTIFYs it after its commits, so that {@link #addRemoteCommitListener}
+ * hears the others' commits as they happen.
+ *
  * <p>Outbox: opened with {@link JdbcSettings#activityOutbox()}, mutations write their events to the outbox
  * table ({@link #outbox()}) instead of the activity log, for the JetStream activity log to publish.
  *
@@ -81,6 +88,11 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
 
   private static final Logger logger = Logger.getLogger(JdbcUserStore.class.getName());
 
+  /** The application_name of the session that LISTENs, before the channel's name. */
+  private static final String LISTENER_SESSION_PREFIX = "user-store listener ";
+  /** The application_name of the session that NOTIFYs, before the channel's name. */
+  private static final String NOTIFIER_SESSION_PREFIX = "user-store notifier ";
+
   /** How often H2Housekeeping runs: as often as H2's own background writer would by default. */
   private static final Duration H2_HOUSEKEEPING_PERIOD = Duration.ofMillis(500);
 
@@ -94,13 +106,21 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   @Nullable private final Connection keepAlive;
   /** Compacts an embedded H2 file database, which WRITE_DELAY=0 leaves to us; see H2Housekeeping. */
   @Nullable private final H2Housekeeping housekeeping;
+  /** Keeps an embedded SQLite database's files in proportion to its data; see SqliteHousekeeping. */
+  @Nullable private final SqliteHousekeeping sqliteHousekeeping;
   private final ActivityPruner pruner;
   private final DatabaseCircuitBreaker breaker;
   private final byte[] secretKey;
+  /** The channel, notifier and listener of the activity notifications; all null when they are off. */
+  @Nullable private final ActivityChannel channel;
+  @Nullable private final ActivityNotifier notifier;
+  @Nullable private final ActivityListener listener;
 
   private JdbcUserStore(ConnectionPool pool, SqlDialect dialect, Transactions transactions, ActivityLog log,
       boolean outbox, @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping,
-      ActivityPruner pruner, DatabaseCircuitBreaker breaker, byte[] secretKey) {
+      @Nullable SqliteHousekeeping sqliteHousekeeping, ActivityPruner pruner, DatabaseCircuitBreaker breaker,
+      byte[] secretKey, @Nullable ActivityChannel channel, @Nullable ActivityNotifier notifier,
+      @Nullable ActivityListener listener) {
     this.pool = pool;
     this.dialect = dialect;
     this.transactions = transactions;
@@ -108,9 +128,16 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     this.outbox = outbox ? new JdbcOutbox(transactions) : null;
     this.keepAlive = keepAlive;
     this.housekeeping = housekeeping;
+    this.sqliteHousekeeping = sqliteHousekeeping;
     this.pruner = pruner;
     this.breaker = breaker;
     this.secretKey = secretKey;
+    this.channel = channel;
+    this.notifier = notifier;
+    this.listener = listener;
+    if (notifier != null) {
+      transactions.addCommitListener(event -> notifier.committed(event.userId()));
+    }
   }
 
   /**
@@ -128,6 +155,14 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
 
   /** Opens a store as {@link #open(JdbcSettings)}, whose pruner never takes "now" later than {@code clock}. */
   static JdbcUserStore open(JdbcSettings settings, Clock clock) {
+    return open(settings, clock, true);
+  }
+
+  /**
+   * Opens a store as {@link #open(JdbcSettings, Clock)}; on SQLite without {@link SqliteHousekeeping} if
+   * {@code sqliteHousekeeping} is false, as earlier versions did: for the tests and benchmarks that compare.
+   */
+  static JdbcUserStore open(JdbcSettings settings, Clock clock, boolean sqliteHousekeeping) {
     requireNonNull(settings, "settings");
     requireNonNull(clock, "clock");
     SqlDialect dialect = settings.dialect();
@@ -144,6 +179,12 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       if (url.startsWith("jdbc:h2:mem:")) {
         keepAlive = DriverManager.getConnection(url, settings.user(), settings.password());
       }
+      Path sqliteFile = null;
+      if (dialect == SqlDialect.SQLITE && sqliteHousekeeping) {
+        try (Connection connection = dataSource.getConnection()) {
+          sqliteFile = SqliteHousekeeping.prepare(connection);
+        }
+      }
       StoreBootstrap.migrate(dataSource, dialect);
       byte[] secretKey = StoreBootstrap.loadOrCreateSecret(dataSource);
       logger.log(Level.FINE, "{0} - opened the user store", POOL_NAME);
@@ -152,14 +193,29 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           : null;
       DatabaseCircuitBreaker breaker = new DatabaseCircuitBreaker(() -> StoreBootstrap.probe(url, dialect, settings));
       WriteTurn writeTurn = new WriteTurn(dialect);
+      SqliteHousekeeping sqlite = sqliteFile == null ? null
+          : SqliteHousekeeping.start(dataSource, writeTurn, sqliteFile);
       ActivityPruner pruner = new ActivityPruner(dataSource, writeTurn, settings.activityRetention(),
           UserStore.REQUEST_ID_RETENTION, clock, breaker::isOpen);
       pruner.start();
       ConnectionPool pool = new ConnectionPool(dataSource, breaker);
+      ActivityChannel channel = null;
+      ActivityNotifier notifier = null;
+      ActivityListener listener = null;
+      if (dialect == SqlDialect.POSTGRESQL && settings.activityNotifications() && !settings.activityOutbox()) {
+        channel = ActivityChannel.of(secretKey);
+        String name = channel.name();
+        notifier = new ActivityNotifier(channel,
+            () -> StoreBootstrap.session(url, settings, NOTIFIER_SESSION_PREFIX + name));
+        listener = new ActivityListener(channel,
+            () -> StoreBootstrap.session(url, settings, LISTENER_SESSION_PREFIX + name));
+        notifier.start();
+        listener.start();
+      }
       return new JdbcUserStore(pool, dialect,
-          new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout()),
-          new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, pruner,
-          breaker, secretKey);
+          new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout(), sqlite),
+          new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, sqlite,
+          pruner, breaker, secretKey, channel, notifier, listener);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       closeQuietly(keepAlive);
@@ -465,16 +521,54 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     transactions.addCommitListener(listener);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With {@link JdbcSettings#activityNotifications()} on PostgreSQL, the listener hears the commits of every
+   * other server of this store, on its session that LISTENs; otherwise it is never called.
+   */
+  @Override
+  public void addRemoteCommitListener(RemoteCommitListener listener) {
+    requireNonNull(listener, "listener");
+    if (this.listener != null) {
+      this.listener.addListener(listener);
+    }
+  }
+
+  /**
+   * Returns the PostgreSQL channel on which the servers of this store wake each other when they commit activity
+   * ({@link JdbcSettings#activityNotifications()}): {@code user_activity_} and 16 hex digits derived from the
+   * store's secret, so that stores in other schemas of the database use other channels. Each server holds two
+   * sessions for it outside the pool, shown in {@code pg_stat_activity} with the {@code application_name}
+   * {@code user-store listener <channel>} and {@code user-store notifier <channel>} (the latter once it has
+   * sent a notification).
+   *
+   * @return the channel's name, or empty when the notifications are off (not PostgreSQL, switched off, or an
+   *     outbox store)
+   */
+  public Optional<String> activityChannel() {
+    return Optional.ofNullable(channel).map(ActivityChannel::name);
+  }
+
   /** Closes the connection pool; calls made afterwards throw {@link StoreUnavailableException}. */
   @Override
   public void close() {
     if (!transactions.close()) {
       return;
     }
+    if (notifier != null) {
+      notifier.close();
+    }
+    if (listener != null) {
+      listener.close();
+    }
     pruner.close();
     breaker.close();
     if (housekeeping != null) {
       housekeeping.close();
+    }
+    if (sqliteHousekeeping != null) {
+      sqliteHousekeeping.close();
     }
     pool.close();
     closeQuietly(keepAlive);

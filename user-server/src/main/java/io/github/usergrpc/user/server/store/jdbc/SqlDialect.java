@@ -83,10 +83,12 @@ enum SqlDialect {
    * wants it says {@code synchronous=FULL}. transaction_mode=IMMEDIATE: a read-then-write transaction takes the write lock at its start; DEFERRED
    * upgrades at its first write and fails with SQLITE_BUSY when another connection wrote in between (539 of
    * 600 concurrent transactions did), which busy_timeout does not retry. busy_timeout: how long a writer of
-   * another process (or the pruner) waits for the write lock.
+   * another process (or the pruner) waits for the write lock. journal_size_limit: when SQLite's own
+   * checkpoint (every 1,000 pages) restarts the WAL, it truncates the file to 4 MiB instead of keeping the
+   * largest size it ever reached; {@link SqliteHousekeeping} keeps it smaller on a smaller database.
    */
   SQLITE("jdbc:sqlite:", Map.of("journal_mode", "WAL", "synchronous", "NORMAL", "busy_timeout", "10000",
-      "foreign_keys", "true", "transaction_mode", "IMMEDIATE")) {
+      "foreign_keys", "true", "transaction_mode", "IMMEDIATE", "journal_size_limit", "4194304")) {
     @Override
     String connectionUrl(String url) {
       return withSettings(url, '?', '&');

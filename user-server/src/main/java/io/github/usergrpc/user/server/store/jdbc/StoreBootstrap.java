@@ -119,6 +119,26 @@ final class StoreBootstrap {
     }
   }
 
+  /**
+   * Opens a PostgreSQL session outside the pool, for the activity notifications ({@link ActivityNotifier},
+   * {@link ActivityListener}): in autocommit, named {@code applicationName} in {@code pg_stat_activity}, with
+   * short connect timeouts, a socket timeout (so that a statement on a dead network fails instead of hanging)
+   * and TCP keepalive.
+   */
+  static Connection session(String url, JdbcSettings settings, String applicationName) throws SQLException {
+    Properties properties = new Properties();
+    properties.setProperty("user", settings.user());
+    properties.setProperty("password", settings.password());
+    properties.setProperty("connectTimeout", "2");
+    properties.setProperty("loginTimeout", "2");
+    properties.setProperty("socketTimeout", "10");
+    properties.setProperty("tcpKeepAlive", "true");
+    properties.setProperty("ApplicationName", applicationName);
+    Connection connection = DriverManager.getConnection(url, properties);
+    connection.setAutoCommit(true);
+    return connection;
+  }
+
   static RuntimeException openFailure(Exception e) {
     Optional<SQLException> sqlCause = SqlFailures.sqlCause(e);
     if (sqlCause.isPresent() && SqlFailures.isUnavailable(sqlCause.get())) {

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * The transaction template of a {@link JdbcUserStore}: runs work on a pooled connection, commits or rolls
@@ -33,16 +34,19 @@ final class Transactions {
   private final WriteTurn writeTurn;
   private final DatabaseCircuitBreaker breaker;
   private final Duration connectionTimeout;
+  /** Keeps an embedded SQLite database's WAL in proportion after each write; null for the other databases. */
+  @Nullable private final SqliteHousekeeping sqliteHousekeeping;
   private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   Transactions(ConnectionPool pool, SqlDialect dialect, WriteTurn writeTurn, DatabaseCircuitBreaker breaker,
-      Duration connectionTimeout) {
+      Duration connectionTimeout, @Nullable SqliteHousekeeping sqliteHousekeeping) {
     this.pool = requireNonNull(pool, "pool");
     this.dialect = requireNonNull(dialect, "dialect");
     this.writeTurn = requireNonNull(writeTurn, "writeTurn");
     this.breaker = requireNonNull(breaker, "breaker");
     this.connectionTimeout = requireNonNull(connectionTimeout, "connectionTimeout");
+    this.sqliteHousekeeping = sqliteHousekeeping;
   }
 
   void addCommitListener(Consumer<ActivityRecord> listener) {
@@ -89,6 +93,10 @@ final class Transactions {
         result = inTransaction(tx, work);
       }
       breaker.recordSuccess();
+      if (sqliteHousekeeping != null) {
+        // Committed; still this writer's turn, so the checkpoint has no writer of this store in its way.
+        sqliteHousekeeping.afterWrite(connection);
+      }
     } catch (SQLException e) {
       throw translate(e);
     } finally {

@@ -8,6 +8,7 @@
  * <p><b>Public API.</b> {@code JdbcUserStore} and {@code JdbcSettings} are kept backward compatible; the
  * package-private types are the implementation, one concept each: the SQL dialects, bootstrap, connection
  * pool, transaction template, user rows, the activity log with its per-user sequences, role counts, retention, H2 housekeeping,
+ * the activity notifications between servers (LISTEN/NOTIFY),
  * the circuit breaker and SQL failure sorting.
  */
 package io.github.usergrpc.user.server.store.jdbc;

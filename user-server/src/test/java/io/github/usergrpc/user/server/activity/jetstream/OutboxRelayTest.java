@@ -73,6 +73,7 @@ class OutboxRelayTest {
   }
 
   @Test
+  @SuppressWarnings("try") // closing the first relay before the end of its block is the step under test
   void ofTwoRelaysOnOneDatabaseOnlyTheLeaseHolderWorksAndTheOtherTakesOverWhenItStops() throws Exception {
     FakeOutbox outbox = new FakeOutbox();
     FakeOutbox.View firstView = outbox.view();

@@ -17,6 +17,7 @@ class JdbcSettingsTest {
     assertThat(settings.password()).isEmpty();
     assertThat(settings.maximumPoolSize()).isEqualTo(10);
     assertThat(settings.connectionTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(settings.activityNotifications()).isTrue();
   }
 
   @Test
@@ -29,13 +30,15 @@ class JdbcSettingsTest {
         .setConnectionTimeout(Duration.ofMillis(250))
         .build();
 
-    JdbcSettings changed = original.toBuilder().setMaximumPoolSize(7).build();
+    JdbcSettings changed = original.toBuilder().setMaximumPoolSize(7).setActivityNotifications(false).build();
 
     assertThat(changed.maximumPoolSize()).isEqualTo(7);
     assertThat(changed.jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/users");
     assertThat(changed.password()).isEqualTo("secret");
     assertThat(changed.connectionTimeout()).isEqualTo(Duration.ofMillis(250));
     assertThat(original.maximumPoolSize()).isEqualTo(3);
+    assertThat(changed.activityNotifications()).isFalse();
+    assertThat(original.activityNotifications()).isTrue();
   }
 
   @Test

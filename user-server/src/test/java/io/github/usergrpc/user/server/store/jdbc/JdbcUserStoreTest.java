@@ -29,15 +29,15 @@ class JdbcUserStoreTest {
   @Test
   void connectionUrl_plainSqliteFileUrl_addsWalDurabilityAndImmediateTransactions() {
     assertThat(SqlDialect.SQLITE.connectionUrl("jdbc:sqlite:./data/users.db")).isEqualTo(
-        "jdbc:sqlite:./data/users.db?busy_timeout=10000&foreign_keys=true&journal_mode=WAL&synchronous=NORMAL"
-            + "&transaction_mode=IMMEDIATE");
+        "jdbc:sqlite:./data/users.db?busy_timeout=10000&foreign_keys=true&journal_mode=WAL"
+            + "&journal_size_limit=4194304&synchronous=NORMAL&transaction_mode=IMMEDIATE");
   }
 
   @Test
   void connectionUrl_sqliteUrlSetsSomeItself_keepsTheirValues() {
     assertThat(SqlDialect.SQLITE.connectionUrl("jdbc:sqlite:/d/users.db?Synchronous=EXTRA&busy_timeout=50"))
         .isEqualTo("jdbc:sqlite:/d/users.db?Synchronous=EXTRA&busy_timeout=50&foreign_keys=true&journal_mode=WAL"
-            + "&transaction_mode=IMMEDIATE");
+            + "&journal_size_limit=4194304&transaction_mode=IMMEDIATE");
   }
 
   @Test

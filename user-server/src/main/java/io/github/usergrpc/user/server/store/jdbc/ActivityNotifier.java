@@ -1,0 +1,139 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import io.github.usergrpc.user.server.activity.jetstream.PostgresAdvisoryLease.ConnectionFactory;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.annotation.Nullable;
+
+/**
+ * Tells the other servers of a PostgreSQL store which users this one committed activity of: a NOTIFY on the
+ * store's {@link ActivityChannel}, sent after the commit, by a thread and a session of its own.
+ *
+ * <p>Never inside the writing transaction: a transaction that notified takes a lock for the whole database
+ * cluster at its commit and holds it until the commit ends ({@code PreCommit_Notify} in PostgreSQL's
+ * {@code async.c}), so writers that notify commit one at a time. Here only the notifier's own one-statement
+ * transactions take it, one at a time per server.
+ *
+ * <p>A writer only queues its user's id ({@link #committed}) and never waits. The thread sends what gathered
+ * since its previous NOTIFY in one: on an idle server a commit is sent at once; under load, the commits that end
+ * while one NOTIFY is on its way go together in the next. Ids that do not fit in one payload, or a full queue,
+ * become "any user". While the database cannot be reached, the thread keeps what it has and tries again, every
+ * second at the longest; the other servers find the commits at their next poll meanwhile.
+ */
+final class ActivityNotifier extends ChannelWorker {
+
+  private static final Logger logger = Logger.getLogger(ActivityNotifier.class.getName());
+
+  /** How many ids may wait; past it the next NOTIFY says "any user". */
+  private static final int QUEUE_CAPACITY = 10_000;
+
+  private final BlockingQueue<String> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
+  private final AtomicBoolean overflowed = new AtomicBoolean();
+  /** The thread's session; opened when there is something to send. */
+  @Nullable private Connection session;
+
+  /**
+   * @param channel the store's channel
+   * @param sessions opens a session outside the pool ({@link StoreBootstrap#session})
+   */
+  ActivityNotifier(ActivityChannel channel, ConnectionFactory sessions) {
+    super("user-store-notifier", channel, sessions);
+  }
+
+  /** Queues a wake-up for {@code userId}, whose event has just been committed; never blocks. */
+  void committed(String userId) {
+    if (!queue.offer(userId)) {
+      overflowed.set(true);
+    }
+  }
+
+  /** Sends until closed; then, once, what is still queued, so that the other servers need not wait for their poll. */
+  @Override
+  void run() {
+    Set<String> batch = new LinkedHashSet<>();
+    boolean any = false;
+    long retryMillis = FIRST_RETRY_MILLIS;
+    boolean failing = false;
+    try {
+      while (!closed.get()) {
+        if (batch.isEmpty() && !any) {
+          batch.add(queue.take());
+        }
+        queue.drainTo(batch);
+        any |= overflowed.getAndSet(false) || batch.size() > QUEUE_CAPACITY;
+        if (any) {
+          batch.clear(); // "any user" says it all
+        }
+        try {
+          send(any ? channel.anyPayload() : channel.payload(batch));
+        } catch (SQLException e) {
+          if (!failing) {
+            logger.log(Level.WARNING, "cannot notify the other servers of this store of its commits ({0});"
+                + " they find them by polling until it can again", e.getMessage());
+            failing = true;
+          }
+          logger.log(Level.FINE, "NOTIFY failed", e);
+          Thread.sleep(retryMillis);
+          retryMillis = nextRetry(retryMillis);
+          continue;
+        }
+        if (failing) {
+          logger.log(Level.INFO, "notifying the other servers of this store of its commits again");
+          failing = false;
+        }
+        batch.clear();
+        any = false;
+        retryMillis = FIRST_RETRY_MILLIS;
+      }
+    } catch (InterruptedException closing) {
+      queue.drainTo(batch);
+      if (!batch.isEmpty() || any) {
+        try {
+          send(any ? channel.anyPayload() : channel.payload(batch));
+        } catch (SQLException e) {
+          logger.log(Level.FINE, "last NOTIFY failed", e);
+        }
+      }
+    } finally {
+      closeSession();
+    }
+  }
+
+  /** Sends one NOTIFY; drops the session when it fails, so the next try opens a new one. */
+  private void send(String payload) throws SQLException {
+    try {
+      if (session == null) {
+        session = sessions.open();
+      }
+      // pg_notify rather than NOTIFY: it takes the channel and payload as parameters.
+      try (PreparedStatement notify = session.prepareStatement("SELECT pg_notify(?, ?)")) {
+        notify.setString(1, channel.name());
+        notify.setString(2, payload);
+        notify.execute();
+      }
+    } catch (SQLException e) {
+      closeSession();
+      throw e;
+    }
+  }
+
+  private void closeSession() {
+    if (session != null) {
+      try {
+        session.close();
+      } catch (SQLException e) {
+        logger.log(Level.FINE, "cannot close the notifier's session", e);
+      }
+      session = null;
+    }
+  }
+}
