@@ -2,17 +2,26 @@ package io.github.usergrpc.user.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
+import io.github.usergrpc.user.server.activity.jetstream.OutboxEntry;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.EmailAlreadyExistsException;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.github.usergrpc.user.service.store.User;
+import io.github.usergrpc.user.service.store.UserNotFoundException;
 import io.github.usergrpc.user.service.store.UserStore;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The {@link UserStoreContractTest} for {@link JdbcUserStore}, plus what only a database store does: share
@@ -91,6 +100,82 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
 
     assertThat(store.userActivityAfter("u1", 0, 100)).hasSize(51);
     assertThat(store.userActivityAfter("u1", -1, 100)).hasSize(51);
+  }
+
+  @Test
+  void create_storeWithOutbox_writesTheEventToTheOutboxOnly() {
+    try (JdbcUserStore withOutbox = JdbcUserStore.open(settings.toBuilder().setActivityOutbox(true).build())) {
+      List<ActivityRecord> committed = Collections.synchronizedList(new ArrayList<>());
+      withOutbox.addCommitListener(committed::add);
+      withOutbox.create(new NewUser("u1", "a@example.com", "A", "admin", T0), Optional.of("req-1"));
+
+      assertThat(withOutbox.outbox().pending(10)).extracting(OutboxEntry::userId, OutboxEntry::action,
+              OutboxEntry::details, OutboxEntry::occurredAtMillis)
+          .containsExactly(tuple("u1", ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS, T0));
+      assertThat(withOutbox.userActivityAfter("u1", 0, 10)).isEmpty();
+      assertThat(committed).isEmpty();
+      assertThat(withOutbox.count(Optional.of("admin"))).isEqualTo(1);
+      assertThat(withOutbox.create(new NewUser("u2", "a@example.com", "A", "admin", T0), Optional.of("req-1")))
+          .isEqualTo(withOutbox.find("u1").orElseThrow());
+    }
+  }
+
+  @Test
+  void recordActivity_sameRequestIdAfterUserDeleted_returnsFirstEvent() {
+    store.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+    ActivityRecord first = store.recordActivity("u1", "page_view", "/", T0 + 1, Optional.of("req-1"));
+    store.delete("u1", Optional.empty(), T0 + 2);
+
+    assertThat(store.recordActivity("u1", "page_view", "/", T0 + 3, Optional.of("req-1"))).isEqualTo(first);
+    assertThatThrownBy(() -> store.recordActivity("u1", "page_view", "/", T0 + 3, Optional.of("req-2")))
+        .isInstanceOf(UserNotFoundException.class);
+  }
+
+  /**
+   * Writers on two stores (two servers) record a user's activity while one of them deletes the user, at a
+   * different moment each round: every acknowledged event is in the log, the log's numbers are 1 to n without
+   * a gap, and {@code user.deleted} is its last event, once.
+   */
+  @Test
+  @Timeout(120)
+  void recordActivity_racingDeleteOnTwoStores_logIsDenseAndEndsWithUserDeleted() throws Exception {
+    try (JdbcUserStore other = JdbcUserStore.open(settings)) {
+      for (int round = 0; round < 20; round++) {
+        String id = "d" + round;
+        store.create(new NewUser(id, id + "@example.com", "D", "viewer", T0), Optional.empty());
+        long deleteAfter = 1 + round % 10;
+        AtomicBoolean deleting = new AtomicBoolean();
+        List<ActivityRecord> acknowledged = Collections.synchronizedList(new ArrayList<>());
+        concurrently(5, i -> {
+          if (i == 0) {
+            while (store.lastSequence(id) < deleteAfter) {
+              Thread.onSpinWait();
+            }
+            deleting.set(true);
+            store.delete(id, Optional.empty(), T0 + 2);
+            return null;
+          }
+          UserStore writer = i % 2 == 0 ? store : other;
+          try {
+            while (true) {
+              acknowledged.add(writer.recordActivity(id, "tick", Integer.toString(i), T0 + 1, Optional.empty()));
+            }
+          } catch (UserNotFoundException e) {
+            assertThat(deleting).as("the user is gone only once deleted").isTrue();
+          }
+          return null;
+        });
+
+        List<ActivityRecord> events = store.userActivityAfter(id, 0, 100_000);
+        assertThat(events).extracting(ActivityRecord::sequence).as("the sequences of " + id)
+            .containsExactlyElementsOf(LongStream.rangeClosed(1, events.size()).boxed().toList());
+        assertThat(events.get(events.size() - 1).action()).as("the last event of " + id)
+            .isEqualTo(ActivityRecord.USER_DELETED);
+        assertThat(events).filteredOn(event -> event.action().equals("tick"))
+            .containsExactlyInAnyOrderElementsOf(acknowledged);
+        assertThat(events).extracting(ActivityRecord::action).containsOnlyOnce(ActivityRecord.USER_DELETED);
+      }
+    }
   }
 
   @Test

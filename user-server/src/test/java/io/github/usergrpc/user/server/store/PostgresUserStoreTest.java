@@ -13,7 +13,14 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -64,5 +71,54 @@ class PostgresUserStoreTest extends JdbcUserStoreContractTest {
       }
     }
     assertThat(store.find("u1")).isPresent();
+  }
+
+  /**
+   * RecordActivity and CreateUser, with a request id or without, cost one round trip to PostgreSQL each: one
+   * Sync of the extended query protocol, which pgjdbc logs at FINEST, on the calling thread. (A pooled
+   * connection idle for more than 500 ms is validated first, one more round trip: hence at most two.)
+   */
+  @Test
+  void writes_oneRoundTripEach() {
+    store.create(new NewUser("u0", "u0@example.com", "A", "viewer", 1), Optional.empty());
+    List<Integer> perCall = new ArrayList<>();
+    Logger protocol = Logger.getLogger("org.postgresql.core.v3.QueryExecutorImpl");
+    Level level = protocol.getLevel();
+    AtomicInteger syncs = new AtomicInteger();
+    long thread = Thread.currentThread().getId();
+    Handler counter = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        if (record.getLongThreadID() == thread && String.valueOf(record.getMessage()).contains("FE=> Sync")) {
+          syncs.incrementAndGet();
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    protocol.setLevel(Level.FINEST);
+    protocol.addHandler(counter);
+    try {
+      for (int i = 1; i <= 10; i++) {
+        int before = syncs.get();
+        store.recordActivity("u0", "page_view", "/", 2, Optional.empty());
+        store.recordActivity("u0", "page_view", "/", 2, Optional.of("r" + i));
+        store.create(new NewUser("a" + i, "a" + i + "@example.com", "A", "viewer", 2), Optional.empty());
+        store.create(new NewUser("b" + i, "b" + i + "@example.com", "B", "admin", 2), Optional.of("c" + i));
+        perCall.add(syncs.get() - before);
+      }
+    } finally {
+      protocol.removeHandler(counter);
+      protocol.setLevel(level);
+    }
+
+    // Four calls per round: four round trips, five or more when a connection was validated first.
+    assertThat(perCall).allSatisfy(trips -> assertThat(trips).isBetween(4, 8));
+    assertThat(perCall.stream().sorted().toList().get(perCall.size() / 2)).as("the median of " + perCall)
+        .isEqualTo(4);
   }
 }

@@ -16,11 +16,11 @@ import java.util.Optional;
  * The SQL of the activity log: the events ({@code activity}) and each user's head ({@code activity_heads}).
  *
  * <p>Sequences are per user. Every transaction that appends an event for user U first increments U's head
- * row ({@link #nextSequence}) and takes its number from it; the row lock that takes is held until the
- * commit, so the next writer of U gets its number only after this one has committed. Per user, numbers are
- * handed out in commit order: a reader of {@code user_id = ? AND sequence > ?} that has seen {@code n}
- * never later finds a new event of U below {@code n}. A writer that rolls back rolls its increment back, so
- * a user's numbers are dense. Writers of different users never wait for each other.
+ * row ({@link #nextSequence}, or {@link OneStatementWrites} in the statement that appends) and takes its
+ * number from it; the row lock that takes is held until the commit, so the next writer of U gets its number
+ * only after this one has committed. Per user, numbers are handed out in commit order: a reader of
+ * {@code user_id = ? AND sequence > ?} that has seen {@code n} never later finds a new event of U below
+ * {@code n}. A writer that rolls back rolls its increment back, so a user's numbers are dense. Writers of different users never wait for each other.
  *
  * <p>Why not a SEQUENCE: it hands out numbers when a transaction asks, not when it commits. T1 takes 5, T2
  * takes 6, T2 commits; a reader sees 6 and moves past 5; then T1 commits 5, which that reader never sees.

@@ -97,6 +97,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   private static final Duration H2_HOUSEKEEPING_PERIOD = Duration.ofMillis(500);
 
   private final ConnectionPool pool;
+  private final SqlDialect dialect;
   private final Transactions transactions;
   private final ActivityLog log;
   /** Where mutations write their events instead of {@link #log}, when the store was opened with an outbox. */
@@ -115,12 +116,13 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   @Nullable private final ActivityNotifier notifier;
   @Nullable private final ActivityListener listener;
 
-  private JdbcUserStore(ConnectionPool pool, Transactions transactions, ActivityLog log, boolean outbox,
-      @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping,
+  private JdbcUserStore(ConnectionPool pool, SqlDialect dialect, Transactions transactions, ActivityLog log,
+      boolean outbox, @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping,
       @Nullable SqliteHousekeeping sqliteHousekeeping, ActivityPruner pruner, DatabaseCircuitBreaker breaker,
       byte[] secretKey, @Nullable ActivityChannel channel, @Nullable ActivityNotifier notifier,
       @Nullable ActivityListener listener) {
     this.pool = pool;
+    this.dialect = dialect;
     this.transactions = transactions;
     this.log = log;
     this.outbox = outbox ? new JdbcOutbox(transactions) : null;
@@ -210,7 +212,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
         notifier.start();
         listener.start();
       }
-      return new JdbcUserStore(pool,
+      return new JdbcUserStore(pool, dialect,
           new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout(), sqlite),
           new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, sqlite,
           pruner, breaker, secretKey, channel, notifier, listener);
@@ -221,18 +223,24 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Writes first and looks the request id up only when a unique index rejects the write: a retried create
+   * collides on the email or on the request id, and the common create, without one or new, costs no read.
+   */
   @Override
   public User create(NewUser newUser, Optional<String> requestId) {
     requireNonNull(newUser, "newUser");
     requireNonNull(requestId, "requestId");
-    if (requestId.isPresent()) {
-      Optional<User> earlier = transactions.read(tx -> UserRows.findCreateRequest(tx, requestId.get()));
-      if (earlier.isPresent()) {
-        return replay(newUser, earlier.get(), requestId.get());
-      }
-    }
     User created = newUser.toUser();
     try {
+      if (dialect.oneStatementWrites()) {
+        return transactions.writeStatement(tx -> {
+          OneStatementWrites.create(tx, created, requestId, outbox != null);
+          return created;
+        });
+      }
       return transactions.transact(tx -> {
         UserRows.insert(tx, created);
         if (requestId.isPresent()) {
@@ -244,8 +252,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
         return created;
       });
     } catch (DuplicateKeyException e) {
-      // With a request id, the violation may come from a concurrent create with the same id that
-      // committed first (on email_key or on the request id): answer as that one did.
+      // With a request id, the violation may come from an earlier create with the same id, or from a
+      // concurrent one that committed first (on email_key or on the request id): answer as that one did.
       if (requestId.isPresent()) {
         Optional<User> earlier = transactions.read(tx -> UserRows.findCreateRequest(tx, requestId.get()));
         if (earlier.isPresent()) {
@@ -360,9 +368,13 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   /**
    * {@inheritDoc}
    *
-   * <p>Takes the user's head first, then checks that the user exists: a concurrent delete that holds the
-   * head commits first, and the check, a new statement at READ COMMITTED, then sees the user gone. So no
-   * event ever follows {@code user.deleted}.
+   * <p>On PostgreSQL one statement ({@link OneStatementWrites}). Elsewhere a transaction takes the user's head
+   * first, then checks that the user exists: a concurrent delete that holds the head commits first, and the
+   * check, a new statement at READ COMMITTED, then sees the user gone. So no event ever follows
+   * {@code user.deleted}.
+   *
+   * <p>Writes first and looks the request id up only when the write fails: on its unique index, or on a user
+   * deleted since the earlier call, which is still answered as it was.
    */
   @Override
   public ActivityRecord recordActivity(String userId, String action, String details, long nowMillis,
@@ -371,30 +383,37 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     requireNonNull(action, "action");
     requireNonNull(details, "details");
     requireNonNull(requestId, "requestId");
-    if (requestId.isPresent()) {
-      Optional<ActivityRecord> earlier = transactions.read(tx -> ActivityLog.findRecorded(tx, requestId.get()));
-      if (earlier.isPresent()) {
-        return replay(earlier.get(), userId, action, details, requestId.get());
-      }
-    }
     try {
+      if (dialect.oneStatementWrites()) {
+        return transactions.writeStatement(
+            tx -> OneStatementWrites.recordActivity(tx, userId, action, details, nowMillis, requestId))
+            .orElseThrow(() -> new UserNotFoundException(userId));
+      }
       return transactions.transact(tx -> {
         long sequence = log.nextSequence(tx, userId);
         if (!UserRows.exists(tx, userId)) {
+          // Rolls the increment back.
           throw new UserNotFoundException(userId);
         }
         return log.insert(tx, sequence, userId, action, details, nowMillis, requestId);
       });
+    } catch (UserNotFoundException e) {
+      return replayRecorded(userId, action, details, requestId).orElseThrow(() -> e);
     } catch (DuplicateKeyException e) {
-      // A concurrent call with the same request id committed first.
-      Optional<ActivityRecord> earlier = requestId.isPresent()
-          ? transactions.read(tx -> ActivityLog.findRecorded(tx, requestId.get()))
-          : Optional.empty();
-      if (earlier.isEmpty()) {
-        throw new IllegalStateException("cannot record activity of user " + userId + ": duplicate key", e);
-      }
-      return replay(earlier.get(), userId, action, details, requestId.get());
+      // An earlier or concurrent call with the same request id committed first.
+      return replayRecorded(userId, action, details, requestId).orElseThrow(() -> new IllegalStateException(
+          "cannot record activity of user " + userId + ": duplicate key", e));
     }
+  }
+
+  /** Returns the event recorded earlier with the request id, if there is one and one was recorded. */
+  private Optional<ActivityRecord> replayRecorded(String userId, String action, String details,
+      Optional<String> requestId) {
+    if (requestId.isEmpty()) {
+      return Optional.empty();
+    }
+    return transactions.read(tx -> ActivityLog.findRecorded(tx, requestId.get()))
+        .map(earlier -> replay(earlier, userId, action, details, requestId.get()));
   }
 
   /**

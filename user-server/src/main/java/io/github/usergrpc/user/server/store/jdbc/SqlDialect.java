@@ -22,6 +22,8 @@ import java.util.Map;
  *       lock with {@code busy_timeout}'s sleeps.
  *   <li>How a unique violation names the index it violated.
  *   <li>{@code UPDATE ... RETURNING}: PostgreSQL and SQLite (3.35+) have it, H2 has not.
+ *   <li>RecordActivity and CreateUser as one statement each ({@link OneStatementWrites}): PostgreSQL, whose
+ *       {@code WITH} may hold INSERTs and UPDATEs; H2 and SQLite run them as a transaction of several.
  *   <li>The migrations: SQLite's ALTER TABLE cannot change a primary key, so SQLite's V4 rebuilds the
  *       activity table; it and copies of V1 to V3 are in {@code db/migration-sqlite}.
  * </ul>
@@ -32,6 +34,11 @@ enum SqlDialect {
     @Override
     String idCollation() {
       return "COLLATE \"C\"";
+    }
+
+    @Override
+    boolean oneStatementWrites() {
+      return true;
     }
   },
 
@@ -152,6 +159,11 @@ enum SqlDialect {
   /** Tells whether {@code UPDATE ... RETURNING} runs. */
   boolean updateReturning() {
     return true;
+  }
+
+  /** Tells whether RecordActivity and CreateUser run as one statement each: see {@link OneStatementWrites}. */
+  boolean oneStatementWrites() {
+    return false;
   }
 
   /** Returns the Flyway locations of the migrations. */

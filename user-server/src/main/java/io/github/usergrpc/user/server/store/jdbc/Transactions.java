@@ -63,6 +63,21 @@ final class Transactions {
    * throws. Commit listeners run after a commit that appended an event.
    */
   <T> T transact(Transaction.Work<T> work) {
+    return write(work, false);
+  }
+
+  /**
+   * Runs {@code work}, a single statement that writes, on a pooled connection in autocommit mode: the
+   * statement is a transaction of its own, committed as it completes, or rolled back whole when it fails.
+   * Nothing else is sent: one round trip to the database, where {@link #transact} needs one per statement
+   * and one more for the COMMIT. Commit listeners run after it as after {@link #transact}. See {@link #read}
+   * for why switching autocommit costs nothing.
+   */
+  <T> T writeStatement(Transaction.Work<T> work) {
+    return write(work, true);
+  }
+
+  private <T> T write(Transaction.Work<T> work, boolean oneStatement) {
     checkOpen();
     breaker.checkClosed();
     Transaction tx;
@@ -71,24 +86,13 @@ final class Transactions {
     writeTurn.acquire(connectionTimeout);
     try (Connection connection = pool.borrow(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
       tx = new Transaction(connection, dialect);
-      try {
-        // A connection that rests in autocommit begins its transaction here (SQLite: BEGIN IMMEDIATE).
-        connection.setAutoCommit(false);
+      if (oneStatement) {
+        connection.setAutoCommit(true);
         result = work.run(tx);
-        if (dialect.restsInAutocommit()) {
-          // Commits; commit() would begin the next IMMEDIATE transaction and hold the write lock in the pool.
-          connection.setAutoCommit(true);
-        } else {
-          connection.commit();
-        }
-        breaker.recordSuccess();
-      } catch (SQLException | RuntimeException e) {
-        rollback(connection, e);
-        if (dialect.restsInAutocommit()) {
-          restoreAutocommit(connection, e);
-        }
-        throw e;
+      } else {
+        result = inTransaction(tx, work);
       }
+      breaker.recordSuccess();
       if (sqliteHousekeeping != null) {
         // Committed; still this writer's turn, so the checkpoint has no writer of this store in its way.
         sqliteHousekeeping.afterWrite(connection);
@@ -102,6 +106,28 @@ final class Transactions {
       notifyCommit(tx.appended);
     }
     return result;
+  }
+
+  private <T> T inTransaction(Transaction tx, Transaction.Work<T> work) throws SQLException {
+    Connection connection = tx.connection;
+    try {
+      // A connection that rests in autocommit begins its transaction here (SQLite: BEGIN IMMEDIATE).
+      connection.setAutoCommit(false);
+      T result = work.run(tx);
+      if (dialect.restsInAutocommit()) {
+        // Commits; commit() would begin the next IMMEDIATE transaction and hold the write lock in the pool.
+        connection.setAutoCommit(true);
+      } else {
+        connection.commit();
+      }
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      rollback(connection, e);
+      if (dialect.restsInAutocommit()) {
+        restoreAutocommit(connection, e);
+      }
+      throw e;
+    }
   }
 
   /**

@@ -1,0 +1,131 @@
+package io.github.usergrpc.user.server.store.jdbc;
+
+import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.User;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Optional;
+
+/**
+ * RecordActivity and CreateUser as one statement each, for the dialects that have data-modifying
+ * {@code WITH} ({@link SqlDialect#oneStatementWrites}: PostgreSQL), run in autocommit by
+ * {@link Transactions#writeStatement}. They write what the store's transactions write ({@link ActivityLog},
+ * {@link UserRows}, {@link RoleCounts}, {@link JdbcOutbox}), in one round trip to the database instead of one
+ * per statement plus the COMMIT (four for RecordActivity, six for CreateUser).
+ *
+ * <p>The user's head is incremented, or created at 1, by {@code INSERT ... ON CONFLICT DO UPDATE}: it waits
+ * for a writer that holds the head and then increments the head as that writer committed it, so numbers are
+ * still handed out in commit order, and a statement that fails rolls its increment back.
+ *
+ * <p>RecordActivity locks the user's row {@code FOR KEY SHARE} and takes the head only from that locked row.
+ * One statement reads one snapshot, taken before any lock wait, so the user's existence cannot be checked
+ * after the head is locked, as the transaction does; the row lock is the check instead. DeleteUser holds the
+ * user's row {@code FOR UPDATE} from its first statement to its commit, which conflicts with {@code KEY
+ * SHARE}: a RecordActivity that comes while a delete runs waits for it, and PostgreSQL then rereads the newest
+ * version of the row, finds it deleted and returns nothing, so there is no head to take and no event follows
+ * {@code user.deleted}. A delete that comes while a RecordActivity holds the lock waits for it to commit, and
+ * its {@code user.deleted} gets the next number. Both take the user's row before its head, as UpdateUser
+ * does, so they cannot deadlock. {@code KEY SHARE} does not conflict with itself: RecordActivity calls of one
+ * user wait for each other only at the head, as in {@link ActivityLog}.
+ */
+final class OneStatementWrites {
+
+  private static final String EVENT_COLUMNS = "sequence, user_id, action, details, occurred_at_ms, request_id";
+
+  /** Increments the head of the user in the one row of {@code %s}, or creates it at 1. */
+  private static final String HEAD = "head AS (INSERT INTO activity_heads (user_id, last_sequence, pruned_up_to)"
+      + " SELECT id, 1, 0 FROM %s"
+      + " ON CONFLICT (user_id) DO UPDATE SET last_sequence = activity_heads.last_sequence + 1"
+      + " RETURNING user_id, last_sequence)";
+
+  /** Returns the event's sequence; NULL if the user does not exist. */
+  private static final String RECORD_ACTIVITY = "WITH live AS MATERIALIZED ("
+      + "SELECT id FROM users WHERE id = ? FOR KEY SHARE), "
+      + String.format(HEAD, "live") + ", "
+      + "event AS (INSERT INTO activity (" + EVENT_COLUMNS + ")"
+      + " SELECT last_sequence, user_id, ?, ?, ?, ? FROM head RETURNING sequence) "
+      + "SELECT (SELECT sequence FROM event)";
+
+  /**
+   * Inserts the user; its create request, if there is one ({@code %s}); counts it in its role's shard; and
+   * writes its event ({@code %s}: {@link #CREATED_EVENT} or {@link #CREATED_OUTBOX_ENTRY}).
+   */
+  private static final String CREATE_USER = "WITH created AS ("
+      + "INSERT INTO users (" + UserRows.USER_COLUMNS + ", email_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+      + " RETURNING id)%s, "
+      + "counted AS (INSERT INTO user_counts (role, shard, users) VALUES (?, ?, 1)"
+      + " ON CONFLICT (role, shard) DO UPDATE SET users = user_counts.users + 1), "
+      + "%s";
+  private static final String CREATE_REQUEST = ", request AS (INSERT INTO create_requests"
+      + " (request_id, " + UserRows.CREATED_USER_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?))";
+  /** The event in the activity log; returns its sequence. */
+  private static final String CREATED_EVENT = String.format(HEAD, "created") + ", "
+      + "event AS (INSERT INTO activity (" + EVENT_COLUMNS + ") SELECT last_sequence, user_id, ?, ?, ?, NULL"
+      + " FROM head) "
+      + "SELECT last_sequence FROM head";
+  /** The event in the outbox instead, as {@link JdbcOutbox#insert} writes it. */
+  private static final String CREATED_OUTBOX_ENTRY = "entry AS (INSERT INTO activity_outbox"
+      + " (user_id, action, details, occurred_at_ms) SELECT id, ?, ?, ? FROM created) "
+      + "SELECT 0";
+
+  private OneStatementWrites() {}
+
+  /**
+   * Appends an event of the user if the user exists, and sets {@code tx.appended} to it.
+   *
+   * @return the event; empty if the user does not exist
+   */
+  static Optional<ActivityRecord> recordActivity(Transaction tx, String userId, String action, String details,
+      long nowMillis, Optional<String> requestId) throws SQLException {
+    try (PreparedStatement statement = tx.connection.prepareStatement(RECORD_ACTIVITY)) {
+      statement.setString(1, userId);
+      statement.setString(2, action);
+      statement.setString(3, details);
+      statement.setLong(4, nowMillis);
+      statement.setString(5, requestId.orElse(null));
+      try (ResultSet rows = statement.executeQuery()) {
+        rows.next();
+        long sequence = rows.getLong(1);
+        if (rows.wasNull()) {
+          return Optional.empty();
+        }
+        ActivityRecord event = new ActivityRecord(sequence, userId, action, details, nowMillis);
+        tx.appended = event;
+        return Optional.of(event);
+      }
+    }
+  }
+
+  /**
+   * Inserts the user, its create request if {@code requestId} is present, and its event (to the outbox if
+   * {@code outbox}, else to the activity log, setting {@code tx.appended}), and counts it.
+   */
+  static void create(Transaction tx, User created, Optional<String> requestId, boolean outbox)
+      throws SQLException {
+    String sql = String.format(CREATE_USER, requestId.isPresent() ? CREATE_REQUEST : "",
+        outbox ? CREATED_OUTBOX_ENTRY : CREATED_EVENT);
+    try (PreparedStatement statement = tx.connection.prepareStatement(sql)) {
+      UserRows.setUser(statement, 1, created);
+      statement.setString(8, created.emailKey());
+      int index = 9;
+      if (requestId.isPresent()) {
+        statement.setString(index++, requestId.get());
+        UserRows.setUser(statement, index, created);
+        index += 7;
+      }
+      statement.setString(index++, created.role());
+      statement.setInt(index++, RoleCounts.shardOf(created.id()));
+      statement.setString(index++, ActivityRecord.USER_CREATED);
+      statement.setString(index++, ActivityRecord.ALL_FIELDS);
+      statement.setLong(index, created.createdAtMillis());
+      try (ResultSet rows = statement.executeQuery()) {
+        rows.next();
+        if (!outbox) {
+          tx.appended = new ActivityRecord(rows.getLong(1), created.id(), ActivityRecord.USER_CREATED,
+              ActivityRecord.ALL_FIELDS, created.createdAtMillis());
+        }
+      }
+    }
+  }
+}
