@@ -212,7 +212,7 @@ final class WriteBench {
         .append(" users.\n");
     for (Jar jar : jars) {
       md.append("- `").append(jar.label()).append("`: `").append(jar.path().getFileName()).append("`")
-          .append(jar.label().equals("before") ? " built from main (the global activity counter)" : "").append("\n");
+          .append(jar.label().equals("before") ? " of another commit (see the run's reading below)" : "").append("\n");
     }
     md.append("\n| target | 1 client | ").append(many).append(" clients | ").append(many)
         .append(" / 1 | vs `pgbench -N` at ").append(many).append(" |\n|---|---|---|---|---|\n");

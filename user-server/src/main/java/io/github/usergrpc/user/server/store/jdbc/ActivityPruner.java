@@ -16,12 +16,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 import javax.sql.DataSource;
 
 /**
@@ -58,7 +56,8 @@ final class ActivityPruner implements AutoCloseable {
   private final Duration requestIdRetention;
   private final Clock clock;
   private final BooleanSupplier paused;
-  private final ScheduledExecutorService executor;
+  /** The periodic runs, once {@link #start started}. */
+  @Nullable private volatile PeriodicTask runs;
 
   /**
    * Creates the pruner; {@link #start} starts it.
@@ -74,17 +73,11 @@ final class ActivityPruner implements AutoCloseable {
     this.requestIdRetention = requireNonNull(requestIdRetention, "requestIdRetention");
     this.clock = requireNonNull(clock, "clock");
     this.paused = requireNonNull(paused, "paused");
-    this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "user-store-retention");
-      thread.setDaemon(true);
-      return thread;
-    });
   }
 
   /** Runs {@link #runOnce} periodically on a daemon thread until closed; see {@link #period}. */
   void start() {
-    long millis = period(activityRetention).toMillis();
-    executor.scheduleWithFixedDelay(this::runQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    runs = PeriodicTask.start("user-store-retention", period(activityRetention), this::runQuietly);
   }
 
   /** Returns the pause between runs: a tenth of the retention, between 100 ms and a minute. */
@@ -120,11 +113,9 @@ final class ActivityPruner implements AutoCloseable {
    */
   @Override
   public void close() {
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    PeriodicTask started = runs;
+    if (started != null) {
+      started.close();
     }
   }
 

@@ -3,11 +3,9 @@ package io.github.usergrpc.user.server.store.jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 import javax.sql.DataSource;
 import org.h2.engine.SessionLocal;
 import org.h2.jdbc.JdbcConnection;
@@ -34,23 +32,17 @@ final class H2Housekeeping implements AutoCloseable {
   static final int WRITE_LIMIT_BYTES = 4 * 1024 * 1024;
 
   private final DataSource dataSource;
-  private final ScheduledExecutorService executor;
+  /** The periodic runs, set by {@link #start}. */
+  @Nullable private volatile PeriodicTask runs;
 
-  private H2Housekeeping(DataSource dataSource, ScheduledExecutorService executor) {
+  private H2Housekeeping(DataSource dataSource) {
     this.dataSource = dataSource;
-    this.executor = executor;
   }
 
   /** Runs {@link #runOnce} every {@code period} on a daemon thread until closed. */
   static H2Housekeeping start(DataSource dataSource, Duration period) {
-    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "user-store-h2-housekeeping");
-      thread.setDaemon(true);
-      return thread;
-    });
-    H2Housekeeping housekeeping = new H2Housekeeping(dataSource, executor);
-    executor.scheduleWithFixedDelay(housekeeping::runQuietly, period.toMillis(), period.toMillis(),
-        TimeUnit.MILLISECONDS);
+    H2Housekeeping housekeeping = new H2Housekeeping(dataSource);
+    housekeeping.runs = PeriodicTask.start("user-store-h2-housekeeping", period, housekeeping::runQuietly);
     return housekeeping;
   }
 
@@ -90,11 +82,9 @@ final class H2Housekeeping implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    PeriodicTask started = runs;
+    if (started != null) {
+      started.close();
     }
   }
 }

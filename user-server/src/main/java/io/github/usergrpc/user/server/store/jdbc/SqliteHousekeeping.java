@@ -11,12 +11,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 import javax.sql.DataSource;
 
 /**
@@ -78,7 +77,8 @@ final class SqliteHousekeeping implements AutoCloseable {
   private final WriteTurn writeTurn;
   private final Path databaseFile;
   private final Path walFile;
-  private final ScheduledExecutorService executor;
+  /** The periodic runs, once {@link #start started}. */
+  @Nullable private volatile PeriodicTask runs;
   /** When the last failure was logged as a warning; failures in between are logged at FINE. */
   private final AtomicLong lastWarningNanos = new AtomicLong(System.nanoTime() - WARNING_INTERVAL_NANOS);
   /** When writers may checkpoint again after one that readers kept from finishing. */
@@ -89,11 +89,6 @@ final class SqliteHousekeeping implements AutoCloseable {
     this.writeTurn = requireNonNull(writeTurn, "writeTurn");
     this.databaseFile = requireNonNull(databaseFile, "databaseFile");
     this.walFile = Path.of(databaseFile + "-wal");
-    this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "user-store-sqlite-housekeeping");
-      thread.setDaemon(true);
-      return thread;
-    });
   }
 
   /**
@@ -135,8 +130,7 @@ final class SqliteHousekeeping implements AutoCloseable {
   /** Starts the periodic runs on a daemon thread; {@link #close} stops them. */
   static SqliteHousekeeping start(DataSource dataSource, WriteTurn writeTurn, Path databaseFile) {
     SqliteHousekeeping housekeeping = new SqliteHousekeeping(dataSource, writeTurn, databaseFile);
-    long millis = PERIOD.toMillis();
-    housekeeping.executor.scheduleWithFixedDelay(housekeeping::runQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    housekeeping.runs = PeriodicTask.start("user-store-sqlite-housekeeping", PERIOD, housekeeping::runQuietly);
     return housekeeping;
   }
 
@@ -286,11 +280,9 @@ final class SqliteHousekeeping implements AutoCloseable {
   /** Stops the periodic runs, waiting for one under way. */
   @Override
   public void close() {
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    PeriodicTask started = runs;
+    if (started != null) {
+      started.close();
     }
   }
 }
