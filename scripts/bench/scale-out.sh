@@ -4,8 +4,9 @@
 # 127.0.0.1:4222, a stream of the run's own, deleted afterwards) and, in the same round, in the database only:
 # replicas waking each other with LISTEN/NOTIFY (the default) and polling only (--db-notify=false).
 # Cross-replica mutation-to-event latency with 1,000 watchers, and RecordActivity at 16 clients. Writes the
-# "scale-out" section of BENCHMARKS.md. About 15 minutes.
-# Options: --rounds 3 --watchers 1000 --updates 1000 --rate 50 --clients 16 --duration 10 --warmup 3
+# "scale-out" section of BENCHMARKS.md. About 20 minutes.
+# Options: --rounds 3 --watchers 1000 --updates 1000 --rate 50 --clients 16 --duration 10 --warmup 20
+#          --warmup-updates 3000 --warmup-rate 300
 #          --nats nats://127.0.0.1:4222
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build

@@ -55,6 +55,13 @@ final class ScaleOutBench {
   private final int clients;
   private final Duration duration;
   private final Duration warmup;
+  /**
+   * Unmeasured updates before the measured ones, at {@link #warmupRate}/s: enough calls for the JIT to compile
+   * the replicas' write and delivery paths (a quarter of {@code updates} at 50/s, about 80 per replica, left
+   * them interpreted or C1-compiled while measuring, with compilations competing for the two cores).
+   */
+  private final int warmupUpdates;
+  private final int warmupRate;
   private final String command;
   /** "mode|measurement" to the values of the rounds. */
   private final Map<String, List<Double>> results = new LinkedHashMap<>();
@@ -69,7 +76,9 @@ final class ScaleOutBench {
     rate = args.integer("rate", 50);
     clients = args.integer("clients", 16);
     duration = args.seconds("duration", 10);
-    warmup = args.seconds("warmup", 3);
+    warmup = args.seconds("warmup", 20);
+    warmupUpdates = args.integer("warmup-updates", 3_000);
+    warmupRate = args.integer("warmup-rate", 300);
     command = args.string("command", "scripts/bench/scale-out.sh");
   }
 
@@ -129,7 +138,7 @@ final class ScaleOutBench {
       List<UserResponse> watched = users.subList(0, watchers);
       // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
       WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched, streams,
-          Math.max(1, updates / 4), rate);
+          warmupUpdates, warmupRate);
       Histogram latency = WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched,
           streams, updates, rate);
       streams.cancelFrom(0);
@@ -215,7 +224,8 @@ final class ScaleOutBench {
         .append(" 100 ms poll alone). The bench JVM (watchers, writers) runs beside them. Per round and mode (")
         .append(rounds).append(" rounds, JetStream, database, poll only, fresh replicas and schema each time): ")
         .append(String.format("%,d", watchers)).append(" users, each watched live on one replica; ")
-        .append(Math.max(1, updates / 4)).append(" unmeasured updates, then ").append(String.format("%,d", updates))
+        .append(String.format("%,d", warmupUpdates)).append(" unmeasured updates at ").append(warmupRate)
+        .append("/s, then ").append(String.format("%,d", updates))
         .append(" UpdateUser calls at ").append(rate).append("/s, each through another replica than its")
         .append(" watcher's: latency from sending the update to the watcher receiving `user.updated`. Then")
         .append(" RecordActivity, closed loop, ").append(clients).append(" clients spread over the three replicas, ")

@@ -53,7 +53,9 @@ final class WriteBench {
   private WriteBench(Args args) throws IOException {
     rounds = args.integer("rounds", 3);
     duration = args.seconds("duration", 10);
-    warmup = args.seconds("warmup", 3);
+    // 20 s: with 3 s, about 2,000 calls at 1 client, much of the server still ran interpreted or C1-compiled
+    // (RecordActivity 605 vs 963/s at 1 client, 1,090 vs 2,094/s at 16, 2026-12-07 05:13 vs 05:44 UTC).
+    warmup = args.seconds("warmup", 20);
     clients = List.of(1, args.integer("clients", 16));
     command = args.string("command", "scripts/bench/write.sh");
     Path root = BenchmarksFile.repositoryRoot();
