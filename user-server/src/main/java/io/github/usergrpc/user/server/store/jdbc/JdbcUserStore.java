@@ -234,37 +234,48 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     requireNonNull(newUser, "newUser");
     requireNonNull(requestId, "requestId");
     User created = newUser.toUser();
-    try {
-      if (dialect.oneStatementWrites()) {
-        return transactions.writeStatement(tx -> {
-          OneStatementWrites.create(tx, created, requestId, outbox != null);
-          return created;
-        });
-      }
-      return transactions.transact(tx -> {
-        UserRows.insert(tx, created);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return insert(created, requestId);
+      } catch (DuplicateKeyException e) {
+        // With a request id, the violation may come from an earlier create with the same id, or from a
+        // concurrent one that committed first (on email_key or on the request id): answer as that one did.
         if (requestId.isPresent()) {
-          UserRows.insertCreateRequest(tx, requestId.get(), created);
+          Optional<User> earlier = transactions.read(tx -> UserRows.findCreateRequest(tx, requestId.get()));
+          if (earlier.isPresent()) {
+            return replay(newUser, earlier.get(), requestId.get());
+          }
         }
-        appendEvent(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
-            created.createdAtMillis());
-        RoleCounts.add(tx, created.role(), created.id(), 1);
+        if (e.violates(UserRows.EMAIL_KEY_INDEX, UserRows.EMAIL_KEY_COLUMN)) {
+          throw new EmailAlreadyExistsException();
+        }
+        // A request id that collided but is gone when looked up was pruned in between (it is past what
+        // user.proto promises): the create runs once more, as a new one.
+        if (requestId.isEmpty() || attempt == 2) {
+          throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
+        }
+      }
+    }
+  }
+
+  /** Writes a new user, its create request if {@code requestId} is present, its event and its count. */
+  private User insert(User created, Optional<String> requestId) {
+    if (dialect.oneStatementWrites()) {
+      return transactions.writeStatement(tx -> {
+        OneStatementWrites.create(tx, created, requestId, outbox != null);
         return created;
       });
-    } catch (DuplicateKeyException e) {
-      // With a request id, the violation may come from an earlier create with the same id, or from a
-      // concurrent one that committed first (on email_key or on the request id): answer as that one did.
-      if (requestId.isPresent()) {
-        Optional<User> earlier = transactions.read(tx -> UserRows.findCreateRequest(tx, requestId.get()));
-        if (earlier.isPresent()) {
-          return replay(newUser, earlier.get(), requestId.get());
-        }
-      }
-      if (e.violates(UserRows.EMAIL_KEY_INDEX, UserRows.EMAIL_KEY_COLUMN)) {
-        throw new EmailAlreadyExistsException();
-      }
-      throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
     }
+    return transactions.transact(tx -> {
+      UserRows.insert(tx, created);
+      if (requestId.isPresent()) {
+        UserRows.insertCreateRequest(tx, requestId.get(), created);
+      }
+      appendEvent(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
+          created.createdAtMillis());
+      RoleCounts.add(tx, created.role(), created.id(), 1);
+      return created;
+    });
   }
 
   @Override
