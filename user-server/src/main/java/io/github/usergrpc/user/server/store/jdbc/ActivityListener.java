@@ -108,7 +108,7 @@ final class ActivityListener extends ChannelWorker {
         retryMillis = nextRetry(retryMillis);
       } finally {
         session = null;
-        close(opened);
+        StoreBootstrap.closeQuietly(opened, "the listener's session");
       }
     }
   }
@@ -152,17 +152,6 @@ final class ActivityListener extends ChannelWorker {
       } catch (RuntimeException e) {
         logger.log(Level.WARNING, "a remote commit listener failed", e);
       }
-    }
-  }
-
-  private static void close(@Nullable Connection session) {
-    if (session == null) {
-      return;
-    }
-    try {
-      session.close();
-    } catch (SQLException e) {
-      logger.log(Level.FINE, "cannot close the listener's session", e);
     }
   }
 }

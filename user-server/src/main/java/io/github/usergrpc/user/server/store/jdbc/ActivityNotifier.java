@@ -127,13 +127,7 @@ final class ActivityNotifier extends ChannelWorker {
   }
 
   private void closeSession() {
-    if (session != null) {
-      try {
-        session.close();
-      } catch (SQLException e) {
-        logger.log(Level.FINE, "cannot close the notifier's session", e);
-      }
-      session = null;
-    }
+    StoreBootstrap.closeQuietly(session, "the notifier's session");
+    session = null;
   }
 }

@@ -218,7 +218,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           pruner, breaker, secretKey, channel, notifier, listener);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
-      closeQuietly(keepAlive);
+      StoreBootstrap.closeQuietly(keepAlive, "the in-memory database's keep-alive connection");
       throw StoreBootstrap.openFailure(e);
     }
   }
@@ -582,7 +582,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       sqliteHousekeeping.close();
     }
     pool.close();
-    closeQuietly(keepAlive);
+    StoreBootstrap.closeQuietly(keepAlive, "the in-memory database's keep-alive connection");
     logger.log(Level.FINE, "{0} - closed the user store", POOL_NAME);
   }
 
@@ -606,16 +606,5 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       throw new RequestIdReusedException(requestId);
     }
     return earlier;
-  }
-
-  private static void closeQuietly(@Nullable Connection connection) {
-    if (connection == null) {
-      return;
-    }
-    try {
-      connection.close();
-    } catch (SQLException e) {
-      logger.log(Level.FINE, "cannot close a connection", e);
-    }
   }
 }

@@ -14,6 +14,9 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.annotation.Nullable;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -22,6 +25,8 @@ import org.flywaydb.core.Flyway;
  * migration, the shared secret, and the connection the circuit breaker probes with.
  */
 final class StoreBootstrap {
+
+  private static final Logger logger = Logger.getLogger(StoreBootstrap.class.getName());
 
   private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
   private static final int SECRET_BYTES = 32;
@@ -137,6 +142,18 @@ final class StoreBootstrap {
     Connection connection = DriverManager.getConnection(url, properties);
     connection.setAutoCommit(true);
     return connection;
+  }
+
+  /** Closes a connection, if there is one, logging a failure at FINE: it is being given up anyway. */
+  static void closeQuietly(@Nullable Connection connection, String what) {
+    if (connection == null) {
+      return;
+    }
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      logger.log(Level.FINE, "cannot close " + what, e);
+    }
   }
 
   static RuntimeException openFailure(Exception e) {
