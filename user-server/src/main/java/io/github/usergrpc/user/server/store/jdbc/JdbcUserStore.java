@@ -300,7 +300,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       return RowChangedException.retrying(() -> transactions.transact(tx -> {
         User current = UserRows.lockForChange(tx, id, expectedEtag);
         User updated = changes.applyTo(current, nowMillis);
-        if (updated == current) {
+        if (updated.equals(current)) { // nothing differs: applyTo returned the user as it is
           return current;
         }
         UserRows.update(tx, current, updated);
