@@ -4,7 +4,7 @@
 # validation, watch headers, call log, default deadline, metrics), with all of them, and against
 # user-server.jar --store memory (and, with --baseline-jar PATH, another build's jar), each pinned to core 0.
 # Reports calls/s and the server's CPU µs per call; writes the "interceptors" section of BENCHMARKS.md.
-# ~12 min with the defaults (11 variants x 3 rounds x 15 s, plus start-up).
+# ~20 min with the defaults (11 variants x 3 rounds x 30 s, plus start-up).
 #
 # With --in-process, each variant runs instead as LayerCost: one JVM on core 0 calling itself over gRPC's
 # in-process transport (direct executors, one thread), reporting that thread's CPU per call: no sockets, so a
@@ -17,14 +17,12 @@
 # Over TCP it also runs what our server pays beyond its layers (issue 17, third part): `ceiling` (BareServer
 # direct, the ceiling of executor.sh), `+services` (health, reflection, grpc-netty's log filter), `server`
 # (UserServer as UserServerMain.newServer builds it) and `server-metrics`, `server-deadline`,
-# `server-metrics-deadline` (the same less metrics and/or the default deadline), and `ceiling-no-override`,
-# `user-server-no-override` (a copy of the jar without OpenTelemetry's gRPC context bridge, io.grpc.override),
-# and reports each server's CPU per call by thread group (event loop, JIT, GC and VM thread, other).
+# `server-metrics-deadline` (the same less metrics and/or the default deadline), and reports each server's CPU per call by thread group (event loop, JIT, GC and VM thread, other).
 # `--variants a,b,...` runs only those; e.g. the question "why does our server cost more than the ceiling":
 #   scripts/bench/interceptors.sh --rounds 5 --warmup 20 --duration 10 --variants \
-#     ceiling,bare,+metrics,+services,server,server-metrics,server-deadline,server-metrics-deadline,user-server,ceiling-no-override,user-server-no-override
+#     ceiling,bare,+metrics,+services,server,server-metrics,server-deadline,server-metrics-deadline,user-server
 #
-# Options (passed on): --rounds 3 --duration 10 --warmup 5 --streams 8 --baseline-jar PATH --variants a,b,...
+# Options (passed on): --rounds 3 --duration 10 --warmup 20 --streams 8 --baseline-jar PATH --variants a,b,...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_tools
