@@ -297,7 +297,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           return current;
         }
         UserRows.update(tx, current, updated);
-        appendEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
+        appendChangeEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
+            nowMillis);
         if (!updated.role().equals(current.role())) {
           RoleCounts.add(tx, current.role(), id, -1);
           RoleCounts.add(tx, updated.role(), id, 1);
@@ -319,7 +320,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     RowChangedException.retrying(() -> transactions.transact(tx -> {
       User current = UserRows.lockForChange(tx, id, expectedEtag);
       UserRows.delete(tx, current);
-      appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis);
+      appendChangeEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis);
       RoleCounts.add(tx, current.role(), id, -1);
       return current;
     }));
@@ -330,6 +331,19 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       throws SQLException {
     if (outbox != null) {
       JdbcOutbox.insert(tx, userId, action, details, nowMillis);
+    } else {
+      log.append(tx, userId, action, details, nowMillis, Optional.empty());
+    }
+  }
+
+  /**
+   * Appends the event of a change of a user whose row the transaction locked: as {@link #appendEvent}, and with
+   * an outbox, reads the user's pending rows for its commit listeners ({@link OutboxSource#addCommitListener}).
+   */
+  private void appendChangeEvent(Transaction tx, String userId, String action, String details, long nowMillis)
+      throws SQLException {
+    if (outbox != null) {
+      JdbcOutbox.insertAndReadPending(tx, userId, action, details, nowMillis);
     } else {
       log.append(tx, userId, action, details, nowMillis, Optional.empty());
     }
