@@ -444,20 +444,20 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   /**
    * {@inheritDoc}
    *
-   * <p>Reads the events, then the user's {@code pruned_up_to}: a pruner that deleted events after
-   * {@code afterSequence} before the first read committed before the second, which then sees it.
+   * <p>Reads the events and the user's {@code pruned_up_to} ({@link ActivityLog#eventsAfterAndPruned}): in one
+   * snapshot, or the events first: a pruner that deleted events after {@code afterSequence} before the first
+   * read committed before the second, which then sees it.
    */
   @Override
   public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
     requireNonNull(userId, "userId");
     checkMax("max", max);
     return transactions.read(tx -> {
-      List<ActivityRecord> events = ActivityLog.eventsAfter(tx, userId, afterSequence, max);
-      long prunedUpTo = ActivityLog.prunedUpTo(tx, userId);
-      if (Math.max(afterSequence, 0) < prunedUpTo) {
-        throw new ResumePointExpiredException(afterSequence, prunedUpTo + 1);
+      ActivityLog.EventsAfter read = ActivityLog.eventsAfterAndPruned(tx, userId, afterSequence, max);
+      if (Math.max(afterSequence, 0) < read.prunedUpTo()) {
+        throw new ResumePointExpiredException(afterSequence, read.prunedUpTo() + 1);
       }
-      return events;
+      return read.events();
     });
   }
 
