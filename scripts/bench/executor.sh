@@ -3,7 +3,7 @@
 # user-server.jar (memory store, memory store on NIO instead of epoll, PostgreSQL), the seed Node server, the
 # constant-answer grpc-java server with the old default-executor setup and with directExecutor(), and
 # pgbench -S; with --baseline-jar PATH also a user-server.jar of another build (before). Servers pinned to
-# core 0, load generators to core 1. Writes the "executor" section of BENCHMARKS.md. ~15 min with the
+# core 0, load generators to core 1. Writes the "executor" section of BENCHMARKS.md. ~25 min with the
 # defaults and a baseline.
 #
 # A baseline jar of main, built apart from this worktree (package only; ~/.m2 is never written):
@@ -11,7 +11,7 @@
 #     && (cd /tmp/base && ./mvnw -B -q -o -DskipTests package -pl user-server -am)
 #   scripts/bench/executor.sh --baseline-jar /tmp/base/user-server/target/user-server.jar
 #
-# Options (passed on): --rounds 3 --duration 10 --warmup 5 --connections 16 --streams 8 --targets a,b,...
+# Options (passed on): --rounds 3 --duration 10 --warmup 20 --connections 16 --streams 8 --targets a,b,...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_tools

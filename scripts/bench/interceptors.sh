@@ -4,7 +4,7 @@
 # validation, watch headers, call log, default deadline, metrics), with all of them, and against
 # user-server.jar --store memory (and, with --baseline-jar PATH, another build's jar), each pinned to core 0.
 # Reports calls/s and the server's CPU µs per call; writes the "interceptors" section of BENCHMARKS.md.
-# ~12 min with the defaults (11 variants x 3 rounds x 15 s, plus start-up).
+# ~20 min with the defaults (11 variants x 3 rounds x 30 s, plus start-up).
 #
 # With --in-process, each variant runs instead as LayerCost: one JVM on core 0 calling itself over gRPC's
 # in-process transport (direct executors, one thread), reporting that thread's CPU per call: no sockets, so a
@@ -24,7 +24,7 @@
 #   scripts/bench/interceptors.sh --rounds 5 --warmup 20 --duration 10 --variants \
 #     ceiling,bare,+metrics,+services,server,server-metrics,server-deadline,server-metrics-deadline,user-server,ceiling-no-override,user-server-no-override
 #
-# Options (passed on): --rounds 3 --duration 10 --warmup 5 --streams 8 --baseline-jar PATH --variants a,b,...
+# Options (passed on): --rounds 3 --duration 10 --warmup 20 --streams 8 --baseline-jar PATH --variants a,b,...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_tools

@@ -45,6 +45,7 @@ final class CpuShares {
     PROJECT_CLASSES.put(server + "observability.ServerMetrics", "metrics (grpc-opentelemetry, store timing)");
     PROJECT_CLASSES.put(server + "observability.ServerTracing", "tracing");
     PROJECT_CLASSES.put(server + "observability.TracingUserStore", "tracing");
+    PROJECT_CLASSES.put(server + "observability.CurrentContextInterceptor", "tracing");
     PROJECT_CLASSES.put(service + "store.User.etag", "handler: etag (SHA-256)");
     PROJECT_CLASSES.put(service + "internal.Messages", "handler: response message");
     PROJECT_CLASSES.put(service + "internal.UserService", "handler: store and the rest");

@@ -78,7 +78,7 @@ final class InterceptorBench {
   private InterceptorBench(Args args) throws IOException, InterruptedException {
     rounds = args.integer("rounds", 3);
     duration = args.integer("duration", 10);
-    warmup = args.integer("warmup", 5);
+    warmup = args.integer("warmup", 20);
     connections = args.integer("connections", 16);
     streams = args.integer("streams", 8);
     command = args.string("command", "scripts/bench/interceptors.sh");

@@ -91,7 +91,7 @@ final class LoadBench {
   private LoadBench(Args args) throws IOException, InterruptedException {
     rounds = args.integer("rounds", 3);
     duration = args.seconds("duration", 10);
-    warmup = args.seconds("warmup", 5);
+    warmup = args.seconds("warmup", 20);
     connections = args.integer("connections", 16);
     streams = args.integer("streams", 1);
     String baseline = args.string("baseline-jar", "");

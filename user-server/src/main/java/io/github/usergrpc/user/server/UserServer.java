@@ -11,7 +11,6 @@ import io.github.usergrpc.user.service.store.UserStore;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -71,7 +70,7 @@ public final class UserServer implements AutoCloseable {
     ServerServiceDefinition users = this.core.userService();
     if (builder.tracing != null) {
       // Outside the call log, which logs the trace id of the span this starts.
-      users = ServerInterceptors.intercept(users, builder.tracing.serverInterceptor());
+      users = builder.tracing.intercept(users);
     }
     this.users = users;
     if (builder.metrics != null) {

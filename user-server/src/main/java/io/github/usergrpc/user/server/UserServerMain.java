@@ -338,8 +338,8 @@ public final class UserServerMain {
         .permitKeepAliveWithoutCalls(true);
     UserServer.Builder server = UserServer.newBuilder(transport)
         .setStore(store)
-        // With tracing, the pool runs each call in the OpenTelemetry context of the span that the (outer)
-        // tracing interceptor has made current, so that store spans stay its children.
+        // With tracing, the pool runs each call's events in the OpenTelemetry context current when they are
+        // handed over: the call's SERVER span (ServerTracing), so that store spans stay its children.
         .setCallThreads(CallThreads.forStore(store,
             tracing == null ? executor : io.opentelemetry.context.Context.taskWrapping(executor)))
         .setMaxWatches(limits.maxWatches())

@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -60,5 +62,15 @@ class UserServerJarIT {
       process.destroyForcibly();
     }
     assertThat(Files.size(jar)).isGreaterThan(1_000_000);
+  }
+
+  @Test
+  void jar_hasTheGrpcInstrumentation_withoutItsContextBridge() throws Exception {
+    // gRPC would pick the bridge up by its name alone (see ServerTracing); the test run without it is
+    // tracing-without-context-bridge.
+    try (JarFile jar = new JarFile(System.getProperty("server.jar", "target/user-server.jar"))) {
+      assertThat(jar.getEntry("io/opentelemetry/instrumentation/grpc/v1_6/GrpcTelemetry.class")).isNotNull();
+      assertThat(jar.stream().map(JarEntry::getName)).noneMatch(name -> name.startsWith("io/grpc/override/"));
+    }
   }
 }
