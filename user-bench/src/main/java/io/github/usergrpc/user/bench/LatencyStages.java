@@ -39,9 +39,9 @@ import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 
 /**
- * Where the time of a cross-replica UpdateUser-to-event goes on JetStream (issue 18), stage by stage, for
- * server builds and JVM flags compared side by side in one run. Not a recorded benchmark: a diagnostic, run at a
- * low rate so that the stages, not the queueing, show.
+ * Where the time of a cross-replica UpdateUser-to-event goes (issue 18), on JetStream or with LISTEN/NOTIFY,
+ * stage by stage, for server builds and JVM flags compared side by side in one run. Not a recorded benchmark: a
+ * diagnostic, run at a low rate so that the stages, not the queueing, show.
  *
  * <p>Per round and variant: three {@code user-server.jar} replicas on a new schema and stream, {@code watchers}
  * users each watched on replica {@code i % 3}, updates at {@code rate}/s through the next replica. The bench
@@ -53,15 +53,26 @@ import org.HdrHistogram.Histogram;
  * ({@link Probes}). Also the replicas' CPU time, idle with the watches open and per update. With {@code --gc},
  * the replicas log GC pauses ({@code -Xlog:gc}) and those of the measured updates are summarized.
  *
+ * <p>{@code --modes jetstream,notify} runs each variant also with the activity in the database (the replicas'
+ * default), where they wake each other with LISTEN/NOTIFY: there, instead of the NATS stages, a LISTEN session
+ * of the bench's own on the replicas' channel marks when a NOTIFY names the user ({@link NotifyStage}).
+ *
  * <p>Run: {@code java -cp user-bench/target/classes:$(cat user-bench/target/classpath.txt)
  * io.github.usergrpc.user.bench.LatencyStages --variant before=/tmp/base/user-server.jar
- * --variant2 after=user-server/target/user-server.jar --rounds 2 --updates 400 --rate 20 --gc}; a variant is
+ * --variant2 after=user-server/target/user-server.jar --rounds 2 --updates 400 --rate 20 --gc
+ * --modes jetstream,notify}; a variant is
  * {@code label=jar} or {@code label=jar|jvm flags separated by spaces}; the jar's file name must be
  * {@code user-server.jar} ({@link ServerProcess} then waits for its start line).
  */
 final class LatencyStages {
 
   private static final int REPLICAS = 3;
+  /** The activity on JetStream ({@code --activity}). */
+  private static final String JETSTREAM = "jetstream";
+  /** The activity in the database, the replicas waking each other with LISTEN/NOTIFY (the default). */
+  private static final String NOTIFY = "notify";
+  /** How a replica names its LISTEN session in {@code pg_stat_activity}: this, then the channel. */
+  private static final String LISTENER_SESSION_PREFIX = "user-store listener ";
   private static final Pattern PAUSE = Pattern.compile("^\\[([0-9]+)ms\\].*Pause.* ([0-9.]+)ms$");
 
   private final Path root = BenchmarksFile.repositoryRoot();
@@ -72,6 +83,7 @@ final class LatencyStages {
   private final int updates;
   private final int rate;
   private final boolean gc;
+  private final List<String> modes;
   private int runs;
 
   private LatencyStages(Args args) {
@@ -80,6 +92,12 @@ final class LatencyStages {
     updates = args.integer("updates", 400);
     rate = args.integer("rate", 20);
     gc = args.flag("gc");
+    modes = List.of(args.string("modes", JETSTREAM).split(","));
+    for (String mode : modes) {
+      if (!mode.equals(JETSTREAM) && !mode.equals(NOTIFY)) {
+        throw new IllegalArgumentException("--modes: " + mode + " (expected: " + JETSTREAM + ", " + NOTIFY + ")");
+      }
+    }
   }
 
   public static void main(String[] argv) throws Exception {
@@ -105,9 +123,11 @@ final class LatencyStages {
     try {
       for (int round = 1; round <= rounds; round++) {
         for (String[] variant : variants) {
-          Map<String, Histogram> stages = round(variant, round);
-          Map<String, Histogram> sum = all.computeIfAbsent(variant[0], k -> new LinkedHashMap<>());
-          stages.forEach((stage, histogram) -> sum.computeIfAbsent(stage, k -> newHistogram()).add(histogram));
+          for (String mode : modes) {
+            Map<String, Histogram> stages = round(variant, mode, round);
+            Map<String, Histogram> sum = all.computeIfAbsent(variant[0] + "/" + mode, k -> new LinkedHashMap<>());
+            stages.forEach((stage, histogram) -> sum.computeIfAbsent(stage, k -> newHistogram()).add(histogram));
+          }
         }
       }
     } finally {
@@ -121,7 +141,7 @@ final class LatencyStages {
     return new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
   }
 
-  private Map<String, Histogram> round(String[] variant, int round) throws Exception {
+  private Map<String, Histogram> round(String[] variant, String mode, int round) throws Exception {
     int run = ++runs;
     String schema = "run" + run;
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
@@ -134,7 +154,7 @@ final class LatencyStages {
     try (Connection connection = Nats.connect(new Options.Builder().server(nats).build())) {
       for (int r = 0; r < REPLICAS; r++) {
         int port = ServerProcess.freePort();
-        String name = variant[0] + "-" + round + "-replica" + r;
+        String name = variant[0] + "-" + mode + "-" + round + "-replica" + r;
         List<String> server = new ArrayList<>(List.of(java));
         if (!variant[2].isBlank()) {
           server.addAll(Arrays.asList(variant[2].trim().split(" +")));
@@ -146,8 +166,10 @@ final class LatencyStages {
           server.add("-Xlog:gc:file=" + gcLog + ":timemillis");
         }
         server.addAll(List.of("-jar", variant[1], "--port", Integer.toString(port), "--store",
-            "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "--db-user", "postgres",
-            "--activity", nats, "--activity-stream", stream));
+            "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "--db-user", "postgres"));
+        if (mode.equals(JETSTREAM)) {
+          server.addAll(List.of("--activity", nats, "--activity-stream", stream));
+        }
         replicas.add(ServerProcess.start(name, "", server, port, work));
         channels.add(Calls.channelBuilder(port).build());
       }
@@ -157,11 +179,17 @@ final class LatencyStages {
         stages.watch(channels.get(i % REPLICAS), users.get(i).getId());
       }
       stages.awaitStarted(Duration.ofSeconds(180));
-      Dispatcher dispatcher = connection.createDispatcher();
-      dispatcher.subscribe(prefix + ".>", message -> stages.mark(Stages.NATS, userOf(message.getSubject())));
-      MessageConsumer ordered = connection.jetStream().getStreamContext(stream)
-          .createOrderedConsumer(new OrderedConsumerConfiguration().filterSubject(prefix + ".>"))
-          .consume(message -> stages.mark(Stages.JETSTREAM, userOf(message.getSubject())));
+      MessageConsumer ordered = null;
+      NotifyStage notified = null;
+      if (mode.equals(JETSTREAM)) {
+        Dispatcher dispatcher = connection.createDispatcher();
+        dispatcher.subscribe(prefix + ".>", message -> stages.mark(Stages.NATS, userOf(message.getSubject())));
+        ordered = connection.jetStream().getStreamContext(stream)
+            .createOrderedConsumer(new OrderedConsumerConfiguration().filterSubject(prefix + ".>"))
+            .consume(message -> stages.mark(Stages.JETSTREAM, userOf(message.getSubject())));
+      } else {
+        notified = new NotifyStage(database, schema, stages);
+      }
       // Warm-up, unmeasured, then measured.
       stages.update(channels, users, Math.max(1, updates / 4), rate);
       stages.reset();
@@ -170,16 +198,22 @@ final class LatencyStages {
       idleCpu = cpuMillis(replicas) - idleCpu;
       long gcFrom = System.currentTimeMillis();
       long busyCpu = cpuMillis(replicas);
-      Probes probes = new Probes(database, schema, connection, prefix + ".probe", rate);
+      Probes probes = new Probes(database, schema, mode, connection, prefix + ".probe", users.get(0).getId(), rate);
       stages.update(channels, users, updates, rate);
       probes.stop();
       busyCpu = cpuMillis(replicas) - busyCpu;
-      ordered.close();
+      if (ordered != null) {
+        ordered.close();
+      }
+      if (notified != null) {
+        notified.stop();
+      }
       Map<String, Histogram> result = stages.histograms();
       result.putAll(probes.histograms);
-      System.out.printf("%n== %s round %d (load %s; undelivered %d, errors %d)%n", variant[0], round,
+      String label = variant[0] + "/" + mode;
+      System.out.printf("%n== %s round %d (load %s; undelivered %d, errors %d)%n", label, round,
           Machine.loadAverage(), stages.undelivered(), stages.errors.get());
-      print(variant[0], result);
+      print(label, result);
       System.out.printf(Locale.ROOT, "  replicas' CPU: idle (1,000 watches, no updates) %.0f ms/s; measured"
           + " updates %.2f ms per update%n", idleCpu / 5.0, (double) busyCpu / updates);
       if (gc) {
@@ -190,7 +224,9 @@ final class LatencyStages {
     } finally {
       channels.forEach(ManagedChannel::shutdownNow);
       replicas.forEach(ServerProcess::close);
-      deleteStream(stream);
+      if (mode.equals(JETSTREAM)) {
+        deleteStream(stream);
+      }
     }
   }
 
@@ -250,11 +286,15 @@ final class LatencyStages {
   }
 
   private static void print(String label, Map<String, Histogram> stages) {
-    System.out.printf(Locale.ROOT, "%-10s %-28s %6s %8s %8s %8s %8s%n", label, "stage (ms)", "n", "p50", "p90",
+    System.out.printf(Locale.ROOT, "%-18s %-34s %6s %8s %8s %8s %8s%n", label, "stage (ms)", "n", "p50", "p90",
         "p99", "max");
-    stages.forEach((stage, h) -> System.out.printf(Locale.ROOT, "%-10s %-28s %6d %8.2f %8.2f %8.2f %8.2f%n", label,
-        stage, h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
-        h.getValueAtPercentile(99) / 1e6, h.getMaxValue() / 1e6));
+    stages.forEach((stage, h) -> {
+      if (h.getTotalCount() > 0) {
+        System.out.printf(Locale.ROOT, "%-18s %-34s %6d %8.2f %8.2f %8.2f %8.2f%n", label, stage,
+            h.getTotalCount(), h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6,
+            h.getValueAtPercentile(99) / 1e6, h.getMaxValue() / 1e6);
+      }
+    });
   }
 
   /** Sums the GC pauses each replica logged from {@code from} (epoch millis) on. */
@@ -288,33 +328,55 @@ final class LatencyStages {
   }
 
   /**
-   * What the writing replica's two external steps cost alone, at the updates' rate beside them, from the bench
-   * JVM: a transaction like UpdateUser's (lock a row, update it, insert a row, commit) on the run's database,
-   * and a JetStream publish with a message id to the run's stream (acknowledged once stored).
+   * What the replicas' external steps cost alone, at the updates' rate beside them, from the bench JVM, on the
+   * run's database: a transaction like UpdateUser's (lock a row, update it, insert a row, commit); in the
+   * JetStream mode, the read of a user's pending outbox rows and a JetStream publish with a message id to the
+   * run's stream (acknowledged once stored); in the NOTIFY mode, a {@code pg_notify} on a session of its own
+   * with {@code synchronous_commit} on and off in turn (the round trip, and until a LISTEN session heard it),
+   * and the read of a user's events after a sequence as the store makes it (events, then the user's head).
    */
   private static final class Probes {
     final Map<String, Histogram> histograms = new LinkedHashMap<>();
     private final Thread thread;
     private volatile boolean running = true;
 
-    Probes(String database, String schema, Connection nats, String subject, int perSecond) throws Exception {
-      java.sql.Connection db = java.sql.DriverManager.getConnection(
-          "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "postgres", "");
+    Probes(String database, String schema, String mode, Connection nats, String subject, String userId,
+        int perSecond) throws Exception {
+      String url = "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema;
+      java.sql.Connection db = java.sql.DriverManager.getConnection(url, "postgres", "");
+      java.sql.Connection reads = java.sql.DriverManager.getConnection(url, "postgres", "");
+      java.sql.Connection notifySync = java.sql.DriverManager.getConnection(url, "postgres", "");
+      java.sql.Connection notifyAsync = java.sql.DriverManager.getConnection(url, "postgres", "");
+      java.sql.Connection listener = java.sql.DriverManager.getConnection(url, "postgres", "");
+      String channel = "stages_probe_" + ProcessHandle.current().pid();
       try (java.sql.Statement ddl = db.createStatement()) {
         ddl.execute("CREATE TABLE probe_row (id int PRIMARY KEY, v bigint NOT NULL)");
         ddl.execute("CREATE TABLE probe_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v bigint)");
         ddl.execute("INSERT INTO probe_row VALUES (1, 0)");
       }
+      try (java.sql.Statement set = notifyAsync.createStatement()) {
+        set.execute("SET synchronous_commit = off");
+      }
+      try (java.sql.Statement listen = listener.createStatement()) {
+        listen.execute("LISTEN " + channel);
+      }
       db.setAutoCommit(false);
-      Histogram transaction = newHistogram();
-      Histogram publish = newHistogram();
-      histograms.put("probe: db transaction", transaction);
-      histograms.put("probe: jetstream publish", publish);
+      boolean jetStreamMode = mode.equals(JETSTREAM);
+      Histogram transaction = probe("probe: db transaction");
+      Histogram outboxRead = jetStreamMode ? probe("probe: outbox read") : null;
+      Histogram publish = jetStreamMode ? probe("probe: jetstream publish") : null;
+      Histogram[] notify = jetStreamMode ? null
+          : new Histogram[] {probe("probe: pg_notify, sync commit on"), probe("probe: pg_notify, sync commit off")};
+      Histogram[] heard = jetStreamMode ? null
+          : new Histogram[] {probe("probe: notify heard, sync commit on"),
+              probe("probe: notify heard, sync commit off")};
+      Histogram activityRead = jetStreamMode ? null : probe("probe: activity read (2 statements)");
       io.nats.client.JetStream jetStream = nats.jetStream();
+      org.postgresql.PGConnection listening = listener.unwrap(org.postgresql.PGConnection.class);
       long period = TimeUnit.SECONDS.toNanos(1) / perSecond;
       thread = new Thread(() -> {
         long n = 0;
-        try (db) {
+        try (db; reads; notifySync; notifyAsync; listener) {
           while (running) {
             long start = System.nanoTime();
             try (java.sql.PreparedStatement lock = db.prepareStatement("SELECT v FROM probe_row WHERE id = 1 FOR UPDATE");
@@ -327,17 +389,118 @@ final class LatencyStages {
               db.commit();
             }
             long committed = System.nanoTime();
-            jetStream.publish(subject, new byte[64],
-                io.nats.client.PublishOptions.builder().messageId("probe-" + n++).build());
-            long published = System.nanoTime();
             transaction.recordValue(committed - start);
-            publish.recordValue(published - committed);
+            if (jetStreamMode) {
+              try (java.sql.PreparedStatement select = reads.prepareStatement("SELECT id, user_id, action, details,"
+                  + " occurred_at_ms FROM activity_outbox WHERE user_id = ? ORDER BY id")) {
+                select.setString(1, userId);
+                select.executeQuery().close();
+              }
+              long read = System.nanoTime();
+              outboxRead.recordValue(read - committed);
+              jetStream.publish(subject, new byte[64],
+                  io.nats.client.PublishOptions.builder().messageId("probe-" + n).build());
+              publish.recordValue(System.nanoTime() - read);
+            } else {
+              int async = (int) (n % 2);
+              long sending = System.nanoTime();
+              try (java.sql.PreparedStatement send = (async == 1 ? notifyAsync : notifySync)
+                  .prepareStatement("SELECT pg_notify(?, ?)")) {
+                send.setString(1, channel);
+                send.setString(2, Long.toString(n));
+                send.execute();
+              }
+              notify[async].recordValue(System.nanoTime() - sending);
+              org.postgresql.PGNotification[] got = listening.getNotifications(1_000);
+              if (got != null && got.length > 0) {
+                heard[async].recordValue(System.nanoTime() - sending);
+              }
+              long reading = System.nanoTime();
+              try (java.sql.PreparedStatement events = reads.prepareStatement("SELECT sequence, user_id, action,"
+                  + " details, occurred_at_ms FROM activity WHERE user_id = ? AND sequence > ? ORDER BY sequence"
+                  + " LIMIT ?");
+                  java.sql.PreparedStatement head = reads.prepareStatement(
+                      "SELECT pruned_up_to FROM activity_heads WHERE user_id = ?")) {
+                events.setString(1, userId);
+                events.setLong(2, Long.MAX_VALUE - 1);
+                events.setInt(3, 100);
+                events.executeQuery().close();
+                head.setString(1, userId);
+                head.executeQuery().close();
+              }
+              activityRead.recordValue(System.nanoTime() - reading);
+            }
+            n++;
             LockSupport.parkNanos(Math.max(0, start + period - System.nanoTime()));
           }
         } catch (Exception e) {
           System.out.println("probe failed: " + e);
         }
       }, "probes");
+      thread.start();
+    }
+
+    private Histogram probe(String name) {
+      Histogram histogram = newHistogram();
+      histograms.put(name, histogram);
+      return histogram;
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join();
+    }
+  }
+
+  /**
+   * The NOTIFY mode's middle stage: a LISTEN session of the bench's own on the replicas' channel (named in
+   * {@code pg_stat_activity} by their listener sessions) marks each user that a NOTIFY names, as the replicas'
+   * listeners hear it: the writing replica's gRPC, transaction, commit and notifier, and PostgreSQL's delivery.
+   */
+  private static final class NotifyStage {
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    NotifyStage(String database, String schema, Stages stages) throws Exception {
+      java.sql.Connection session = java.sql.DriverManager.getConnection(
+          "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "postgres", "");
+      String channel = "";
+      try (java.sql.PreparedStatement select = session.prepareStatement("SELECT application_name FROM"
+          + " pg_stat_activity WHERE datname = ? AND application_name LIKE ? LIMIT 1")) {
+        select.setString(1, database);
+        select.setString(2, LISTENER_SESSION_PREFIX + "%");
+        try (java.sql.ResultSet rows = select.executeQuery()) {
+          if (rows.next()) {
+            channel = rows.getString(1).substring(LISTENER_SESSION_PREFIX.length());
+          }
+        }
+      }
+      if (!channel.matches("[a-z0-9_]+")) {
+        session.close();
+        throw new IllegalStateException("no replica listens on a channel of " + database);
+      }
+      try (java.sql.Statement listen = session.createStatement()) {
+        listen.execute("LISTEN " + channel);
+      }
+      org.postgresql.PGConnection listening = session.unwrap(org.postgresql.PGConnection.class);
+      thread = new Thread(() -> {
+        try (session) {
+          while (running) {
+            org.postgresql.PGNotification[] got = listening.getNotifications(200);
+            if (got != null) {
+              for (org.postgresql.PGNotification notification : got) {
+                // The sender's origin, then one user id a line.
+                List<String> lines = List.of(notification.getParameter().split("\n"));
+                for (String userId : lines.subList(1, lines.size())) {
+                  stages.mark(Stages.NOTIFIED, userId);
+                }
+              }
+            }
+          }
+        } catch (java.sql.SQLException e) {
+          System.out.println("notify stage failed: " + e);
+        }
+      }, "notify-stage");
       thread.start();
     }
 
@@ -354,7 +517,8 @@ final class LatencyStages {
     static final int JETSTREAM = 2;
     static final int RESPONSE = 3;
     static final int EVENT = 4;
-    static final String[] NAMES = {"sent", "nats", "jetstream", "response", "event"};
+    static final int NOTIFIED = 5;
+    static final String[] NAMES = {"sent", "nats", "jetstream", "response", "event", "notified"};
 
     final Map<String, long[]> times = new ConcurrentHashMap<>();
     final List<long[]> done = new ArrayList<>();
@@ -479,8 +643,8 @@ final class LatencyStages {
       }
       rows.addAll(times.values());
       Map<String, Histogram> result = new LinkedHashMap<>();
-      int[][] spans = {{SENT, NATS}, {NATS, JETSTREAM}, {JETSTREAM, EVENT}, {NATS, EVENT}, {SENT, RESPONSE},
-          {SENT, EVENT}};
+      int[][] spans = {{SENT, NATS}, {NATS, JETSTREAM}, {JETSTREAM, EVENT}, {NATS, EVENT}, {SENT, NOTIFIED},
+          {NOTIFIED, EVENT}, {SENT, RESPONSE}, {SENT, EVENT}};
       for (int[] span : spans) {
         Histogram h = newHistogram();
         for (long[] t : rows) {

@@ -72,6 +72,26 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
   }
 
   @Test
+  void update_afterAChangeLeftInTheOutbox_publishesBothAtOnce_inOrder() {
+    JdbcSettings database = freshDatabase();
+    try (JetStreamUserStore jetStream = open(database, nats.freshSettings());
+        JdbcUserStore other = JdbcUserStore.open(database)) {
+      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+      // Another server committed a change and died before it published the event: the row waits.
+      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
+          T0 + 1);
+
+      jetStream.update("u1", new UserChanges(Optional.empty(), Optional.of("C"), Optional.empty()),
+          Optional.empty(), T0 + 2);
+
+      // At once: the relay would take the row left behind only after its grace period.
+      assertThat(jetStream.userActivityAfter("u1", 0, 10)).extracting(ActivityRecord::occurredAtMillis)
+          .containsExactly(T0, T0 + 1, T0 + 2);
+      assertThat(other.outbox().pending("u1")).isEmpty();
+    }
+  }
+
+  @Test
   void changeLeftInTheOutbox_isRelayedOnce() {
     JdbcSettings database = freshDatabase();
     try (JetStreamUserStore jetStream = open(database, nats.freshSettings());

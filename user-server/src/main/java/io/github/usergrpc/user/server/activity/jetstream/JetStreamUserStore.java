@@ -8,7 +8,6 @@ import io.github.usergrpc.user.service.store.LiveActivity;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.github.usergrpc.user.service.store.User;
-import io.github.usergrpc.user.service.store.UserChanges;
 import io.github.usergrpc.user.service.store.UserNotFoundException;
 import io.github.usergrpc.user.service.store.UserStore;
 import java.time.Duration;
@@ -31,9 +30,10 @@ import java.util.logging.Logger;
  * <ul>
  *   <li>CreateUser, UpdateUser and DeleteUser: the database store writes the change and its event (to the
  *       outbox) in one transaction; right after it commits, this store publishes the user's pending outbox
- *       rows ({@link OutboxRelay#relay}), so the call returns once its event is in the stream. If that fails
- *       (NATS down, or this server dies first), the change stands and the {@link OutboxRelay} publishes the
- *       event later, once: rows carry their id as message id.
+ *       rows ({@link OutboxRelay#relay}), so the call returns once its event is in the stream. UpdateUser and
+ *       DeleteUser read those rows in their transaction ({@link OutboxSource#addCommitListener}), CreateUser
+ *       after it. If publishing fails (NATS down, or this server dies first), the change stands and the
+ *       {@link OutboxRelay} publishes the event later, once: rows carry their id as message id.
  *   <li>RecordActivity: reads the user's newest sequence in the stream, then, in one database read, that
  *       the user exists and whether its own earlier changes are still in the outbox (they are published first,
  *       so a user's events stay in call order); then publishes the event with the request id as message id
@@ -82,6 +82,7 @@ public final class JetStreamUserStore extends ForwardingUserStore {
     this.log = log;
     this.relay = new OutboxRelay(outbox, log, lease, OutboxRelay.messageIdPrefix(users.secretKey()),
         this::committed, RELAY_POLL_INTERVAL, RELAY_GRACE, RELAY_BATCH);
+    outbox.addCommitListener(this::publish);
   }
 
   /**
@@ -125,26 +126,23 @@ public final class JetStreamUserStore extends ForwardingUserStore {
     return created;
   }
 
-  @Override
-  public User update(String id, UserChanges changes, Optional<String> expectedEtag, long nowMillis) {
-    User updated = super.update(id, changes, expectedEtag, nowMillis);
-    publishPending(id);
-    return updated;
-  }
-
-  @Override
-  public void delete(String id, Optional<String> expectedEtag, long nowMillis) {
-    super.delete(id, expectedEtag, nowMillis);
-    publishPending(id);
+  /** Reads the user's pending outbox rows after a commit and publishes them ({@link #publish}). */
+  private void publishPending(String userId) {
+    try {
+      publish(outbox.pending(userId));
+    } catch (StoreUnavailableException e) {
+      LOG.log(Level.FINE, "cannot read a change's event yet; the outbox relay will publish it", e);
+      relay.wakeUp();
+    }
   }
 
   /**
-   * Publishes the user's pending outbox rows after a commit. A failure fails nothing: the change is
-   * committed, and the relay publishes the rows later.
+   * Publishes a user's pending outbox rows after a commit. A failure fails nothing: the change is committed,
+   * and the relay publishes the rows later.
    */
-  private void publishPending(String userId) {
+  private void publish(List<OutboxEntry> pending) {
     try {
-      relay.relay(outbox.pending(userId));
+      relay.relay(pending);
     } catch (StoreUnavailableException e) {
       LOG.log(Level.FINE, "cannot publish a change's event yet; the outbox relay will", e);
       relay.wakeUp();

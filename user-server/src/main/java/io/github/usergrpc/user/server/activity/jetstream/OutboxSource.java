@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server.activity.jetstream;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The outbox as the relay and the JetStream store see it: the JDBC store implements it over its
@@ -40,6 +41,18 @@ public interface OutboxSource {
    * @return the rows (often none), or empty if no user has the id
    */
   Optional<List<OutboxEntry>> pendingIfUserExists(String userId);
+
+  /**
+   * Registers a listener that is told, right after a change of an existing user (UpdateUser, DeleteUser)
+   * commits, in the committing thread, of that user's rows pending as it committed, in id order, the change's
+   * own last: what {@link #pending(String)} would return after the commit, without reading them again. The
+   * change read them after it locked the user's row, so every earlier change of the user, through any server,
+   * had committed and its row is among them unless it was marked relayed. A row may be marked relayed by then;
+   * publishing it again stores nothing new (its message id).
+   *
+   * @param listener called with the rows; it must not throw
+   */
+  void addCommitListener(Consumer<List<OutboxEntry>> listener);
 
   /**
    * Marks rows relayed (deletes them): they will not be returned by {@link #pending} again. Marking a row

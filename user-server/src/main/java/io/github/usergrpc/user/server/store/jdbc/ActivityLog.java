@@ -120,6 +120,46 @@ final class ActivityLog {
     }
   }
 
+  /** A user's events after a sequence, and the greatest sequence the retention deleted of them (0 if none). */
+  record EventsAfter(List<ActivityRecord> events, long prunedUpTo) {}
+
+  /**
+   * Returns the user's events after {@code afterSequence}, ascending, and how far the retention deleted them.
+   * PostgreSQL reads both in one statement, one round trip, from one snapshot: the retention deletes events
+   * and moves {@code pruned_up_to} in one transaction, so the two agree. The other databases, in process, read
+   * the events first, then the head.
+   */
+  static EventsAfter eventsAfterAndPruned(Transaction tx, String userId, long afterSequence, int max)
+      throws SQLException {
+    if (!tx.dialect.oneStatementWrites()) {
+      return new EventsAfter(eventsAfter(tx, userId, afterSequence, max), prunedUpTo(tx, userId));
+    }
+    // One row at least: with no event, one row of NULLs but the head's (NULL too when the user has no head).
+    try (PreparedStatement select = tx.connection.prepareStatement("SELECT h.pruned_up_to, e.sequence,"
+        + " e.user_id, e.action, e.details, e.occurred_at_ms FROM (SELECT 1) AS one"
+        + " LEFT JOIN activity_heads h ON h.user_id = ?"
+        + " LEFT JOIN (SELECT " + EVENT_COLUMNS + " FROM activity WHERE user_id = ? AND sequence > ?"
+        + " ORDER BY sequence LIMIT ?) e ON true ORDER BY e.sequence")) {
+      select.setString(1, userId);
+      select.setString(2, userId);
+      select.setLong(3, afterSequence);
+      select.setInt(4, max);
+      List<ActivityRecord> events = new ArrayList<>();
+      long prunedUpTo = 0;
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          prunedUpTo = rows.getLong(1); // 0 for NULL
+          long sequence = rows.getLong(2);
+          if (!rows.wasNull()) {
+            events.add(new ActivityRecord(sequence, rows.getString(3), rows.getString(4), rows.getString(5),
+                rows.getLong(6)));
+          }
+        }
+      }
+      return new EventsAfter(List.copyOf(events), prunedUpTo);
+    }
+  }
+
   /** Returns the greatest sequence the retention deleted of the user's events; 0 if none. */
   static long prunedUpTo(Transaction tx, String userId) throws SQLException {
     return head(tx, userId, "pruned_up_to");

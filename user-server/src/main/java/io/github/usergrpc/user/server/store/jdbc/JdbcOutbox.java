@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The SQL of the {@code activity_outbox} table (V5): the events of mutations, for a store opened with
@@ -18,6 +19,16 @@ import java.util.Optional;
 final class JdbcOutbox implements OutboxSource {
 
   private static final String COLUMNS = "id, user_id, action, details, occurred_at_ms";
+  private static final String INSERT = "INSERT INTO activity_outbox (user_id, action, details, occurred_at_ms)"
+      + " VALUES (?, ?, ?, ?)";
+  private static final String PENDING_OF_USER = "SELECT " + COLUMNS + " FROM activity_outbox WHERE user_id = ?";
+  /**
+   * The insert and the user's rows pending before it, in one statement. Its snapshot is taken when it starts:
+   * after the transaction locked the user's row, so it holds every earlier change of the user. It does not
+   * hold the row that its own {@code WITH} inserts, which the {@code RETURNING} adds.
+   */
+  private static final String INSERT_RETURNING_PENDING = "WITH entry AS (" + INSERT + " RETURNING " + COLUMNS
+      + ") " + PENDING_OF_USER + " UNION ALL SELECT " + COLUMNS + " FROM entry ORDER BY 1";
   /** How many ids one DELETE names. */
   private static final int IDS_PER_DELETE = 100;
 
@@ -30,14 +41,46 @@ final class JdbcOutbox implements OutboxSource {
   /** Writes a mutation's event, in the mutation's transaction (after it locked the user's row). */
   static void insert(Transaction tx, String userId, String action, String details, long nowMillis)
       throws SQLException {
-    try (PreparedStatement insert = tx.connection.prepareStatement(
-        "INSERT INTO activity_outbox (user_id, action, details, occurred_at_ms) VALUES (?, ?, ?, ?)")) {
-      insert.setString(1, userId);
-      insert.setString(2, action);
-      insert.setString(3, details);
-      insert.setLong(4, nowMillis);
+    try (PreparedStatement insert = tx.connection.prepareStatement(INSERT)) {
+      setEntry(insert, userId, action, details, nowMillis);
       insert.executeUpdate();
     }
+  }
+
+  /**
+   * Writes the event of a change of an existing user, in its transaction, after the transaction locked the
+   * user's row, and reads the user's pending rows, the new one last, into {@code tx.pendingOutbox} for the
+   * {@linkplain #addCommitListener listeners}: so that the server need not read them again after the commit to
+   * publish them. PostgreSQL does both in one statement; the other databases, which run in process, in two.
+   */
+  static void insertAndReadPending(Transaction tx, String userId, String action, String details, long nowMillis)
+      throws SQLException {
+    if (tx.dialect.oneStatementWrites()) {
+      try (PreparedStatement statement = tx.connection.prepareStatement(INSERT_RETURNING_PENDING)) {
+        setEntry(statement, userId, action, details, nowMillis);
+        statement.setString(5, userId);
+        tx.pendingOutbox = read(statement);
+      }
+      return;
+    }
+    insert(tx, userId, action, details, nowMillis);
+    try (PreparedStatement select = tx.connection.prepareStatement(PENDING_OF_USER + " ORDER BY id")) {
+      select.setString(1, userId);
+      tx.pendingOutbox = read(select);
+    }
+  }
+
+  private static void setEntry(PreparedStatement statement, String userId, String action, String details,
+      long nowMillis) throws SQLException {
+    statement.setString(1, userId);
+    statement.setString(2, action);
+    statement.setString(3, details);
+    statement.setLong(4, nowMillis);
+  }
+
+  @Override
+  public void addCommitListener(Consumer<List<OutboxEntry>> listener) {
+    transactions.addOutboxListener(listener);
   }
 
   @Override
@@ -57,8 +100,7 @@ final class JdbcOutbox implements OutboxSource {
   @Override
   public List<OutboxEntry> pending(String userId) {
     return transactions.read(tx -> {
-      try (PreparedStatement select = tx.connection.prepareStatement(
-          "SELECT " + COLUMNS + " FROM activity_outbox WHERE user_id = ? ORDER BY id")) {
+      try (PreparedStatement select = tx.connection.prepareStatement(PENDING_OF_USER + " ORDER BY id")) {
         select.setString(1, userId);
         return read(select);
       }

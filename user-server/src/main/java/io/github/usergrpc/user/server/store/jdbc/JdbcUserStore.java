@@ -304,7 +304,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           return current;
         }
         UserRows.update(tx, current, updated);
-        appendEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated), nowMillis);
+        appendChangeEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
+            nowMillis);
         if (!updated.role().equals(current.role())) {
           RoleCounts.add(tx, current.role(), id, -1);
           RoleCounts.add(tx, updated.role(), id, 1);
@@ -326,7 +327,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     RowChangedException.retrying(() -> transactions.transact(tx -> {
       User current = UserRows.lockForChange(tx, id, expectedEtag);
       UserRows.delete(tx, current);
-      appendEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis);
+      appendChangeEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis);
       RoleCounts.add(tx, current.role(), id, -1);
       return current;
     }));
@@ -337,6 +338,19 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       throws SQLException {
     if (outbox != null) {
       JdbcOutbox.insert(tx, userId, action, details, nowMillis);
+    } else {
+      log.append(tx, userId, action, details, nowMillis, Optional.empty());
+    }
+  }
+
+  /**
+   * Appends the event of a change of a user whose row the transaction locked: as {@link #appendEvent}, and with
+   * an outbox, reads the user's pending rows for its commit listeners ({@link OutboxSource#addCommitListener}).
+   */
+  private void appendChangeEvent(Transaction tx, String userId, String action, String details, long nowMillis)
+      throws SQLException {
+    if (outbox != null) {
+      JdbcOutbox.insertAndReadPending(tx, userId, action, details, nowMillis);
     } else {
       log.append(tx, userId, action, details, nowMillis, Optional.empty());
     }
@@ -439,20 +453,20 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   /**
    * {@inheritDoc}
    *
-   * <p>Reads the events, then the user's {@code pruned_up_to}: a pruner that deleted events after
-   * {@code afterSequence} before the first read committed before the second, which then sees it.
+   * <p>Reads the events and the user's {@code pruned_up_to} ({@link ActivityLog#eventsAfterAndPruned}): in one
+   * snapshot, or the events first: a pruner that deleted events after {@code afterSequence} before the first
+   * read committed before the second, which then sees it.
    */
   @Override
   public List<ActivityRecord> userActivityAfter(String userId, long afterSequence, int max) {
     requireNonNull(userId, "userId");
     checkMax("max", max);
     return transactions.read(tx -> {
-      List<ActivityRecord> events = ActivityLog.eventsAfter(tx, userId, afterSequence, max);
-      long prunedUpTo = ActivityLog.prunedUpTo(tx, userId);
-      if (Math.max(afterSequence, 0) < prunedUpTo) {
-        throw new ResumePointExpiredException(afterSequence, prunedUpTo + 1);
+      ActivityLog.EventsAfter read = ActivityLog.eventsAfterAndPruned(tx, userId, afterSequence, max);
+      if (Math.max(afterSequence, 0) < read.prunedUpTo()) {
+        throw new ResumePointExpiredException(afterSequence, read.prunedUpTo() + 1);
       }
-      return events;
+      return read.events();
     });
   }
 

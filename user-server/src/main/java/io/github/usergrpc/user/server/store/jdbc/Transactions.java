@@ -2,6 +2,7 @@ package io.github.usergrpc.user.server.store.jdbc;
 
 import static java.util.Objects.requireNonNull;
 
+import io.github.usergrpc.user.server.activity.jetstream.OutboxEntry;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.sql.Connection;
@@ -19,7 +20,7 @@ import javax.annotation.Nullable;
 /**
  * The transaction template of a {@link JdbcUserStore}: runs work on a pooled connection, commits or rolls
  * back, turns {@link SQLException}s into the store's exceptions, and tells the commit listeners about the
- * event a committed transaction appended.
+ * event a committed transaction appended, or the outbox rows it read.
  */
 final class Transactions {
 
@@ -37,6 +38,7 @@ final class Transactions {
   /** Keeps an embedded SQLite database's WAL in proportion after each write; null for the other databases. */
   @Nullable private final SqliteHousekeeping sqliteHousekeeping;
   private final List<Consumer<ActivityRecord>> commitListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<List<OutboxEntry>>> outboxListeners = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   Transactions(ConnectionPool pool, SqlDialect dialect, WriteTurn writeTurn, DatabaseCircuitBreaker breaker,
@@ -51,6 +53,11 @@ final class Transactions {
 
   void addCommitListener(Consumer<ActivityRecord> listener) {
     commitListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /** See {@link io.github.usergrpc.user.server.activity.jetstream.OutboxSource#addCommitListener}. */
+  void addOutboxListener(Consumer<List<OutboxEntry>> listener) {
+    outboxListeners.add(requireNonNull(listener, "listener"));
   }
 
   /** Makes every later call throw {@link StoreUnavailableException}; returns false if it was done already. */
@@ -103,7 +110,10 @@ final class Transactions {
       writeTurn.release();
     }
     if (tx.appended != null) {
-      notifyCommit(tx.appended);
+      tell(commitListeners, tx.appended);
+    }
+    if (tx.pendingOutbox != null) {
+      tell(outboxListeners, tx.pendingOutbox);
     }
     return result;
   }
@@ -220,10 +230,10 @@ final class Transactions {
     return new IllegalStateException("user store query failed with SQLState " + e.getSQLState(), e);
   }
 
-  private void notifyCommit(ActivityRecord appended) {
-    for (Consumer<ActivityRecord> listener : commitListeners) {
+  private static <T> void tell(List<Consumer<T>> listeners, T committed) {
+    for (Consumer<T> listener : listeners) {
       try {
-        listener.accept(appended);
+        listener.accept(committed);
       } catch (RuntimeException e) {
         // The change is committed: a failing listener must not make it look failed.
         logger.log(Level.WARNING, "a commit listener failed", e);

@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * An outbox table in memory, shared by relays as a database would be. {@link #view} gives each relay its own
@@ -65,6 +66,11 @@ final class FakeOutbox {
     @Override
     public Optional<List<OutboxEntry>> pendingIfUserExists(String userId) {
       return Optional.of(pending(userId)); // every user exists here
+    }
+
+    @Override
+    public void addCommitListener(Consumer<List<OutboxEntry>> listener) {
+      // Rows are added by add(), not by changes that commit: there is nothing to tell.
     }
 
     @Override
