@@ -30,10 +30,11 @@ import java.util.concurrent.TimeUnit;
  * <p>The default is enforced on the call, not put in the handler's context: {@code
  * Context.current().getDeadline()} stays null for such a call. A context with a deadline cost a cancellable
  * context, a listener on the call's context and re-attaching it around every callback, for each call (issue
- * 17), and nothing in the server reads it. Work that honours the context still stops: closing the call
- * makes gRPC cancel the call's context once the close reaches the call's listener (at once on the
- * transport's thread with a direct executor, as on the gRPC port), and {@link CallThreads} drops a queued
- * call whose {@link ServerCall#isCancelled()} says the deadline passed.
+ * 17), and nothing in the server reads it. Work that honours the context still stops: once the close
+ * reaches the call's listener, gRPC cancels the call's context (ServerCallImpl, after onComplete); on the
+ * gRPC port's direct executor that is as soon as the transport's thread is free, so at once for a handler
+ * on {@link CallThreads}, which also drops a queued call whose {@link ServerCall#isCancelled()} says the
+ * deadline passed.
  *
  * <p>The call is closed from the timer's thread while a handler may be using it on another, so every way
  * out (headers, messages, close) goes through one lock; once closed, what the handler sends is dropped.
