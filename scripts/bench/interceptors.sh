@@ -17,12 +17,10 @@
 # Over TCP it also runs what our server pays beyond its layers (issue 17, third part): `ceiling` (BareServer
 # direct, the ceiling of executor.sh), `+services` (health, reflection, grpc-netty's log filter), `server`
 # (UserServer as UserServerMain.newServer builds it) and `server-metrics`, `server-deadline`,
-# `server-metrics-deadline` (the same less metrics and/or the default deadline), and `ceiling-no-override`,
-# `user-server-no-override` (a copy of the jar without OpenTelemetry's gRPC context bridge, io.grpc.override),
-# and reports each server's CPU per call by thread group (event loop, JIT, GC and VM thread, other).
+# `server-metrics-deadline` (the same less metrics and/or the default deadline), and reports each server's CPU per call by thread group (event loop, JIT, GC and VM thread, other).
 # `--variants a,b,...` runs only those; e.g. the question "why does our server cost more than the ceiling":
 #   scripts/bench/interceptors.sh --rounds 5 --warmup 20 --duration 10 --variants \
-#     ceiling,bare,+metrics,+services,server,server-metrics,server-deadline,server-metrics-deadline,user-server,ceiling-no-override,user-server-no-override
+#     ceiling,bare,+metrics,+services,server,server-metrics,server-deadline,server-metrics-deadline,user-server
 #
 # Options (passed on): --rounds 3 --duration 10 --warmup 20 --streams 8 --baseline-jar PATH --variants a,b,...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -159,8 +160,8 @@ final class EmbeddedStoreBench {
     long elapsed;
     try (JdbcUserStore store = variant.open(
         JdbcSettings.newBuilder().setJdbcUrl(url).setActivityRetention(retention).build())) {
-      sampler.scheduleAtFixedRate(() -> peak.accumulateAndGet(size(directory), Math::max), 0, 250,
-          TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> sampling = sampler.scheduleAtFixedRate(
+          () -> peak.accumulateAndGet(size(directory), Math::max), 0, 250, TimeUnit.MILLISECONDS);
       start = System.nanoTime();
       List<Future<?>> futures = new ArrayList<>();
       for (int w = 0; w < writers; w++) {
@@ -182,6 +183,10 @@ final class EmbeddedStoreBench {
       running.set(false);
       for (Future<?> future : futures) {
         future.get(60, TimeUnit.SECONDS);
+      }
+      if (sampling.isDone()) {
+        // Done only if a sample threw, which stopped the sampling: the peak would be too low.
+        sampling.get();
       }
       elapsed = System.nanoTime() - start;
       peak.accumulateAndGet(size(directory), Math::max);

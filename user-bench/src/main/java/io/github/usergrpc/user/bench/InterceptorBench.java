@@ -14,9 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
-import java.util.zip.ZipOutputStream;
 
 /**
  * What each layer of a UserService call costs (issue 17): GetUser with h2load against the constant-answer
@@ -110,14 +107,6 @@ final class InterceptorBench {
           List.of("server", "-metrics", "-deadline"), jar, Kind.LAYERED));
     }
     variants.add(new Variant("user-server", server, List.of(), jar, Kind.REAL));
-    if (!inProcess) {
-      // The jar without OpenTelemetry's gRPC context bridge (io.grpc.override.ContextStorageOverride), which
-      // grpc-java otherwise routes every Context.current() and attach() through.
-      variants.add(new Variant("ceiling-no-override", "`BareServer direct` without the OpenTelemetry context"
-          + " bridge", List.of(), stripped(), Kind.CEILING));
-      variants.add(new Variant("user-server-no-override", server + " without the OpenTelemetry context bridge",
-          List.of(), stripped(), Kind.REAL));
-    }
     String baseline = args.string("baseline-jar", "");
     if (!baseline.isEmpty()) {
       Path before = Path.of(baseline).toAbsolutePath();
@@ -136,36 +125,12 @@ final class InterceptorBench {
       }
       variants.removeIf(variant -> !names.contains(variant.name()));
     }
-    if (variants.stream().anyMatch(variant -> variant.jar().equals(stripped()))) {
-      withoutContextOverride(jar, stripped());
-    }
-  }
-
-  private Path stripped() {
-    return work.resolve("no-context-override/user-server.jar");
   }
 
   private static List<String> concat(List<String> first, List<String> second) {
     List<String> all = new ArrayList<>(first);
     all.addAll(second);
     return all;
-  }
-
-  /** Writes a copy of {@code jar} without the {@code io/grpc/override/} classes. */
-  private static void withoutContextOverride(Path jar, Path copy) throws IOException {
-    Files.createDirectories(copy.getParent());
-    try (ZipInputStream in = new ZipInputStream(Files.newInputStream(jar));
-        ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(copy))) {
-      ZipEntry entry;
-      while ((entry = in.getNextEntry()) != null) {
-        if (entry.getName().startsWith("io/grpc/override/")) {
-          continue;
-        }
-        out.putNextEntry(new ZipEntry(entry.getName()));
-        in.transferTo(out);
-        out.closeEntry();
-      }
-    }
   }
 
   static void run(Args args) throws Exception {
@@ -355,8 +320,7 @@ final class InterceptorBench {
           .append(" direct` (the ceiling of `executor.sh`, with its own builder options); the constant answer with")
           .append(" the health and reflection services and grpc-netty's log filter registered as `UserServer` does;")
           .append(" `UserServer` as `UserServerMain.newServer` builds it, whole and without metrics and/or the")
-          .append(" default deadline; and the ceiling and `user-server.jar` on a copy of the jar without")
-          .append(" OpenTelemetry's gRPC context bridge (`io.grpc.override`). Rows \"before\": the same on the")
+          .append(" default deadline. Rows \"before\": the same on the")
           .append(" classes of the baseline jar. `--variants a,b,...` runs some of them only; variants alternate")
           .append(" within each round.\n");
       md.append("- CPU per call: the server process's user + system CPU time over the measured run")

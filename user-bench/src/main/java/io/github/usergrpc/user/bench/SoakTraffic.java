@@ -20,8 +20,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -108,6 +110,8 @@ final class SoakTraffic implements AutoCloseable {
     thread.setDaemon(true);
     return thread;
   });
+  /** The periodic tasks on {@link #maintenance}: a task that throws stops, which {@link #finish} reports. */
+  private final List<ScheduledFuture<?>> maintenanceTasks = new ArrayList<>();
   private Thread driver;
 
   /**
@@ -161,9 +165,8 @@ final class SoakTraffic implements AutoCloseable {
     List<CompletableFuture<UserResponse>> users = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       inFlight.acquireUninterruptibly();
-      CompletableFuture<UserResponse> user = newUser();
-      user.whenComplete((u, e) -> inFlight.release());
-      users.add(user);
+      // Completes as the create did, once the permit is back.
+      users.add(newUser().whenComplete((u, e) -> inFlight.release()));
     }
     return users.stream().map(CompletableFuture::join).map(UserResponse::getId).toList();
   }
@@ -207,10 +210,11 @@ final class SoakTraffic implements AutoCloseable {
    * {@code reopenEvery}; returns at once.
    */
   void start(int rate, Duration length, Duration reopenEvery) {
-    maintenance.scheduleAtFixedRate(this::allStarted, 100, 100, TimeUnit.MILLISECONDS);
+    maintenanceTasks.add(maintenance.scheduleAtFixedRate(this::allStarted, 100, 100, TimeUnit.MILLISECONDS));
     AtomicInteger nextSlot = new AtomicInteger();
-    maintenance.scheduleAtFixedRate(() -> reopen(nextSlot.getAndIncrement() % watchers.length()),
-        reopenEvery.toNanos(), reopenEvery.toNanos(), TimeUnit.NANOSECONDS);
+    maintenanceTasks.add(maintenance.scheduleAtFixedRate(
+        () -> reopen(nextSlot.getAndIncrement() % watchers.length()),
+        reopenEvery.toNanos(), reopenEvery.toNanos(), TimeUnit.NANOSECONDS));
     driver = new Thread(() -> drive(rate, length), "soak-driver");
     driver.start();
   }
@@ -265,7 +269,8 @@ final class SoakTraffic implements AutoCloseable {
       call = CompletableFuture.failedFuture(e);
     }
     Op made = op;
-    call.whenComplete((result, failure) -> {
+    // Nothing waits for the call itself: finish() waits until this has counted it (outstanding).
+    var unused = call.whenComplete((result, failure) -> {
       latency.recordValue(Math.min(System.nanoTime() - due, HIGHEST_NANOS));
       callsByOp.get(made).increment();
       if (failure != null) {
@@ -337,6 +342,16 @@ final class SoakTraffic implements AutoCloseable {
     }
     if (outstanding.get() > 0) {
       error("calls unfinished 30 s after the end", outstanding.get());
+    }
+    for (ScheduledFuture<?> task : maintenanceTasks) {
+      // Done before the shutdown only if it threw: the watches were no longer checked or reopened.
+      if (task.isDone()) {
+        try {
+          task.get();
+        } catch (ExecutionException e) {
+          error("watch maintenance failed: " + e.getCause(), 1);
+        }
+      }
     }
     maintenance.shutdown();
     maintenance.awaitTermination(10, TimeUnit.SECONDS);

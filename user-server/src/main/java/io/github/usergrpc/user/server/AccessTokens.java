@@ -145,7 +145,8 @@ public final class AccessTokens {
   }
 
   private static Entry parseLine(int number, String line) {
-    String[] fields = line.split("\\s+");
+    // The line is stripped: no empty field at its end for a limit of -1 to keep (StringSplitter).
+    String[] fields = line.split("\\s+", -1);
     if (fields.length != 3) {
       throw new IllegalArgumentException("line " + number
           + ": expected 3 fields, sha256:<hex> <principal> <scope>[,<scope>] (found " + fields.length + ")");

@@ -97,7 +97,8 @@ final class H2DataPath {
       List<String> lines = Files.readAllLines(locks);
       for (String line : lines) {
         // "1: POSIX  ADVISORY  WRITE 20877 fe:00:2146457 0 EOF"; waiting requests have "->" after the number.
-        String[] fields = line.trim().split("\\s+");
+        // Trimmed: no empty field at the end for a limit of -1 to keep.
+        String[] fields = line.trim().split("\\s+", -1);
         if (fields.length >= 6 && !fields[1].equals("->") && fields[5].equals(id)) {
           long pid = Long.parseLong(fields[4]);
           if (pid != ProcessHandle.current().pid()) {

@@ -91,8 +91,9 @@ final class PostgresFailures {
 
   /** Returns {@code host:port}, or each of them comma-separated for a URL naming several servers. */
   private static String hostsAndPorts(Properties parsed) {
-    String[] hosts = parsed.getProperty("PGHOST", "localhost").split(",");
-    String[] ports = parsed.getProperty("PGPORT", "5432").split(",");
+    // Every name the driver parsed, with -1 also an empty one at the end, which split(",") silently dropped.
+    String[] hosts = parsed.getProperty("PGHOST", "localhost").split(",", -1);
+    String[] ports = parsed.getProperty("PGPORT", "5432").split(",", -1);
     StringBuilder joined = new StringBuilder();
     for (int i = 0; i < hosts.length; i++) {
       joined.append(i == 0 ? "" : ",").append(hosts[i]).append(':').append(i < ports.length ? ports[i] : "5432");

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
+import io.github.usergrpc.user.api.ErrorReasons;
 import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
@@ -58,7 +59,7 @@ class AuthInterceptorTest {
 
       assertThat(closed.code()).as(method.getFullMethodName()).isEqualTo(Status.Code.UNAUTHENTICATED);
       assertThat(closed.reason()).isEqualTo("MISSING_CREDENTIALS");
-      assertThat(closed.errorInfo().getDomain()).isEqualTo(ErrorReason.DOMAIN);
+      assertThat(closed.errorInfo().getDomain()).isEqualTo(ErrorReasons.DOMAIN);
     });
   }
 

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
+// The deprecated enum is what this tests: it stays for compatibility, and must keep matching the contract.
+@SuppressWarnings("deprecation")
 class ErrorReasonTest {
 
   @Test

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Message;
+import io.github.usergrpc.user.api.ErrorReasons;
 import io.github.usergrpc.user.server.TestCalls.Closed;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
@@ -207,7 +208,7 @@ class MalformedInputPropertiesTest {
     }
     assertThat(closed.code()).as("%s: %s", method.getBareMethodName(), closed).isIn(DELIBERATE);
     if (closed.code() != Status.Code.OK) {
-      assertThat(closed.errorInfo().getDomain()).as("ErrorInfo of %s", closed).isEqualTo(ErrorReason.DOMAIN);
+      assertThat(closed.errorInfo().getDomain()).as("ErrorInfo of %s", closed).isEqualTo(ErrorReasons.DOMAIN);
       assertThat(closed.reason()).isNotEqualTo("INTERNAL_ERROR");
     }
     assertStillServing();

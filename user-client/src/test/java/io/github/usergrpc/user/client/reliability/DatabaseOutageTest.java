@@ -6,6 +6,7 @@ import io.github.usergrpc.user.client.RetrySettings;
 import io.github.usergrpc.user.client.UnavailableException;
 import io.github.usergrpc.user.client.UserClient;
 import io.github.usergrpc.user.client.UserServiceException;
+import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.Futures;
 import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.store.PostgresTestDatabase;
@@ -17,6 +18,10 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -50,6 +55,9 @@ class DatabaseOutageTest {
   @RegisterExtension
   final GrpcCleanup cleanup = new GrpcCleanup();
 
+  /** Marks the calls of the client whose create waits out the outage, so that the server can count them. */
+  private static final Metadata.Key<String> PATIENT = Metadata.Key.of("x-patient", Metadata.ASCII_STRING_MARSHALLER);
+
   @Test
   void postgresStopsUnderLoad_callsAreUnavailable_andServerRecoversWithoutRestart() throws Exception {
     URI database = URI.create(postgres.jdbcUrl().substring("jdbc:".length()));
@@ -58,9 +66,11 @@ class DatabaseOutageTest {
         "127.0.0.1:" + proxy.port());
     JdbcUserStore store = cleanup.register(JdbcUserStore.open(postgres.settings().toBuilder().setJdbcUrl(viaProxy)
         .setConnectionTimeout(Duration.ofSeconds(1)).build()));
+    AtomicInteger patientAttempts = new AtomicInteger();
     UserServer server = cleanup.register(UserServer.newBuilder(
         Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()))
-        .setStore(store).setHealthCheckInterval(Duration.ofMillis(100)).build().start());
+        .setStore(store).setHealthCheckInterval(Duration.ofMillis(100))
+        .addInterceptor(counting(PATIENT, patientAttempts)).build().start());
     String target = "127.0.0.1:" + server.port();
     // Registered before the clients, so shut down after them: the load's next call then fails and its
     // threads end, also when the test fails before it stops the load.
@@ -72,6 +82,10 @@ class DatabaseOutageTest {
         .setTimeout(Duration.ofSeconds(15)).build());
     UserClient noRetries = cleanup.register(UserClient.newBuilder().setTarget(target).usePlaintext()
         .setRetrySettings(RetrySettings.disabled()).setTimeout(Duration.ofSeconds(10)).build());
+    Metadata marked = new Metadata();
+    marked.put(PATIENT, "yes");
+    UserClient patient = cleanup.register(UserClient.newBuilder().setTarget(target).usePlaintext()
+        .setHeaders(() -> marked).setTimeout(Duration.ofSeconds(15)).build());
     AtomicBoolean running = new AtomicBoolean(true);
     Map<Status.Code, AtomicInteger> outcomes = new ConcurrentHashMap<>();
     UserResponse known = client.createUser("known@example.com", "Known", "").join();
@@ -87,7 +101,8 @@ class DatabaseOutageTest {
         return null;
       });
     }
-    Thread.sleep(300);
+    Await.until(() -> "successful calls of the load before the outage: " + outcomes,
+        () -> outcomes.containsKey(Status.Code.OK) && outcomes.get(Status.Code.OK).get() >= 10);
 
     proxy.down();
 
@@ -96,9 +111,12 @@ class DatabaseOutageTest {
     assertThat(failure).isInstanceOfSatisfying(UnavailableException.class,
         e -> assertThat(e.reason()).contains("STORE_UNAVAILABLE"));
     // An idempotent call made during the outage, with the default retries: it must complete once the
-    // database is back, well within its 15 s deadline.
-    CompletableFuture<UserResponse> duringOutage = client.createUser("patient@example.com", "Patient", "");
-    Thread.sleep(1000);
+    // database is back, well within its 15 s deadline. The database comes back once a retry has come, so
+    // once its first attempt failed.
+    CompletableFuture<UserResponse> duringOutage = patient.createUser("patient@example.com", "Patient", "");
+    Await.until(() -> "a retry of the create made during the outage (attempts: " + patientAttempts + ")",
+        () -> patientAttempts.get() >= 2);
+    assertThat(duringOutage).isNotDone();
 
     proxy.up();
 
@@ -122,18 +140,22 @@ class DatabaseOutageTest {
     }
   }
 
-  private static void awaitHealth(HealthGrpc.HealthBlockingStub health, ServingStatus expected)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    ServingStatus status = null;
-    while (System.nanoTime() < deadline) {
-      status = health.withDeadlineAfter(2, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.newBuilder().setService("user.UserService").build()).getStatus();
-      if (status == expected) {
-        return;
+  private static void awaitHealth(HealthGrpc.HealthBlockingStub health, ServingStatus expected) {
+    Await.until("health " + expected, () -> health.withDeadlineAfter(2, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService("user.UserService").build()).getStatus() == expected);
+  }
+
+  /** Counts the calls whose headers have {@code key}, attempts of a retried call each. */
+  private static ServerInterceptor counting(Metadata.Key<String> key, AtomicInteger calls) {
+    return new ServerInterceptor() {
+      @Override
+      public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+          ServerCallHandler<ReqT, RespT> next) {
+        if (headers.containsKey(key)) {
+          calls.incrementAndGet();
+        }
+        return next.startCall(call, headers);
       }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("health stayed " + status + ", expected " + expected);
+    };
   }
 }

@@ -2,15 +2,18 @@ package io.github.usergrpc.user.server.store.jdbc;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import javax.annotation.Nullable;
 
 /**
  * Fails a {@link JdbcUserStore}'s calls at once while its database cannot be reached, instead of letting each
@@ -47,7 +50,12 @@ final class DatabaseCircuitBreaker implements AutoCloseable {
   private final AtomicInteger failuresInARow = new AtomicInteger();
   private final Object lock = new Object();
   private volatile boolean open;
+  @GuardedBy("lock")
   private long openedAtNanos;
+  /** The probes while the breaker is open, every {@link #PROBE_INTERVAL}; cancelled by the first that answers. */
+  @GuardedBy("lock")
+  @Nullable
+  private ScheduledFuture<?> probing;
 
   DatabaseCircuitBreaker(Probe probe) {
     this.probe = requireNonNull(probe, "probe");
@@ -94,7 +102,7 @@ final class DatabaseCircuitBreaker implements AutoCloseable {
       open = true;
       openedAtNanos = System.nanoTime();
       long millis = PROBE_INTERVAL.toMillis();
-      prober.schedule(this::probe, millis, TimeUnit.MILLISECONDS);
+      probing = prober.scheduleWithFixedDelay(this::probe, millis, millis, TimeUnit.MILLISECONDS);
     }
     logger.log(Level.WARNING, "{0} - the database is unreachable ({1} connection failures in a row): failing"
         + " calls at once until it answers", new Object[] {JdbcUserStore.POOL_NAME, FAILURES_TO_OPEN});
@@ -111,15 +119,16 @@ final class DatabaseCircuitBreaker implements AutoCloseable {
     try {
       probe.run();
     } catch (Exception | LinkageError e) {
-      synchronized (lock) {
-        if (!prober.isShutdown()) {
-          prober.schedule(this::probe, PROBE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-        }
-      }
+      // Still unreachable: the next probe comes after PROBE_INTERVAL.
       return;
     }
     long openMillis;
     synchronized (lock) {
+      if (probing == null) {
+        return;
+      }
+      probing.cancel(false);
+      probing = null;
       failuresInARow.set(0);
       open = false;
       openMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedAtNanos);

@@ -110,6 +110,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   @Nullable private final SqliteHousekeeping sqliteHousekeeping;
   private final ActivityPruner pruner;
   private final DatabaseCircuitBreaker breaker;
+  /** CreateUser's and RecordActivity's write first, replay on a request id that collides. */
+  private final WriteOrReplay writeOrReplay;
   private final byte[] secretKey;
   /** The channel, notifier and listener of the activity notifications; all null when they are off. */
   @Nullable private final ActivityChannel channel;
@@ -119,8 +121,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   private JdbcUserStore(ConnectionPool pool, SqlDialect dialect, Transactions transactions, ActivityLog log,
       boolean outbox, @Nullable Connection keepAlive, @Nullable H2Housekeeping housekeeping,
       @Nullable SqliteHousekeeping sqliteHousekeeping, ActivityPruner pruner, DatabaseCircuitBreaker breaker,
-      byte[] secretKey, @Nullable ActivityChannel channel, @Nullable ActivityNotifier notifier,
-      @Nullable ActivityListener listener) {
+      WriteOrReplay writeOrReplay, byte[] secretKey, @Nullable ActivityChannel channel,
+      @Nullable ActivityNotifier notifier, @Nullable ActivityListener listener) {
     this.pool = pool;
     this.dialect = dialect;
     this.transactions = transactions;
@@ -131,6 +133,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     this.sqliteHousekeeping = sqliteHousekeeping;
     this.pruner = pruner;
     this.breaker = breaker;
+    this.writeOrReplay = writeOrReplay;
     this.secretKey = secretKey;
     this.channel = channel;
     this.notifier = notifier;
@@ -163,8 +166,19 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
    * {@code sqliteHousekeeping} is false, as earlier versions did: for the tests and benchmarks that compare.
    */
   static JdbcUserStore open(JdbcSettings settings, Clock clock, boolean sqliteHousekeeping) {
+    return open(settings, clock, sqliteHousekeeping, requestId -> {});
+  }
+
+  /**
+   * Opens a store as {@link #open(JdbcSettings, Clock, boolean)} that runs {@code beforeLookUp} between a
+   * CreateUser or RecordActivity rejected on its request id and the look-up of that id: for the tests that
+   * delete the id there, as the pruner may ({@link WriteOrReplay}).
+   */
+  static JdbcUserStore open(JdbcSettings settings, Clock clock, boolean sqliteHousekeeping,
+      Consumer<String> beforeLookUp) {
     requireNonNull(settings, "settings");
     requireNonNull(clock, "clock");
+    requireNonNull(beforeLookUp, "beforeLookUp");
     SqlDialect dialect = settings.dialect();
     String url = dialect.connectionUrl(settings.jdbcUrl());
     HikariDataSource dataSource;
@@ -215,7 +229,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       return new JdbcUserStore(pool, dialect,
           new Transactions(pool, dialect, writeTurn, breaker, settings.connectionTimeout(), sqlite),
           new ActivityLog(dialect.updateReturning()), settings.activityOutbox(), keepAlive, housekeeping, sqlite,
-          pruner, breaker, secretKey, channel, notifier, listener);
+          pruner, breaker, new WriteOrReplay(beforeLookUp), secretKey, channel, notifier, listener);
     } catch (SQLException | RuntimeException e) {
       dataSource.close();
       StoreBootstrap.closeQuietly(keepAlive, "the in-memory database's keep-alive connection");
@@ -226,35 +240,28 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
   /**
    * {@inheritDoc}
    *
-   * <p>Writes first and looks the request id up only when a unique index rejects the write: a retried create
-   * collides on the email or on the request id, and the common create, without one or new, costs no read.
+   * <p>Writes first and looks the request id up only when a unique index rejects the write
+   * ({@link WriteOrReplay}): a retried create collides on the email or on the request id, and the common
+   * create, without one or new, costs no read.
    */
   @Override
   public User create(NewUser newUser, Optional<String> requestId) {
     requireNonNull(newUser, "newUser");
     requireNonNull(requestId, "requestId");
     User created = newUser.toUser();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return insert(created, requestId);
-      } catch (DuplicateKeyException e) {
-        // With a request id, the violation may come from an earlier create with the same id, or from a
-        // concurrent one that committed first (on email_key or on the request id): answer as that one did.
-        if (requestId.isPresent()) {
-          Optional<User> earlier = transactions.read(tx -> UserRows.findCreateRequest(tx, requestId.get()));
-          if (earlier.isPresent()) {
-            return replay(newUser, earlier.get(), requestId.get());
-          }
-        }
-        if (e.violates(UserRows.EMAIL_KEY_INDEX, UserRows.EMAIL_KEY_COLUMN)) {
-          throw new EmailAlreadyExistsException();
-        }
-        // A request id that collided but is gone when looked up was pruned in between (it is past what
-        // user.proto promises): the create runs once more, as a new one.
-        if (requestId.isEmpty() || attempt == 2) {
-          throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
-        }
-      }
+    try {
+      // With a request id, the violation may come from an earlier create with the same id, or from a
+      // concurrent one that committed first (on email_key or on the request id): answer as that one did.
+      return writeOrReplay.run(requestId, () -> insert(created, requestId),
+          id -> transactions.read(tx -> UserRows.findCreateRequest(tx, id))
+              .map(earlier -> replay(newUser, earlier, id)),
+          e -> {
+            if (e.violates(UserRows.EMAIL_KEY_INDEX, UserRows.EMAIL_KEY_COLUMN)) {
+              throw new EmailAlreadyExistsException();
+            }
+          });
+    } catch (DuplicateKeyException e) {
+      throw new IllegalStateException("cannot create user " + created.id() + ": duplicate key", e);
     }
   }
 
@@ -293,7 +300,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       return RowChangedException.retrying(() -> transactions.transact(tx -> {
         User current = UserRows.lockForChange(tx, id, expectedEtag);
         User updated = changes.applyTo(current, nowMillis);
-        if (updated == current) {
+        if (updated.equals(current)) { // nothing differs: applyTo returned the user as it is
           return current;
         }
         UserRows.update(tx, current, updated);
@@ -384,8 +391,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
    * check, a new statement at READ COMMITTED, then sees the user gone. So no event ever follows
    * {@code user.deleted}.
    *
-   * <p>Writes first and looks the request id up only when the write fails: on its unique index, or on a user
-   * deleted since the earlier call, which is still answered as it was.
+   * <p>Writes first and looks the request id up only when the write fails: on its unique index
+   * ({@link WriteOrReplay}), or on a user deleted since the earlier call, which is still answered as it was.
    */
   @Override
   public ActivityRecord recordActivity(String userId, String action, String details, long nowMillis,
@@ -395,36 +402,38 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     requireNonNull(details, "details");
     requireNonNull(requestId, "requestId");
     try {
-      if (dialect.oneStatementWrites()) {
-        return transactions.writeStatement(
-            tx -> OneStatementWrites.recordActivity(tx, userId, action, details, nowMillis, requestId))
-            .orElseThrow(() -> new UserNotFoundException(userId));
-      }
-      return transactions.transact(tx -> {
-        long sequence = log.nextSequence(tx, userId);
-        if (!UserRows.exists(tx, userId)) {
-          // Rolls the increment back.
-          throw new UserNotFoundException(userId);
-        }
-        return log.insert(tx, sequence, userId, action, details, nowMillis, requestId);
-      });
-    } catch (UserNotFoundException e) {
-      return replayRecorded(userId, action, details, requestId).orElseThrow(() -> e);
-    } catch (DuplicateKeyException e) {
       // An earlier or concurrent call with the same request id committed first.
-      return replayRecorded(userId, action, details, requestId).orElseThrow(() -> new IllegalStateException(
-          "cannot record activity of user " + userId + ": duplicate key", e));
+      return writeOrReplay.run(requestId, () -> record(userId, action, details, nowMillis, requestId),
+          id -> replayRecorded(userId, action, details, id), e -> {});
+    } catch (UserNotFoundException e) {
+      return requestId.flatMap(id -> replayRecorded(userId, action, details, id)).orElseThrow(() -> e);
+    } catch (DuplicateKeyException e) {
+      throw new IllegalStateException("cannot record activity of user " + userId + ": duplicate key", e);
     }
   }
 
-  /** Returns the event recorded earlier with the request id, if there is one and one was recorded. */
-  private Optional<ActivityRecord> replayRecorded(String userId, String action, String details,
+  /** Appends an event of RecordActivity, with its request id if present, if the user exists. */
+  private ActivityRecord record(String userId, String action, String details, long nowMillis,
       Optional<String> requestId) {
-    if (requestId.isEmpty()) {
-      return Optional.empty();
+    if (dialect.oneStatementWrites()) {
+      return transactions.writeStatement(
+          tx -> OneStatementWrites.recordActivity(tx, userId, action, details, nowMillis, requestId))
+          .orElseThrow(() -> new UserNotFoundException(userId));
     }
-    return transactions.read(tx -> ActivityLog.findRecorded(tx, requestId.get()))
-        .map(earlier -> replay(earlier, userId, action, details, requestId.get()));
+    return transactions.transact(tx -> {
+      long sequence = log.nextSequence(tx, userId);
+      if (!UserRows.exists(tx, userId)) {
+        // Rolls the increment back.
+        throw new UserNotFoundException(userId);
+      }
+      return log.insert(tx, sequence, userId, action, details, nowMillis, requestId);
+    });
+  }
+
+  /** Returns the event recorded earlier with the request id, if one is kept. */
+  private Optional<ActivityRecord> replayRecorded(String userId, String action, String details, String requestId) {
+    return transactions.read(tx -> ActivityLog.findRecorded(tx, requestId))
+        .map(earlier -> replay(earlier, userId, action, details, requestId));
   }
 
   /**

@@ -30,7 +30,7 @@ import java.util.Map;
  */
 enum SqlDialect {
 
-  POSTGRESQL("jdbc:postgresql:", Map.of()) {
+  POSTGRESQL("jdbc:postgresql:") {
     @Override
     String idCollation() {
       return "COLLATE \"C\"";
@@ -55,11 +55,15 @@ enum SqlDialect {
    * writer at a time (H2FileConcurrencyTest). An embedded H2 is opened by one process, so the store can
    * serialize its writers; readers still run beside them.
    */
-  H2("jdbc:h2:", Map.of("MODE", "PostgreSQL", "WRITE_DELAY", "0", "DB_CLOSE_ON_EXIT", "FALSE",
-      "LOCK_TIMEOUT", "10000")) {
+  H2("jdbc:h2:") {
     @Override
     String connectionUrl(String url) {
       return withSettings(url, ';', ';');
+    }
+
+    @Override
+    Map<String, String> settings() {
+      return Map.of("MODE", "PostgreSQL", "WRITE_DELAY", "0", "DB_CLOSE_ON_EXIT", "FALSE", "LOCK_TIMEOUT", "10000");
     }
 
     @Override
@@ -87,11 +91,16 @@ enum SqlDialect {
    * checkpoint (every 1,000 pages) restarts the WAL, it truncates the file to 4 MiB instead of keeping the
    * largest size it ever reached; {@link SqliteHousekeeping} keeps it smaller on a smaller database.
    */
-  SQLITE("jdbc:sqlite:", Map.of("journal_mode", "WAL", "synchronous", "NORMAL", "busy_timeout", "10000",
-      "foreign_keys", "true", "transaction_mode", "IMMEDIATE", "journal_size_limit", "4194304")) {
+  SQLITE("jdbc:sqlite:") {
     @Override
     String connectionUrl(String url) {
       return withSettings(url, '?', '&');
+    }
+
+    @Override
+    Map<String, String> settings() {
+      return Map.of("journal_mode", "WAL", "synchronous", "NORMAL", "busy_timeout", "10000",
+          "foreign_keys", "true", "transaction_mode", "IMMEDIATE", "journal_size_limit", "4194304");
     }
 
     @Override
@@ -122,11 +131,9 @@ enum SqlDialect {
   };
 
   private final String urlPrefix;
-  private final Map<String, String> settings;
 
-  SqlDialect(String urlPrefix, Map<String, String> settings) {
+  SqlDialect(String urlPrefix) {
     this.urlPrefix = urlPrefix;
-    this.settings = settings;
   }
 
   /** Returns the dialect of a JDBC URL, or throws {@link IllegalArgumentException} naming the supported ones. */
@@ -143,6 +150,15 @@ enum SqlDialect {
   /** Returns the URL to connect with: {@code url} with the settings the store relies on that it lacks. */
   String connectionUrl(String url) {
     return url;
+  }
+
+  /**
+   * Returns the settings, by name, that {@link #withSettings} adds to a URL that lacks them. A method, like the
+   * dialects' other differences, not a field: a constant's fields should be of immutable types, and
+   * {@code Map} does not say that it is one (Error Prone's ImmutableEnumChecker).
+   */
+  Map<String, String> settings() {
+    return Map.of();
   }
 
   /** Returns the value of the migrations' {@code ${id_collation}}: what makes ids compare byte-wise. */
@@ -194,7 +210,7 @@ enum SqlDialect {
     StringBuilder withSettings = new StringBuilder(url);
     String lowerCase = url.toLowerCase(Locale.ROOT);
     int query = url.indexOf(first);
-    settings.entrySet().stream()
+    settings().entrySet().stream()
         .filter(setting -> {
           String name = setting.getKey().toLowerCase(Locale.ROOT) + "=";
           return query < 0 || !(lowerCase.indexOf(first + name, query) >= 0
