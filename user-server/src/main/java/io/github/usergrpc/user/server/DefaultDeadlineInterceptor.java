@@ -6,7 +6,6 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.github.usergrpc.user.service.internal.ErrorMapper;
 import io.github.usergrpc.user.v1.ErrorReason;
 import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -18,26 +17,34 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * Gives a unary call that arrives without a deadline the server's default one: the call runs in a context
- * with that deadline (so {@code Context.current().getDeadline()} is set, and work that honours the context
- * stops), and when it passes the call is closed with DEADLINE_EXCEEDED, whatever the handler still does. A
- * call with its own deadline keeps it, longer or not. Streams (WatchUserActivity) are left alone: they are
- * meant to stay open.
+ * Gives a unary call that arrives without a deadline the server's default one: when it passes, the call is
+ * closed with DEADLINE_EXCEEDED, whatever the handler still does. A call with its own deadline keeps it,
+ * longer or not. Streams (WatchUserActivity) are left alone: they are meant to stay open.
+ *
+ * <p>The default is enforced on the call, not put in the handler's context: {@code
+ * Context.current().getDeadline()} stays null for such a call. A context with a deadline cost a cancellable
+ * context, a listener on the call's context and re-attaching it around every callback, for each call (issue
+ * 17), and nothing in the server reads it. Work that honours the context still stops: once the close
+ * reaches the call's listener, gRPC cancels the call's context (ServerCallImpl, after onComplete); on the
+ * gRPC port's direct executor that is as soon as the transport's thread is free, so at once for a handler
+ * on {@link CallThreads}, which also drops a queued call whose {@link ServerCall#isCancelled()} says the
+ * deadline passed.
  *
  * <p>The call is closed from the timer's thread while a handler may be using it on another, so every way
  * out (headers, messages, close) goes through one lock; once closed, what the handler sends is dropped.
- * This interceptor must be the outermost, so that every close passes through it.
+ * This interceptor must be the outermost, so that every close passes through it. The timer task is
+ * cancelled when the call ends (most calls end long before their deadline).
  */
 final class DefaultDeadlineInterceptor implements ServerInterceptor {
 
-  private final Duration deadline;
   private final long deadlineNanos;
+  private final Status expired;
   private final ScheduledExecutorService timer;
 
   /**
@@ -47,42 +54,34 @@ final class DefaultDeadlineInterceptor implements ServerInterceptor {
    * @param timer runs the deadlines; should remove cancelled tasks, as most calls end before their deadline
    */
   DefaultDeadlineInterceptor(Duration deadline, ScheduledExecutorService timer) {
-    this.deadline = requireNonNull(deadline, "deadline");
     this.deadlineNanos = deadline.toNanos();
+    this.expired = Status.DEADLINE_EXCEEDED.withDescription("the call was sent without a deadline and did not"
+        + " finish within the server's default of " + deadline.toMillis() + " ms");
     this.timer = requireNonNull(timer, "timer");
   }
 
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
-    if (call.getMethodDescriptor().getType() != MethodType.UNARY) {
+    if (call.getMethodDescriptor().getType() != MethodType.UNARY
+        || Context.current().getDeadline() != null) {
       return next.startCall(call, headers);
     }
-    // Read once: with OpenTelemetry's gRPC context bridge on the class path, each read makes a new Context.
-    Context current = Context.current();
-    if (current.getDeadline() != null) {
-      return next.startCall(call, headers);
-    }
-    Context.CancellableContext context;
+    GuardedCall<ReqT, RespT> guarded = new GuardedCall<>(call, expired);
+    Future<?> expiry;
     try {
-      context = current.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS, timer);
+      expiry = timer.schedule(guarded, deadlineNanos, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException shutDown) {
       StatusRuntimeException error = ErrorMapper.error(ErrorReason.SERVER_SHUTTING_DOWN,
           "the server is shutting down", Map.of());
       call.close(error.getStatus(), error.getTrailers());
       return new ServerCall.Listener<>() {};
     }
-    GuardedCall<ReqT, RespT> guarded = new GuardedCall<>(call);
-    context.addListener(cancelled -> {
-      if (cancelled.cancellationCause() instanceof TimeoutException) {
-        guarded.expire(deadline);
-      }
-    }, Runnable::run);
     ServerCall.Listener<ReqT> listener;
     try {
-      listener = Contexts.interceptCall(context, guarded, headers, next);
+      listener = next.startCall(guarded, headers);
     } catch (RuntimeException e) {
-      context.cancel(null);
+      expiry.cancel(false);
       throw e;
     }
     return new SimpleForwardingServerCallListener<>(listener) {
@@ -91,8 +90,7 @@ final class DefaultDeadlineInterceptor implements ServerInterceptor {
         try {
           super.onComplete();
         } finally {
-          // Frees the timer task at once: most calls end long before their deadline.
-          context.cancel(null);
+          expiry.cancel(false);
         }
       }
 
@@ -101,31 +99,38 @@ final class DefaultDeadlineInterceptor implements ServerInterceptor {
         try {
           super.onCancel();
         } finally {
-          context.cancel(null);
+          expiry.cancel(false);
         }
       }
     };
   }
 
-  /** A call that the deadline may close from another thread than the handler's. */
-  private static final class GuardedCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT> {
+  /**
+   * A call that the deadline may close from another thread than the handler's; it is the timer's task that
+   * does so.
+   */
+  private static final class GuardedCall<ReqT, RespT> extends SimpleForwardingServerCall<ReqT, RespT>
+      implements Runnable {
+    private final Status expiredStatus;
     @GuardedBy("this")
     private boolean closed;
     private volatile boolean expired;
 
-    GuardedCall(ServerCall<ReqT, RespT> call) {
+    GuardedCall(ServerCall<ReqT, RespT> call, Status expiredStatus) {
       super(call);
+      this.expiredStatus = expiredStatus;
     }
 
-    synchronized void expire(Duration deadline) {
+    /** The deadline has passed. */
+    @Override
+    public synchronized void run() {
       if (closed) {
         return;
       }
       closed = true;
       expired = true;
-      StatusRuntimeException error = ErrorMapper.withErrorInfo(Status.DEADLINE_EXCEEDED.withDescription(
-          "the call was sent without a deadline and did not finish within the server's default of "
-              + deadline.toMillis() + " ms"), new Metadata());
+      // Trailers are the call's own: built here, for the few calls that expire.
+      StatusRuntimeException error = ErrorMapper.withErrorInfo(expiredStatus, new Metadata());
       super.close(error.getStatus(), error.getTrailers());
     }
 

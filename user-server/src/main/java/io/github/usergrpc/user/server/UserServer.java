@@ -367,9 +367,10 @@ public final class UserServer implements AutoCloseable {
     }
 
     /**
-     * Sets the deadline of unary calls that arrive without one: the call runs in a context with this
-     * deadline and is closed with DEADLINE_EXCEEDED when it passes. Calls with a deadline keep theirs;
-     * WatchUserActivity streams get none. If not called, defaults to 30 seconds.
+     * Sets the deadline of unary calls that arrive without one: the call is closed with DEADLINE_EXCEEDED
+     * when it passes, and gRPC then cancels its context. The deadline is not put in the handler's context
+     * ({@code Context.current().getDeadline()} stays null), which would cost every call more. Calls with a
+     * deadline keep theirs; WatchUserActivity streams get none. If not called, defaults to 30 seconds.
      *
      * @param deadline positive, or {@link Duration#ZERO} for no default deadline
      * @return this

@@ -101,8 +101,8 @@ class DefaultDeadlineTest {
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
     assertThat(millis).as("well before the stuck handler's 10 s").isBetween(250L, 9_000L);
-    assertThat(handlerDeadline.get()).isPresent();
-    assertThat(handlerDeadline.get().get().timeRemaining(TimeUnit.MILLISECONDS)).isLessThanOrEqualTo(300);
+    // The default is enforced on the call, not put in the handler's context (issue 17).
+    assertThat(handlerDeadline.get()).isEmpty();
     // The stuck handler finishing later changes nothing, and the server goes on serving.
     findBlocks = false;
     release.countDown();
