@@ -24,6 +24,9 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
@@ -132,8 +135,19 @@ class CallThreadsTest {
     };
     ExecutorService one = Executors.newSingleThreadExecutor();
     CallThreads threads = CallThreads.onPool(one, 1);
-    UserServer server = UserServer.newBuilder(NettyServerBuilder.forPort(0).directExecutor()).setStore(store)
-        .setCallThreads(threads).build();
+    // The client gives up on its own timer, which can run before the server's copy of the deadline: the test
+    // waits for the server's call contexts to end before it frees the pool.
+    AtomicInteger endedContexts = new AtomicInteger();
+    NettyServerBuilder transport = NettyServerBuilder.forPort(0).directExecutor();
+    transport.intercept(new ServerInterceptor() {
+      @Override
+      public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+          ServerCallHandler<ReqT, RespT> next) {
+        Context.current().addListener(context -> endedContexts.incrementAndGet(), Runnable::run);
+        return next.startCall(call, headers);
+      }
+    });
+    UserServer server = UserServer.newBuilder(transport).setStore(store).setCallThreads(threads).build();
     start(server);
     // Shut down before the server, as it holds a call: the server need not wait for it.
     cleanup.register(one);
@@ -150,6 +164,7 @@ class CallThreadsTest {
     Closed refused = TestCalls.call(channel, UserServiceGrpc.getGetUserMethod(), get, new Metadata(), TIMEOUT);
     long refusedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before);
     Closed expired = queued.closed().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    Await.until("the refused and the expired call ended on the server", () -> endedContexts.get() == 2);
     release.countDown();
     Closed first = running.closed().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
