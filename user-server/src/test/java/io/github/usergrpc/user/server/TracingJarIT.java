@@ -9,21 +9,14 @@ import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -54,22 +47,10 @@ class TracingJarIT {
     });
     collector.start();
     try {
-      Path jar = Path.of(System.getProperty("server.jar", "target/user-server.jar"));
       String storeOption = store.equals("memory") ? "memory" : "sqlite:" + dir.resolve("users.db");
-      Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-jar", jar.toString(), "--port", "0", "--store", storeOption,
-          "--otlp-endpoint", "http://127.0.0.1:" + collector.getAddress().getPort()))
-          .redirectErrorStream(true).start();
-      BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      try {
-        Matcher start = Pattern.compile("user-server listening on port (\\d+) .*").matcher("");
-        String line;
-        while ((line = out.readLine()) != null && !start.reset(line).matches()) {
-          // Skip log lines.
-        }
-        assertThat(line).as("start line").isNotNull();
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", Integer.parseInt(start.group(1)),
-            InsecureChannelCredentials.create()).build();
+      try (ServerJar server = ServerJar.start("--store", storeOption,
+          "--otlp-endpoint", "http://127.0.0.1:" + collector.getAddress().getPort())) {
+        ManagedChannel channel = server.channel();
         try {
           UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel)
               .withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -80,10 +61,7 @@ class TracingJarIT {
           channel.shutdownNow();
         }
         // SIGTERM: the server finishes its calls, ends their spans and sends what it has before it exits.
-        process.toHandle().destroy();
-        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      } finally {
-        process.destroyForcibly();
+        server.stop();
       }
     } finally {
       collector.stop(0);
