@@ -149,10 +149,8 @@ final class ActivityLog {
       try (ResultSet rows = select.executeQuery()) {
         while (rows.next()) {
           prunedUpTo = rows.getLong(1); // 0 for NULL
-          long sequence = rows.getLong(2);
-          if (!rows.wasNull()) {
-            events.add(new ActivityRecord(sequence, rows.getString(3), rows.getString(4), rows.getString(5),
-                rows.getLong(6)));
+          if (rows.getObject(2) != null) { // NULL: no event, the row only carries the head
+            events.add(event(rows, 2));
           }
         }
       }
@@ -219,10 +217,15 @@ final class ActivityLog {
     List<ActivityRecord> events = new ArrayList<>();
     try (ResultSet rows = select.executeQuery()) {
       while (rows.next()) {
-        events.add(new ActivityRecord(rows.getLong(1), rows.getString(2), rows.getString(3),
-            rows.getString(4), rows.getLong(5)));
+        events.add(event(rows, 1));
       }
     }
     return events;
+  }
+
+  /** Reads the five {@link #EVENT_COLUMNS} of the current row, in that order, from column {@code first} on. */
+  private static ActivityRecord event(ResultSet rows, int first) throws SQLException {
+    return new ActivityRecord(rows.getLong(first), rows.getString(first + 1), rows.getString(first + 2),
+        rows.getString(first + 3), rows.getLong(first + 4));
   }
 }
