@@ -274,7 +274,7 @@ final class InterceptorBench {
           continue; // the thread ended between listing and reading
         }
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
         ticks.merge(threadGroup(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
       }
     }
