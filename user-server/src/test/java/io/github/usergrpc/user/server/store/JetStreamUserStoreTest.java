@@ -54,13 +54,9 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
   @Test
   void recordActivity_afterAChangeLeftInTheOutbox_publishesTheChangeFirst() {
     JdbcSettings database = freshDatabase();
-    JetStreamActivitySettings stream = nats.freshSettings();
-    try (JetStreamUserStore jetStream = open(database, stream);
+    try (JetStreamUserStore jetStream = open(database, nats.freshSettings());
         JdbcUserStore other = JdbcUserStore.open(database)) {
-      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
-      // Another server committed a change and died before it published the event: the row waits.
-      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
-          T0 + 1);
+      createAndLeaveAChangeInTheOutbox(jetStream, other);
       assertThat(other.outbox().pending("u1")).hasSize(1);
 
       jetStream.recordActivity("u1", "page_view", "/", T0 + 2, Optional.empty());
@@ -76,10 +72,7 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
     JdbcSettings database = freshDatabase();
     try (JetStreamUserStore jetStream = open(database, nats.freshSettings());
         JdbcUserStore other = JdbcUserStore.open(database)) {
-      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
-      // Another server committed a change and died before it published the event: the row waits.
-      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
-          T0 + 1);
+      createAndLeaveAChangeInTheOutbox(jetStream, other);
 
       jetStream.update("u1", new UserChanges(Optional.empty(), Optional.of("C"), Optional.empty()),
           Optional.empty(), T0 + 2);
@@ -91,14 +84,23 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
     }
   }
 
+  /**
+   * Creates user u1 at {@code T0} through {@code jetStream}; then {@code other}, on the same database, renames it
+   * at {@code T0 + 1} as another server that committed the change and died before it published the event would:
+   * the change's row waits in the outbox.
+   */
+  private static void createAndLeaveAChangeInTheOutbox(JetStreamUserStore jetStream, JdbcUserStore other) {
+    jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+    other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
+        T0 + 1);
+  }
+
   @Test
   void changeLeftInTheOutbox_isRelayedOnce() {
     JdbcSettings database = freshDatabase();
     try (JetStreamUserStore jetStream = open(database, nats.freshSettings());
         JdbcUserStore other = JdbcUserStore.open(database)) {
-      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
-      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
-          T0 + 1);
+      createAndLeaveAChangeInTheOutbox(jetStream, other);
       other.delete("u1", Optional.empty(), T0 + 2);
 
       Await.until("the relay to publish the rows another server left", () -> other.outbox().pending(1).isEmpty());
