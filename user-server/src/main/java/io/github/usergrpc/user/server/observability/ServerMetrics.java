@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.IntSupplier;
@@ -52,6 +53,16 @@ public final class ServerMetrics implements AutoCloseable {
   private static final AttributeKey<String> STATE = AttributeKey.stringKey("state");
   private static final AttributeKey<String> GRPC_METHOD = AttributeKey.stringKey("grpc.method");
   private static final AttributeKey<String> GRPC_STATUS = AttributeKey.stringKey("grpc.status");
+
+  /**
+   * The bucket bounds of our duration histograms, in seconds: grpc-opentelemetry's for
+   * {@code grpc.server.call.duration} (gRFC A66), so that the HTTP port's call durations and the store's line up
+   * with the gRPC port's. Without them the SDK's defaults (0, 5, 10, ... 10,000) are meant for milliseconds, and
+   * every store operation fell into the 5-second bucket.
+   */
+  private static final List<Double> DURATION_BUCKETS_SECONDS = List.of(0.0, 0.00001, 0.00005, 0.0001, 0.0003,
+      0.0006, 0.0008, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.013, 0.016, 0.02, 0.025, 0.03, 0.04,
+      0.05, 0.065, 0.08, 0.1, 0.13, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0);
 
   private final PrometheusMetricReader reader = PrometheusMetricReader.create();
   private final SdkMeterProvider meterProvider;
@@ -90,7 +101,8 @@ public final class ServerMetrics implements AutoCloseable {
     LongCounter started = http.counterBuilder("grpc.server.call.started").setUnit("{call}")
         .setDescription("Number of server calls started").build();
     DoubleHistogram duration = http.histogramBuilder("grpc.server.call.duration").setUnit("s")
-        .setDescription("Time taken to complete a call from server transport's perspective").build();
+        .setDescription("Time taken to complete a call from server transport's perspective")
+        .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS_SECONDS).build();
     // The attributes of each method, and of each method and status, made once: a call only looks them up.
     ConcurrentMap<String, Attributes[]> byMethod = new ConcurrentHashMap<>();
     Status.Code[] codes = Status.Code.values();
@@ -128,7 +140,8 @@ public final class ServerMetrics implements AutoCloseable {
    */
   public UserStore instrument(UserStore store) {
     DoubleHistogram duration = meter.histogramBuilder("user.store.operation.duration")
-        .setDescription("Time a store operation took").setUnit("s").build();
+        .setDescription("Time a store operation took").setUnit("s")
+        .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS_SECONDS).build();
     ConcurrentMap<String, Attributes> succeeded = new ConcurrentHashMap<>();
     ConcurrentMap<String, Attributes> failed = new ConcurrentHashMap<>();
     return new ForwardingUserStore(store) {
