@@ -11,7 +11,9 @@
 #     && (cd /tmp/base && ./mvnw -B -q -o -DskipTests package -pl user-server -am)
 #   scripts/bench/executor.sh --baseline-jar /tmp/base/user-server/target/user-server.jar
 #
-# Options (passed on): --rounds 3 --duration 10 --warmup 20 --connections 16 --streams 8 --targets a,b,...
+# Each closed-loop run warms its server up for at least --warmup s and then until the server's JIT compilers used
+# at most 1 % of the last 5 s (at most --warmup-max s): a fixed 20 s left them 10-20 % of the measured CPU.
+# Options (passed on): --rounds 3 --duration 10 --warmup 20 --warmup-max 90 --connections 16 --streams 8 --targets a,b,...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_tools

@@ -22,7 +22,8 @@
 #   scripts/bench/interceptors.sh --rounds 5 --warmup 20 --duration 10 --variants \
 #     ceiling,bare,+metrics,+services,server,server-metrics,server-deadline,server-metrics-deadline,user-server
 #
-# Options (passed on): --rounds 3 --duration 10 --warmup 20 --streams 8 --baseline-jar PATH --variants a,b,...
+# Over TCP each run warms its server up for at least --warmup s and then until its JIT is quiet (as executor.sh).
+# Options (passed on): --rounds 3 --duration 10 --warmup 20 --warmup-max 90 --streams 8 --baseline-jar PATH --variants a,b,...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_tools

@@ -7,6 +7,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +28,7 @@ import java.util.regex.Pattern;
  * which other processes on the machine disturb far less than the rate. A layer's cost is its variant's CPU
  * per call minus the bare server's in the same round.
  *
- * <p>{@code BenchMain interceptors [--rounds 3] [--duration 10] [--warmup 5] [--streams 8]
+ * <p>{@code BenchMain interceptors [--rounds 3] [--duration 10] [--warmup 20] [--warmup-max 90] [--streams 8]
  * [--baseline-jar PATH]}
  */
 final class InterceptorBench {
@@ -60,6 +61,11 @@ final class InterceptorBench {
   private final int rounds;
   private final int duration;
   private final int warmup;
+  /** The longest warm-up over TCP, waiting for the server's JIT to go quiet ({@link JitQuiet}). */
+  private final Duration warmupMax;
+  /** How long each warm-up over TCP took, and how many ended at the maximum. */
+  private final List<Double> warmUpSeconds = new ArrayList<>();
+  private int warmUpsNotQuiet;
   private final int connections;
   private final int streams;
   private final String command;
@@ -67,7 +73,7 @@ final class InterceptorBench {
   private final Map<String, List<Double>> rates = new LinkedHashMap<>();
   private final Map<String, List<Double>> cpu = new LinkedHashMap<>();
   private final Map<String, List<Double>> allocation = new LinkedHashMap<>();
-  /** CPU µs per call of each thread group ({@link #THREAD_GROUPS}), per variant, over TCP. */
+  /** CPU µs per call of each thread group ({@link ServerThreads#GROUPS}), per variant, over TCP. */
   private final Map<String, Map<String, List<Double>>> byThreads = new LinkedHashMap<>();
   private final long ticksPerSecond;
   private final boolean inProcess;
@@ -76,6 +82,7 @@ final class InterceptorBench {
     rounds = args.integer("rounds", 3);
     duration = args.integer("duration", 10);
     warmup = args.integer("warmup", 20);
+    warmupMax = args.seconds("warmup-max", 90);
     connections = args.integer("connections", 16);
     streams = args.integer("streams", 8);
     command = args.string("command", "scripts/bench/interceptors.sh");
@@ -179,26 +186,29 @@ final class InterceptorBench {
         }
       }
       Path frame = LoadBench.writeFrame("GetUser", id, work.resolve("GetUser-" + id + ".grpc"));
-      h2load(port, frame, warmup);
+      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(server.pid(), Duration.ofSeconds(warmup), warmupMax,
+          step -> h2load(port, frame, (int) step.toSeconds()));
+      warmUpSeconds.add((double) warmUp.took().toSeconds());
+      warmUpsNotQuiet += warmUp.quiet() ? 0 : 1;
       long before = ProcessProbe.cpuTicks(server.pid());
-      Map<String, Long> threadsBefore = ticksByThreadGroup(server.pid());
+      Map<String, Long> threadsBefore = ServerThreads.ticksByGroup(server.pid());
       long calls = h2load(port, frame, duration);
       long ticks = ProcessProbe.cpuTicks(server.pid()) - before;
-      Map<String, Long> threadsAfter = ticksByThreadGroup(server.pid());
+      Map<String, Long> threadsAfter = ServerThreads.ticksByGroup(server.pid());
       double rate = calls / (double) duration;
       double micros = ticks * 1e6 / ticksPerSecond / calls;
       rates.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(rate);
       cpu.computeIfAbsent(variant.name(), v -> new ArrayList<>()).add(micros);
       StringBuilder groups = new StringBuilder();
-      for (String group : THREAD_GROUPS) {
+      for (String group : ServerThreads.GROUPS) {
         double groupMicros = (threadsAfter.getOrDefault(group, 0L) - threadsBefore.getOrDefault(group, 0L)) * 1e6
             / ticksPerSecond / calls;
         byThreads.computeIfAbsent(variant.name(), v -> new LinkedHashMap<>())
             .computeIfAbsent(group, g -> new ArrayList<>()).add(groupMicros);
         groups.append(String.format(Locale.ROOT, " %s %.2f", group, groupMicros));
       }
-      System.out.printf("round %d %-12s %8.0f calls/s %6.2f CPU µs/call;%s%n", round, variant.name(), rate, micros,
-          groups);
+      System.out.printf("round %d %-12s %8.0f calls/s %6.2f CPU µs/call;%s; %s%n", round, variant.name(), rate,
+          micros, groups, warmUp);
     }
   }
 
@@ -242,46 +252,6 @@ final class InterceptorBench {
     return Long.parseLong(requests.group(4));
   }
 
-  /**
-   * The threads of a server JVM, by what they do: the transport's event loops (where every call runs, on a
-   * direct executor), the JIT compilers, the collector and the VM thread, and the rest (timers, health checks).
-   */
-  private static final List<String> THREAD_GROUPS = List.of("event loop", "JIT", "GC and VM", "other");
-
-  /** Returns the group of {@link #THREAD_GROUPS} of a thread, by its name as /proc shows it (15 characters). */
-  private static String threadGroup(String name) {
-    if (name.startsWith("grpc-") || name.contains("worker") || name.contains("ELG") || name.contains("epoll")) {
-      return "event loop";
-    }
-    if (name.contains("CompilerThre")) {
-      return "JIT";
-    }
-    if (name.startsWith("VM Thread") || name.startsWith("GC ") || name.startsWith("G1 ")) {
-      return "GC and VM";
-    }
-    return "other";
-  }
-
-  /** Returns the user plus system CPU ticks of each thread group of a process ({@code /proc/PID/task}). */
-  private static Map<String, Long> ticksByThreadGroup(long pid) throws IOException {
-    Map<String, Long> ticks = new LinkedHashMap<>();
-    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-      for (Path task : (Iterable<Path>) tasks::iterator) {
-        String stat;
-        try {
-          stat = Files.readString(task.resolve("stat"));
-        } catch (IOException ended) {
-          continue; // the thread ended between listing and reading
-        }
-        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        ticks.merge(threadGroup(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
-      }
-    }
-    return ticks;
-  }
-
-
   private String report(String loadBefore) {
     StringBuilder md = new StringBuilder(inProcess
         ? "## Interceptors in-process: the CPU each layer of a call costs (issue 17)\n\n"
@@ -310,8 +280,12 @@ final class InterceptorBench {
     } else {
       md.append("- Setup: GetUser with h2load `-c ").append(connections).append(" -m ").append(streams)
           .append(" -t 1` pinned to core 1, each server in its own process pinned to core 0 (a JVM there sees 1 CPU")
-          .append(" and picks SerialGC). Each run: ").append(warmup).append(" s of unmeasured load, then ")
-          .append(duration).append(" s measured; ").append(rounds).append(" rounds, every variant restarted in")
+          .append(" and picks SerialGC). Each run: unmeasured load for at least ").append(warmup)
+          .append(" s and then until the server's JIT compiler threads used at most ")
+          .append(Math.round(100 * JitQuiet.QUIET_SHARE)).append(" % of the last ").append(JitQuiet.STEP.toSeconds())
+          .append(" s (at most ").append(warmupMax.toSeconds()).append(" s; the warm-ups took ")
+          .append(Stats.spread(warmUpSeconds, "%.0f")).append(" s, ").append(warmUpsNotQuiet)
+          .append(" ended at the maximum), then ").append(duration).append(" s measured; ").append(rounds).append(" rounds, every variant restarted in")
           .append(" each. Variants: `LayeredServer` (user-bench) answering BareServer's constant on user-server's")
           .append(" transport (`directExecutor()`, same limits and keepalive), alone and with each layer as")
           .append(" `InterceptorChain` and `UserServer` add it (`store`: the real handlers on the memory store;")
@@ -357,11 +331,11 @@ final class InterceptorBench {
     if (!byThreads.isEmpty()) {
       md.append("\nCPU µs per call by the server's threads (the same runs; per thread from `/proc/PID/task`;")
           .append(" a thread that ended during the run is missing):\n\n| variant |");
-      THREAD_GROUPS.forEach(group -> md.append(' ').append(group).append(" |"));
-      md.append("\n|---|").append("---|".repeat(THREAD_GROUPS.size())).append('\n');
+      ServerThreads.GROUPS.forEach(group -> md.append(' ').append(group).append(" |"));
+      md.append("\n|---|").append("---|".repeat(ServerThreads.GROUPS.size())).append('\n');
       for (Variant variant : variants) {
         md.append("| ").append(variant.label()).append(" |");
-        for (String group : THREAD_GROUPS) {
+        for (String group : ServerThreads.GROUPS) {
           md.append(' ').append(Stats.spread(byThreads.get(variant.name()).get(group), "%.2f")).append(" |");
         }
         md.append('\n');

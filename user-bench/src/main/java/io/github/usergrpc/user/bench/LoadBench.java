@@ -58,6 +58,11 @@ final class LoadBench {
       + " (--baseline-jar), PostgreSQL store", List.of("GetUser"));
 
   private static final String PG_DATABASE = "userbench";
+  /**
+   * The load before each measured run, after {@link #warmUp}: h2load opens its connections and the Java tool
+   * has its first calls in flight before the clock starts.
+   */
+  private static final Duration MEASURED_WARM_UP = Duration.ofSeconds(1);
   private static final Map<String, String> PGBENCH_SCHEMA = Map.of("PGOPTIONS", "-c search_path=pgbench");
   private static final Pattern H2LOAD_RPS = Pattern.compile("finished in [0-9.]+m?s, ([0-9.]+) req/s");
   static final Pattern H2LOAD_REQUESTS = Pattern.compile(
@@ -68,7 +73,10 @@ final class LoadBench {
   private final Path work = root.resolve("user-bench/target/load");
   private final int rounds;
   private final Duration duration;
+  /** The shortest warm-up of a closed-loop run; it goes on until the server's JIT is quiet ({@link JitQuiet}). */
   private final Duration warmup;
+  private final Duration warmupMax;
+  private final List<JitQuiet.WarmUp> warmUps = new ArrayList<>();
   private final int connections;
   private final int streams;
   private final Optional<Path> baselineJar;
@@ -83,7 +91,7 @@ final class LoadBench {
   private final List<Run> runs = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   /**
-   * The server's CPU use over each GetUser run (warm-up and measured), as a share of one core, by target and
+   * The server's CPU use over each measured GetUser run, as a share of one core, by target and
    * tool: whether a rate is the server's capacity (near 100 % on its one core) or something else's limit.
    */
   private final Map<String, List<Double>> serverCoreUse = new LinkedHashMap<>();
@@ -92,6 +100,7 @@ final class LoadBench {
     rounds = args.integer("rounds", 3);
     duration = args.seconds("duration", 10);
     warmup = args.seconds("warmup", 20);
+    warmupMax = args.seconds("warmup-max", 90);
     connections = args.integer("connections", 16);
     streams = args.integer("streams", 1);
     String baseline = args.string("baseline-jar", "");
@@ -203,8 +212,9 @@ final class LoadBench {
           Path frame = writeFrame(method, user.getId());
           String path = "/user.UserService/" + method;
           checkGrpcStatus(port, path, frame, target, method);
+          warmUp(server, target, method, "h2load", step -> runH2load(port, path, frame, step, Duration.ZERO));
           CoreUse use = CoreUse.start(server.pid());
-          double rps = runH2load(port, path, frame);
+          double rps = runH2load(port, path, frame, duration, MEASURED_WARM_UP);
           recordCoreUse(target, method, "h2load", use);
           runs.add(new Run(target.name(), method, "h2load", round, rps, 0, Optional.empty()));
           log(target, method, "h2load", round, rps, null);
@@ -214,8 +224,11 @@ final class LoadBench {
           case "ListUsers" -> calls.listUsers();
           default -> calls.createUser();
         };
+        warmUp(server, target, method, "java",
+            step -> LoadGenerator.closedLoop(call, connections * streams, step, Duration.ZERO));
         CoreUse use = CoreUse.start(server.pid());
-        LoadGenerator.Result result = LoadGenerator.closedLoop(call, connections * streams, warmup, duration);
+        LoadGenerator.Result result = LoadGenerator.closedLoop(call, connections * streams, MEASURED_WARM_UP,
+            duration);
         recordCoreUse(target, method, "java", use);
         runs.add(new Run(target.name(), method, "java", round, result.throughput(), result.errors(),
             Optional.of(result.latency())));
@@ -341,13 +354,28 @@ final class LoadBench {
     System.out.printf(Locale.ROOT, "%s %s: the server used %.0f%% of a core%n", target.name(), tool, percent);
   }
 
-  private double runH2load(int port, String path, Path frame) throws IOException, InterruptedException {
-    List<String> command = List.of("taskset", "-c", clientCpu, "h2load", "-D", duration.toSeconds() + "s",
-        "--warm-up-time=" + Math.max(1, warmup.toSeconds()) + "s", "-c", Integer.toString(connections), "-m",
-        Integer.toString(streams),
-        "-t", "1", "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", frame.toString(),
-        "http://127.0.0.1:" + port + path);
-    String output = ServerProcess.run(command, duration.toSeconds() + warmup.toSeconds() + 60);
+  /**
+   * Warms the server up for a closed-loop run until its JIT is quiet ({@link JitQuiet}), and keeps how long
+   * that took.
+   */
+  private void warmUp(ServerProcess server, Target target, String method, String tool, JitQuiet.Load load)
+      throws Exception {
+    JitQuiet.WarmUp warmUp = JitQuiet.warmUp(server.pid(), warmup, warmupMax, load);
+    warmUps.add(warmUp);
+    System.out.printf("%s %s %s: %s%n", target.name(), method, tool, warmUp);
+  }
+
+  /** Runs h2load for {@code measured} after its own {@code warmUpTime} (none if zero) and returns its calls/s. */
+  private double runH2load(int port, String path, Path frame, Duration measured, Duration warmUpTime)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("taskset", "-c", clientCpu, "h2load", "-D",
+        measured.toSeconds() + "s", "-c", Integer.toString(connections), "-m", Integer.toString(streams), "-t", "1",
+        "-H", "content-type: application/grpc", "-H", "te: trailers", "-d", frame.toString()));
+    if (!warmUpTime.isZero()) {
+      command.add("--warm-up-time=" + warmUpTime.toSeconds() + "s");
+    }
+    command.add("http://127.0.0.1:" + port + path);
+    String output = ServerProcess.run(command, measured.toSeconds() + warmUpTime.toSeconds() + 60);
     Matcher rps = H2LOAD_RPS.matcher(output);
     Matcher requests = H2LOAD_REQUESTS.matcher(output);
     if (!rps.find() || !requests.find()) {
@@ -446,7 +474,7 @@ final class LoadBench {
         .append(" (PostgreSQL itself is the machine's shared service, not pinned). ").append(connections)
         .append(" connections, one call in flight on each (h2load `-c ").append(connections)
         .append(" -m 1`; Java tool: the raw async stub on ").append(connections)
-        .append(" channels). Each run: ").append(warmup.toSeconds()).append(" s warm-up, ")
+        .append(" channels). Each run: ").append(warmUpText()).append(", ")
         .append(duration.toSeconds()).append(" s measured; ").append(rounds)
         .append(" rounds, every server restarted each round, and 100 users created before measuring; the load tool's JVM"
             + " is warmed by one unmeasured run of each call before round 1.\n")
@@ -544,6 +572,17 @@ final class LoadBench {
     return md.toString();
   }
 
+  /** Describes the warm-ups of the closed-loop runs ({@link #warmUp}) and what they took. */
+  private String warmUpText() {
+    List<Double> seconds = warmUps.stream().map(w -> (double) w.took().toSeconds()).collect(Collectors.toList());
+    long notQuiet = warmUps.stream().filter(w -> !w.quiet()).count();
+    return "unmeasured load for at least " + warmup.toSeconds() + " s and then until the server's JIT compiler"
+        + " threads used at most " + Math.round(100 * JitQuiet.QUIET_SHARE) + " % of the last "
+        + JitQuiet.STEP.toSeconds() + " s (at most " + warmupMax.toSeconds() + " s; the warm-ups took "
+        + (seconds.isEmpty() ? "–" : Stats.spread(seconds, "%.0f")) + " s, " + notQuiet
+        + " ended at the maximum), then " + MEASURED_WARM_UP.toSeconds() + " s of load not measured";
+  }
+
   /** Returns this module's classes before the server jar, which brings grpc-java, Netty and native epoll. */
   private String bareClassPath() throws IOException {
     return root.resolve("user-bench/target/classes") + java.io.File.pathSeparator + serverJar();
@@ -559,8 +598,8 @@ final class LoadBench {
         .append(" pgbench pinned to core ").append(clientCpu).append(". GetUser of one existing user: h2load `-c ")
         .append(connections).append(" -m ").append(streams).append(" -t 1` (one fixed frame, checked for")
         .append(" `grpc-status: 0` with curl first), then the Java tool with ").append(connections * streams)
-        .append(" calls in flight over ").append(connections).append(" channels. Each run ")
-        .append(warmup.toSeconds()).append(" s warm-up, ").append(duration.toSeconds()).append(" s measured; ")
+        .append(" calls in flight over ").append(connections).append(" channels. Each run: ").append(warmUpText())
+        .append(", then ").append(duration.toSeconds()).append(" s measured; ")
         .append(rounds).append(" rounds, every server restarted for each run, all targets in every round.\n");
     md.append("- Servers: `user-server.jar` of this build and of the baseline (`--baseline-jar`, before), on the")
         .append(" memory store and on PostgreSQL (`").append(PG_DATABASE).append("` at 127.0.0.1:5432, the")
@@ -585,7 +624,7 @@ final class LoadBench {
     if (!pg.isEmpty()) {
       md.append("| `pgbench -S` (tps) | – | ").append(Stats.spread(pg, "%.0f")).append(" | – | 0 |\n");
     }
-    md.append("\nThe server's CPU use over each run (warm-up and measured; `/proc/PID/stat`, all threads), in percent")
+    md.append("\nThe server's CPU use over each measured run (`/proc/PID/stat`, all threads), in percent")
         .append(" of its one core: a rate is the server's capacity only near 100 %:\n\n")
         .append("| server | h2load | Java tool |\n|---|---|---|\n");
     for (Target target : targets()) {

@@ -52,7 +52,9 @@ import java.util.function.LongFunction;
  * <ul>
  *   <li>{@link #append} and {@link #recordActivity} return once the stream has stored the event (on an R3
  *       stream: on a majority of nodes), with its sequence. With a message id, a repeat within the duplicate
- *       window stores nothing and returns the event stored the first time, read back by its sequence.
+ *       window stores nothing and returns the event stored the first time, read back by its sequence; if the
+ *       per-user limit has discarded that event since, the repeat gets its sequence with the values it sent
+ *       (the first values are gone, so a reused id with other values is not detected then).
  *   <li>{@link #read} returns a user's events after a sequence, then live, in sequence order, and fails with
  *       {@link ResumePointExpiredException} when events after that sequence may have been discarded (see
  *       {@link #read}); {@link #eventsAfter} returns a batch of them.
@@ -225,7 +227,12 @@ public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
       return Optional.of(new Appended(new ActivityRecord(ack.getSeqno(), userId, action, details, occurredAtMillis),
           false));
     }
-    return Optional.of(new Appended(event(ack.getSeqno()), true));
+    // A repeat: the event stored the first time, if the stream still keeps it. The per-user limit can discard
+    // it while its message id is still in the duplicate window (max age cannot: the window is never longer).
+    // It was stored once, which is what the caller asks; only its values are gone, so it is described as this
+    // call describes it.
+    return Optional.of(new Appended(storedEvent(ack.getSeqno())
+        .orElseGet(() -> new ActivityRecord(ack.getSeqno(), userId, action, details, occurredAtMillis)), true));
   }
 
   /**
@@ -273,11 +280,26 @@ public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
    * @throws StoreUnavailableException if NATS cannot be reached, or the event is no longer kept
    */
   public ActivityRecord event(long sequence) {
+    return storedEvent(sequence).orElseThrow(() -> new StoreUnavailableException(
+        new IllegalStateException("the stream no longer keeps event " + sequence)));
+  }
+
+  /**
+   * Returns the stored event with {@code sequence}, or empty if the stream no longer keeps it.
+   *
+   * @throws StoreUnavailableException if NATS cannot be reached
+   */
+  private Optional<ActivityRecord> storedEvent(long sequence) {
     requireConnected();
     try {
       MessageInfo message = management.getMessage(settings.streamName(), sequence);
-      return ActivityMessages.decode(message.getData(), message.getSeq());
-    } catch (IOException | JetStreamApiException e) {
+      return Optional.of(ActivityMessages.decode(message.getData(), message.getSeq()));
+    } catch (JetStreamApiException e) {
+      if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
+        return Optional.empty();
+      }
+      throw new StoreUnavailableException(e);
+    } catch (IOException e) {
       throw new StoreUnavailableException(e);
     }
   }

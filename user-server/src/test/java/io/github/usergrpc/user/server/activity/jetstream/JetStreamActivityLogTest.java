@@ -66,6 +66,22 @@ class JetStreamActivityLogTest {
   }
 
   @Test
+  void aRetryWhoseFirstEventThePerUserLimitDiscarded_isStillARepeat() {
+    try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings().withMaxMessagesPerSubject(1))) {
+      String requestId = UUID.randomUUID().toString();
+      ActivityRecord first = log.recordActivity("u1", "page_view", "/a", 1_000, Optional.of(requestId)).event();
+      log.append("u1", "page_view", "/b", 2_000, Optional.empty()); // the limit of 1 discards the first event
+
+      JetStreamActivityLog.Appended retry = log.recordActivity("u1", "page_view", "/a", 5_000, Optional.of(requestId));
+
+      // Stored once, under the first sequence; the stream no longer has the first values, so the retry's stand.
+      assertThat(retry.duplicate()).isTrue();
+      assertThat(retry.event()).isEqualTo(new ActivityRecord(first.sequence(), "u1", "page_view", "/a", 5_000));
+      assertThat(log.lastSequence()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void recordActivityWithAnExpectedLastSequence_storesOnlyWhileTheUsersNewestEventIsThatOne() {
     try (JetStreamActivityLog log = JetStreamActivityLog.open(nats.freshSettings())) {
       assertThat(log.recordActivity("u1", "a", "1", 1, Optional.of("r1"), OptionalLong.of(0))).isPresent();

@@ -1,0 +1,75 @@
+package io.github.usergrpc.user.bench;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * A warm-up that ends when the server's JIT compilers do: unmeasured load in steps of {@link #STEP} for at
+ * least the minimum warm-up, and then until the server's compiler threads used at most {@link #QUIET_SHARE}
+ * of a step's wall time, or the maximum is reached.
+ *
+ * <p>Why: after a fixed 20 s warm-up the compilers still took 1–2 µs of each GetUser call's 8–11 µs of server
+ * CPU in the measured 10 s, on the one core they share with the event loop, and up to 5 µs in a round of the
+ * constant-answer ceiling (interceptors.sh, 2026-12-07 10:14 UTC, quiet machine). How much compiling was left
+ * differed from server to server and from round to round, so a ratio of two servers partly measured how far
+ * each JVM had got. Load tests of servers that run for hours want the state after compilation.
+ */
+final class JitQuiet {
+
+  /** The length of one warm-up step, and the window in which the compilers must be quiet. */
+  static final Duration STEP = Duration.ofSeconds(5);
+
+  /** The compilers' CPU, as a share of a step's wall time, at or below which they count as quiet. */
+  static final double QUIET_SHARE = 0.01;
+
+  /** Unmeasured load against the server. */
+  @FunctionalInterface
+  interface Load {
+    /** Sends unmeasured load for {@code length}. */
+    void run(Duration length) throws Exception;
+  }
+
+  /**
+   * How a warm-up ended.
+   *
+   * @param took the warm-up's length
+   * @param quiet whether the compilers were quiet in its last step; false if the maximum ended it
+   * @param lastShare the compilers' CPU in the last step, as a share of its wall time
+   */
+  record WarmUp(Duration took, boolean quiet, double lastShare) {
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "warm-up %d s, JIT %.1f%% of the last %d s%s", took.toSeconds(),
+          100 * lastShare, STEP.toSeconds(), quiet ? "" : " (not quiet: stopped at the maximum)");
+    }
+  }
+
+  private JitQuiet() {}
+
+  /**
+   * Runs {@code load} until the JIT of the JVM {@code pid} is quiet, for at least {@code minimum} and at most
+   * about {@code maximum} (the step that crosses it is finished).
+   */
+  static WarmUp warmUp(long pid, Duration minimum, Duration maximum, Load load) throws Exception {
+    long ticksPerSecond = ProcessProbe.ticksPerSecond();
+    long start = System.nanoTime();
+    while (true) {
+      long jitBefore = jitTicks(pid);
+      long stepStart = System.nanoTime();
+      load.run(STEP);
+      long now = System.nanoTime();
+      double share = (jitTicks(pid) - jitBefore) / (double) ticksPerSecond / ((now - stepStart) / 1e9);
+      Duration took = Duration.ofNanos(now - start);
+      // Below zero: a compiler thread ended in the step, and its ticks went with it; that says nothing.
+      boolean quiet = share >= 0 && share <= QUIET_SHARE;
+      if ((quiet && took.compareTo(minimum) >= 0) || took.compareTo(maximum) >= 0) {
+        return new WarmUp(took, quiet, share);
+      }
+    }
+  }
+
+  private static long jitTicks(long pid) throws IOException {
+    return ServerThreads.ticksByGroup(pid).getOrDefault(ServerThreads.JIT, 0L);
+  }
+}
