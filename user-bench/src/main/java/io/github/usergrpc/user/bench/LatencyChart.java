@@ -10,6 +10,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +33,7 @@ final class LatencyChart {
   private LatencyChart() {}
 
   /** A curve: latencies in milliseconds at the percentiles {@link #percentiles()}. */
-  record Series(String label, double[] millis) {}
+  record Series(String label, List<Double> millis) {}
 
   static double[] percentiles() {
     double[] points = new double[81];
@@ -46,11 +47,11 @@ final class LatencyChart {
 
   static Series series(String label, Histogram nanos) {
     double[] points = percentiles();
-    double[] millis = new double[points.length];
-    for (int i = 0; i < points.length; i++) {
-      millis[i] = nanos.getValueAtPercentile(points[i]) / 1e6;
+    List<Double> millis = new ArrayList<>(points.length);
+    for (double point : points) {
+      millis.add(nanos.getValueAtPercentile(point) / 1e6);
     }
-    return new Series(label, millis);
+    return new Series(label, List.copyOf(millis));
   }
 
   private static double x(double percentile) {
@@ -89,7 +90,7 @@ final class LatencyChart {
     FontMetrics subtitleMetrics = g.getFontMetrics();
     StringBuilder line = new StringBuilder();
     int lineY = 50;
-    for (String word : subtitle.split(" ")) {
+    for (String word : subtitle.split(" ", -1)) {
       if (line.length() > 0 && subtitleMetrics.stringWidth(line + " " + word) > width - left - right) {
         g.drawString(line.toString(), left, lineY);
         line.setLength(0);
@@ -136,7 +137,7 @@ final class LatencyChart {
       int previousY = -1;
       for (int i = 0; i < points.length; i++) {
         int x = left + (int) Math.round(plotWidth * x(points[i]));
-        int y = top + plotHeight - (int) Math.round(plotHeight * Math.min(curve.millis()[i] / yMax, 1));
+        int y = top + plotHeight - (int) Math.round(plotHeight * Math.min(curve.millis().get(i) / yMax, 1));
         if (previousX >= 0) {
           g.drawLine(previousX, previousY, x, y);
         }

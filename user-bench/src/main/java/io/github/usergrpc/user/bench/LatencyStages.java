@@ -175,7 +175,7 @@ final class LatencyStages {
       for (int i = 0; i < watchers; i++) {
         stages.watch(channels.get(i % REPLICAS), users.get(i).getId());
       }
-      stages.awaitStarted(Duration.ofSeconds(180));
+      stages.awaitStarted(Duration.ofMinutes(3));
       MessageConsumer ordered = null;
       NotifyStage notified = null;
       if (mode.equals(JETSTREAM)) {

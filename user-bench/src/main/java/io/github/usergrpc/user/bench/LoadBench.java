@@ -203,7 +203,8 @@ final class LoadBench {
     int port = ServerProcess.freePort();
     try (ServerProcess server = start(target, port, round);
         Calls calls = new Calls(port, connections, false, "bench-" + runId + "-" + target.name() + "-" + round)) {
-      UserResponse user = target == BARE || target == BARE_DIRECT ? BareServer.CONSTANT : calls.seedUsers(100);
+      UserResponse user =
+          target.equals(BARE) || target.equals(BARE_DIRECT) ? BareServer.CONSTANT : calls.seedUsers(100);
       for (String method : target.methods()) {
         if (executorSection && !method.equals("GetUser")) {
           continue;
@@ -241,7 +242,7 @@ final class LoadBench {
     int port = ServerProcess.freePort();
     try (ServerProcess server = start(target, port, round);
         Calls calls = new Calls(port, connections, false, "bench-" + runId + "-open-" + target.name() + "-" + round)) {
-      UserResponse user = target == BARE ? BareServer.CONSTANT : calls.seedUsers(100);
+      UserResponse user = target.equals(BARE) ? BareServer.CONSTANT : calls.seedUsers(100);
       LoadGenerator.Result result = LoadGenerator.openLoop(calls.getUser(user.getId()), rate, warmup, duration,
           10_000);
       runs.add(new Run(target.name(), "GetUser", "open", round, result.throughput(), result.errors(),
@@ -346,7 +347,7 @@ final class LoadBench {
 
   private void recordCoreUse(Target target, String method, String tool, CoreUse use)
       throws IOException, InterruptedException {
-    if (!executorSection || !method.equals("GetUser") || target == NODE) {
+    if (!executorSection || !method.equals("GetUser") || target.equals(NODE)) {
       return;
     }
     double percent = use.percent();
@@ -653,9 +654,10 @@ final class LoadBench {
           List<Double> share = percent(ratios(rates(target.name(), "GetUser", tool), pg));
           cells.add(share.isEmpty() ? "–" : Stats.spread(share, "%.0f%%"));
         }
-        md.append("| ").append(target == POSTGRES ? "" : "before: ").append("user-server (PostgreSQL) / `pgbench -S`")
+        md.append("| ").append(target.equals(POSTGRES) ? "" : "before: ")
+            .append("user-server (PostgreSQL) / `pgbench -S`")
             .append(" | ").append(cells.get(0)).append(" | ").append(cells.get(1)).append(" | ")
-            .append(target == POSTGRES ? "≥ 50 %" : "–").append(" |\n");
+            .append(target.equals(POSTGRES) ? "≥ 50 %" : "–").append(" |\n");
       }
       // As in the load section: pgbench -S at P tps keeps both cores busy, about 2/P core-seconds per SELECT;
       // a gRPC call costs at least 1/B core-seconds, B the ceiling server's rate on its one core.
@@ -702,7 +704,7 @@ final class LoadBench {
   }
 
   private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":", -1)) {
       if (Files.isExecutable(Path.of(dir, tool))) {
         return true;
       }

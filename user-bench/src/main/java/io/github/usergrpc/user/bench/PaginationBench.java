@@ -71,7 +71,7 @@ final class PaginationBench {
         + " keeps H2 from answering a repeated query from its result cache.\n\n");
     md.append("| database | case | latency ms |\n|---|---|---|\n");
     StringBuilder targets = new StringBuilder();
-    for (String db : args.string("db", "postgres,h2").split(",")) {
+    for (String db : args.string("db", "postgres,h2").split(",", -1)) {
       Map<String, List<Double>> results = measure(db, users, depth, rounds, args.flag("reload"));
       results.forEach((name, values) -> md.append("| ").append(db.equals("h2") ? "H2 (file)" : "PostgreSQL 15")
           .append(" | ").append(name).append(" | ").append(Stats.spread(values, "%.3f")).append(" |\n"));

@@ -57,7 +57,7 @@ final class ProcessProbe {
 
   private static double usedMiB(long pid, String info) throws IOException {
     long usedKb = 0;
-    for (String line : info.split("\n")) {
+    for (String line : info.split("\n", -1)) {
       String trimmed = line.trim();
       if (trimmed.startsWith("Metaspace") || trimmed.startsWith("class space")) {
         continue;
@@ -96,7 +96,7 @@ final class ProcessProbe {
     String output = ServerProcess.run(List.of(jcmd, Long.toString(pid), "GC.class_histogram"), 60);
     Map<String, ClassCount> byClass = new HashMap<>();
     long total = -1;
-    for (String line : output.split("\n")) {
+    for (String line : output.split("\n", -1)) {
       Matcher row = HISTOGRAM_ROW.matcher(line);
       Matcher sum = HISTOGRAM_TOTAL.matcher(line);
       if (row.find()) {
@@ -114,7 +114,7 @@ final class ProcessProbe {
   /** Returns the process's user plus system CPU time, all threads, in clock ticks ({@code /proc/PID/stat}). */
   static long cpuTicks(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
     // After the command: state is field 3; utime and stime are fields 14 and 15.
     return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
   }
@@ -150,7 +150,7 @@ final class ProcessProbe {
   private static long status(long pid, String key) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
       if (line.startsWith(key)) {
-        return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+        return Long.parseLong(line.substring(key.length()).trim().split("\\s+", -1)[0]);
       }
     }
     throw new IOException("no " + key + " in /proc/" + pid + "/status");

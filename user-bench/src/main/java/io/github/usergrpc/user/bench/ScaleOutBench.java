@@ -134,7 +134,8 @@ final class ScaleOutBench {
   }
 
   private void round(Path jar, String mode, int round) throws Exception {
-    String schema = "run" + (++schemas);
+    schemas++;
+    String schema = "run" + schemas;
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
     String stream = "BENCH_" + ProcessHandle.current().pid() + "_" + schemas;
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -170,7 +171,7 @@ final class ScaleOutBench {
       for (int i = 0; i < watchers; i++) {
         streams.open(channels.get(i % REPLICAS), users.get(i).getId());
       }
-      streams.awaitStarted(Duration.ofSeconds(180));
+      streams.awaitStarted(Duration.ofMinutes(3));
       List<UserResponse> watched = users.subList(0, watchers);
       // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
       WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched, streams,

@@ -71,7 +71,7 @@ final class WatchBench {
       for (int i = 0; i < watchers; i++) {
         all.open(connections.get(i % channels), users.get(i).getId());
       }
-      all.awaitStarted(Duration.ofSeconds(120));
+      all.awaitStarted(Duration.ofMinutes(2));
       double watching = ProcessProbe.heapAfterGcMiB(server.pid(), 3);
       System.out.printf("round %d: heap %.1f MiB without watchers, %.1f MiB with %,d%n", round, baseline, watching,
           all.started());

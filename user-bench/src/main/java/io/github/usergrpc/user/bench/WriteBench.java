@@ -117,7 +117,8 @@ final class WriteBench {
 
   /** Starts the jar on a new schema, seeds users for RecordActivity, and measures one closed loop. */
   private void measure(Jar jar, String call, int n, int round) throws Exception {
-    String schema = "run" + (++schemas);
+    schemas++;
+    String schema = "run" + schemas;
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
     int port = ServerProcess.freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

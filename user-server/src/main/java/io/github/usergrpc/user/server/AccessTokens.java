@@ -100,8 +100,8 @@ public final class AccessTokens {
       }
       Entry entry = parseLine(i + 1, line);
       for (Entry earlier : entries) {
-        if (MessageDigest.isEqual(earlier.hash(), entry.hash())) {
-          throw new IllegalArgumentException("line " + (i + 1) + ": the same token as line " + earlier.line());
+        if (earlier.sameTokenAs(entry)) {
+          throw new IllegalArgumentException("line " + (i + 1) + ": the same token as line " + earlier.line);
         }
       }
       entries.add(entry);
@@ -137,8 +137,8 @@ public final class AccessTokens {
     Principal found = null;
     for (Entry entry : entries) {
       // No early exit: how long this takes does not depend on which token, if any, matches.
-      if (MessageDigest.isEqual(entry.hash(), presented)) {
-        found = entry.principal();
+      if (entry.hasHash(presented)) {
+        found = entry.principal;
       }
     }
     return Optional.ofNullable(found);
@@ -179,6 +179,30 @@ public final class AccessTokens {
     }
   }
 
-  /** One line of the token file. */
-  private record Entry(int line, byte[] hash, Principal principal) {}
+  /**
+   * One line of the token file. A class, not a record: a record would compare its hash array by identity
+   * (ArrayRecordComponent), and nothing here needs entries to be equal; what it needs is to compare the hash
+   * in constant time, which only this class does, so the array never leaves it and cannot change.
+   */
+  private static final class Entry {
+
+    final int line;
+    private final byte[] hash;
+    final Principal principal;
+
+    Entry(int line, byte[] hash, Principal principal) {
+      this.line = line;
+      this.hash = hash;
+      this.principal = principal;
+    }
+
+    /** Whether {@code sha256} is this token's hash; in constant time, like every comparison of hashes here. */
+    boolean hasHash(byte[] sha256) {
+      return MessageDigest.isEqual(hash, sha256);
+    }
+
+    boolean sameTokenAs(Entry other) {
+      return hasHash(other.hash);
+    }
+  }
 }

@@ -59,26 +59,23 @@ final class PostgresFailures {
     }
     Optional<SQLException> sql = StartupFailure.cause(e, SQLException.class);
     String state = sql.map(SQLException::getSQLState).orElse("");
-    switch (state) {
-      case INVALID_CATALOG_NAME:
-        return Optional.of("database \"" + database + "\" does not exist at " + at + "; create it (createdb "
-            + database + ") or fix the database name in --store");
-      case INVALID_PASSWORD:
-        return Optional.of("password authentication failed for user \"" + user + "\" at " + at
-            + "; fix --db-password (or --db-user)");
-      case INVALID_AUTHORIZATION:
+    return switch (state) {
+      case INVALID_CATALOG_NAME -> Optional.of("database \"" + database + "\" does not exist at " + at
+          + "; create it (createdb " + database + ") or fix the database name in --store");
+      case INVALID_PASSWORD -> Optional.of("password authentication failed for user \"" + user + "\" at " + at
+          + "; fix --db-password (or --db-user)");
+      case INVALID_AUTHORIZATION -> {
         if (UNKNOWN_ROLE_ROUTINE.equals(routine(sql.get()))) {
-          return Optional.of("role \"" + user + "\" does not exist at " + at + "; create it (createuser " + user
+          yield Optional.of("role \"" + user + "\" does not exist at " + at + "; create it (createuser " + user
               + ") or fix --db-user");
         }
-        return Optional.of("user \"" + user + "\" may not connect to database \"" + database + "\" at " + at
+        yield Optional.of("user \"" + user + "\" may not connect to database \"" + database + "\" at " + at
             + " (pg_hba.conf rejects it); allow it in pg_hba.conf, or fix --db-user");
-      case TOO_MANY_CONNECTIONS:
-        return Optional.of("PostgreSQL at " + at + " has no free connection slots; raise max_connections or"
-            + " stop idle clients");
-      default:
-        return Optional.empty();
-    }
+      }
+      case TOO_MANY_CONNECTIONS -> Optional.of("PostgreSQL at " + at + " has no free connection slots; raise"
+          + " max_connections or stop idle clients");
+      default -> Optional.empty();
+    };
   }
 
   private static String routine(SQLException e) {

@@ -82,7 +82,7 @@ public final class MalformedInputLog implements Filter {
   @Nullable
   private static String clientCausedError(LogRecord record) {
     Throwable thrown = record.getThrown();
-    if (record.getLevel() != Level.WARNING || thrown == null) {
+    if (!Level.WARNING.equals(record.getLevel()) || thrown == null) {
       return null;
     }
     if (DEFRAME_FAILED.equals(record.getMessage())

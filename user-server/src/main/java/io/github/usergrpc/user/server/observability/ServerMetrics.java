@@ -21,6 +21,7 @@ import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.ExemplarFilter;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -59,7 +60,11 @@ public final class ServerMetrics implements AutoCloseable {
 
   /** Creates the metrics; nothing is exported until {@link #scrape()} is called. */
   public ServerMetrics() {
-    meterProvider = SdkMeterProvider.builder().registerMetricReader(reader).build();
+    // No exemplars: the Prometheus text format we serve has no place for them, and no other reader exports
+    // metrics (OTLP sends spans only), while the default trace-based filter looks the span up in the context
+    // on every measurement, and a sampled one (with --otlp-endpoint) would be copied into a reservoir.
+    meterProvider = SdkMeterProvider.builder().setExemplarFilter(ExemplarFilter.alwaysOff())
+        .registerMetricReader(reader).build();
     OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setMeterProvider(meterProvider).build();
     grpc = GrpcOpenTelemetry.newBuilder().sdk(sdk).build();
     meter = sdk.getMeter("io.github.usergrpc.user.server");

@@ -99,7 +99,7 @@ public final class ExportFileReader {
         try {
           switch (record.getRecordCase()) {
             case USER -> {
-              checkSection(section, Section.USERS, at);
+              checkSection(section, Section.USERS);
               User user = ExportFormat.fromRecord(record.getUser());
               load.user(user);
               if (!withHeads) {
@@ -107,7 +107,7 @@ public final class ExportFileReader {
               }
             }
             case CREATE_REQUEST -> {
-              section = checkSection(section, Section.CREATE_REQUESTS, at);
+              section = checkSection(section, Section.CREATE_REQUESTS);
               if (record.getCreateRequest().getRequestId().isEmpty()) {
                 throw new IllegalArgumentException("a CreateUser request without id");
               }
@@ -115,7 +115,7 @@ public final class ExportFileReader {
                   ExportFormat.fromRecord(record.getCreateRequest().getUser()));
             }
             case EVENT -> {
-              section = checkSection(section, Section.EVENTS, at);
+              section = checkSection(section, Section.EVENTS);
               ActivityRecord event = ExportFormat.fromRecord(record.getEvent());
               boolean sameUser = previous != null && previous.userId().equals(event.userId());
               // With heads, pruned-up-to is per user: each head checks its own (the store, on commit).
@@ -136,7 +136,7 @@ public final class ExportFileReader {
               if (!withHeads) {
                 throw new IllegalArgumentException("a head in a version-1 file");
               }
-              section = checkSection(section, Section.HEADS, at);
+              section = checkSection(section, Section.HEADS);
               ActivityHead head = ExportFormat.fromRecord(record.getHead());
               if (previousHead != null && head.userId().compareTo(previousHead) <= 0) {
                 throw new IllegalArgumentException("head of " + head.userId() + " out of order");
@@ -169,7 +169,7 @@ public final class ExportFileReader {
     }
   }
 
-  private static Section checkSection(Section current, Section of, long at) {
+  private static Section checkSection(Section current, Section of) {
     if (of.compareTo(current) < 0) {
       throw new IllegalArgumentException(of + " after " + current);
     }

@@ -14,10 +14,16 @@ import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.service.store.UserNotFoundException;
 import io.github.usergrpc.user.service.store.UserStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -31,6 +37,10 @@ import org.junit.jupiter.api.Timeout;
 abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
 
   private static final long T0 = 1_700_000_000_000L;
+  /** How long the writers of the delete-while-writing test write at most: far longer than any delete waits. */
+  private static final Duration WRITERS_CAP = Duration.ofSeconds(60);
+  /** How many events the writers of the delete-while-writing test record before the delete starts. */
+  private static final int WRITES_BEFORE_DELETE = 500;
 
   /** Returns the settings of a fresh, empty database; called once per test, before {@link #newStore()}. */
   abstract JdbcSettings freshDatabase();
@@ -132,6 +142,15 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
   }
 
   /**
+   * How many calls each writer of {@link #recordActivity_racingDeleteOnTwoStores_logIsDenseAndEndsWithUserDeleted}
+   * makes once the delete has started, at most: unbounded (they stop at {@code USER_NOT_FOUND}) where the
+   * delete gets its turn among writers of two stores that never pause.
+   */
+  int racingWritesAfterDelete() {
+    return Integer.MAX_VALUE;
+  }
+
+  /**
    * Writers on two stores (two servers) record a user's activity while one of them deletes the user, at a
    * different moment each round: every acknowledged event is in the log, the log's numbers are 1 to n without
    * a gap, and {@code user.deleted} is its last event, once.
@@ -156,13 +175,9 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
             return null;
           }
           UserStore writer = i % 2 == 0 ? store : other;
-          // A few calls more once the delete has started, so that some race it, but not forever: on
-          // PostgreSQL a FOR KEY SHARE row lock that agrees with the lockers already there does not wait behind
-          // the delete's waiting FOR UPDATE, so four writers that never pause can keep the delete waiting as long
-          // as they run (seen: 109 s at load 9).
           int afterDelete = 0;
           try {
-            while (!deleting.get() || afterDelete++ < 20) {
+            while (!deleting.get() || afterDelete++ < racingWritesAfterDelete()) {
               acknowledged.add(writer.recordActivity(id, "tick", Integer.toString(i), T0 + 1, Optional.empty()));
             }
           } catch (UserNotFoundException e) {
@@ -181,6 +196,63 @@ abstract class JdbcUserStoreContractTest extends UserStoreContractTest {
         assertThat(events).extracting(ActivityRecord::action).containsOnlyOnce(ActivityRecord.USER_DELETED);
       }
     }
+  }
+
+  /**
+   * A DeleteUser of a user whose activity eight writers record without pause returns while they still write,
+   * and they then find the user gone: a client cannot hold up a delete by writing (issue 16: on PostgreSQL,
+   * RecordActivity's {@code FOR KEY SHARE} on the user's row let writers keep a waiting delete out for as
+   * long as they ran). The writers stop only at {@code USER_NOT_FOUND}, or at {@link #WRITERS_CAP}, which
+   * fails the test.
+   */
+  @Test
+  @Timeout(180)
+  void delete_whileWritersNeverPause_returnsWhileTheyWrite() throws Exception {
+    store.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+    int writers = 8;
+    // Once they run at full speed: the first calls of a fresh JVM are slow, and slow writers leave the
+    // user's row free now and then.
+    CountDownLatch writing = new CountDownLatch(WRITES_BEFORE_DELETE);
+    AtomicBoolean capped = new AtomicBoolean();
+    List<ActivityRecord> acknowledged = Collections.synchronizedList(new ArrayList<>());
+    ExecutorService executor = Executors.newFixedThreadPool(writers);
+    try {
+      long start = System.nanoTime();
+      List<Future<?>> stopped = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        String details = Integer.toString(i);
+        stopped.add(executor.submit(() -> {
+          try {
+            while (true) {
+              acknowledged.add(store.recordActivity("u1", "tick", details, T0 + 1, Optional.empty()));
+              writing.countDown();
+              if (System.nanoTime() - start > WRITERS_CAP.toNanos()) {
+                capped.set(true);
+                return null;
+              }
+            }
+          } catch (UserNotFoundException e) {
+            return null;
+          }
+        }));
+      }
+      writing.await();
+
+      store.delete("u1", Optional.empty(), T0 + 2);
+
+      assertThat(capped).as("writers reached the cap before the delete returned").isFalse();
+      for (Future<?> writer : stopped) {
+        writer.get(WRITERS_CAP.toSeconds() * 2, TimeUnit.SECONDS);
+      }
+      assertThat(capped).as("writers stopped at the cap, not at USER_NOT_FOUND").isFalse();
+    } finally {
+      executor.shutdownNow();
+    }
+    List<ActivityRecord> events = store.userActivityAfter("u1", 0, 1_000_000);
+    assertThat(events.get(events.size() - 1).action()).as("the last event").isEqualTo(ActivityRecord.USER_DELETED);
+    assertThat(events).extracting(ActivityRecord::action).containsOnlyOnce(ActivityRecord.USER_DELETED);
+    assertThat(events).filteredOn(event -> event.action().equals("tick"))
+        .containsExactlyInAnyOrderElementsOf(acknowledged);
   }
 
   @Test

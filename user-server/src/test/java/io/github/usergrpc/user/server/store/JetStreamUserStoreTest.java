@@ -47,20 +47,37 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
   }
 
   private static JetStreamUserStore open(JdbcSettings database, JetStreamActivitySettings stream) {
+    return open(database, stream, RelayLease.singleProcess());
+  }
+
+  private static JetStreamUserStore open(JdbcSettings database, JetStreamActivitySettings stream, RelayLease lease) {
     JdbcUserStore users = JdbcUserStore.open(database);
-    return JetStreamUserStore.open(users, users.outbox(), RelayLease.singleProcess(), stream);
+    return JetStreamUserStore.open(users, users.outbox(), lease, stream);
+  }
+
+  /**
+   * A lease another server holds: this store's background relay never runs, so a row left in the outbox stays
+   * there until a call of this store publishes it, however long the machine takes (the relay would take it
+   * after its grace period).
+   */
+  private static RelayLease heldElsewhere() {
+    return new RelayLease() {
+      @Override
+      public boolean tryAcquire() {
+        return false;
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   @Test
   void recordActivity_afterAChangeLeftInTheOutbox_publishesTheChangeFirst() {
     JdbcSettings database = freshDatabase();
-    JetStreamActivitySettings stream = nats.freshSettings();
-    try (JetStreamUserStore jetStream = open(database, stream);
+    try (JetStreamUserStore jetStream = open(database, nats.freshSettings(), heldElsewhere());
         JdbcUserStore other = JdbcUserStore.open(database)) {
-      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
-      // Another server committed a change and died before it published the event: the row waits.
-      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
-          T0 + 1);
+      createAndLeaveAChangeInTheOutbox(jetStream, other);
       assertThat(other.outbox().pending("u1")).hasSize(1);
 
       jetStream.recordActivity("u1", "page_view", "/", T0 + 2, Optional.empty());
@@ -74,21 +91,29 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
   @Test
   void update_afterAChangeLeftInTheOutbox_publishesBothAtOnce_inOrder() {
     JdbcSettings database = freshDatabase();
-    try (JetStreamUserStore jetStream = open(database, nats.freshSettings());
+    try (JetStreamUserStore jetStream = open(database, nats.freshSettings(), heldElsewhere());
         JdbcUserStore other = JdbcUserStore.open(database)) {
-      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
-      // Another server committed a change and died before it published the event: the row waits.
-      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
-          T0 + 1);
+      createAndLeaveAChangeInTheOutbox(jetStream, other);
 
       jetStream.update("u1", new UserChanges(Optional.empty(), Optional.of("C"), Optional.empty()),
           Optional.empty(), T0 + 2);
 
-      // At once: the relay would take the row left behind only after its grace period.
+      // At once, by the update itself: this store's relay does not run.
       assertThat(jetStream.userActivityAfter("u1", 0, 10)).extracting(ActivityRecord::occurredAtMillis)
           .containsExactly(T0, T0 + 1, T0 + 2);
       assertThat(other.outbox().pending("u1")).isEmpty();
     }
+  }
+
+  /**
+   * Creates user u1 at {@code T0} through {@code jetStream}; then {@code other}, on the same database, renames it
+   * at {@code T0 + 1} as another server that committed the change and died before it published the event would:
+   * the change's row waits in the outbox.
+   */
+  private static void createAndLeaveAChangeInTheOutbox(JetStreamUserStore jetStream, JdbcUserStore other) {
+    jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
+    other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
+        T0 + 1);
   }
 
   @Test
@@ -96,9 +121,7 @@ class JetStreamUserStoreTest extends UserStoreContractTest {
     JdbcSettings database = freshDatabase();
     try (JetStreamUserStore jetStream = open(database, nats.freshSettings());
         JdbcUserStore other = JdbcUserStore.open(database)) {
-      jetStream.create(new NewUser("u1", "a@example.com", "A", "viewer", T0), Optional.empty());
-      other.update("u1", new UserChanges(Optional.empty(), Optional.of("B"), Optional.empty()), Optional.empty(),
-          T0 + 1);
+      createAndLeaveAChangeInTheOutbox(jetStream, other);
       other.delete("u1", Optional.empty(), T0 + 2);
 
       Await.until("the relay to publish the rows another server left", () -> other.outbox().pending(1).isEmpty());

@@ -3,23 +3,32 @@ package io.github.usergrpc.user.server.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
+import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.EtagMismatchException;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
 import io.github.usergrpc.user.service.store.User;
 import io.github.usergrpc.user.service.store.UserChanges;
+import io.github.usergrpc.user.service.store.UserNotFoundException;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
@@ -186,14 +195,6 @@ class PostgresUserStoreTest extends JdbcUserStoreContractTest {
     return DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
   }
 
-  private static int backendPid(Connection connection) throws Exception {
-    try (PreparedStatement select = connection.prepareStatement("SELECT pg_backend_pid()");
-        ResultSet rows = select.executeQuery()) {
-      rows.next();
-      return rows.getInt(1);
-    }
-  }
-
   /**
    * Runs {@code round} ten times, with its index; returns the round trips to PostgreSQL of each run: the Syncs
    * of the extended query protocol, which pgjdbc logs at FINEST, on the calling thread.
@@ -231,5 +232,79 @@ class PostgresUserStoreTest extends JdbcUserStoreContractTest {
       protocol.setLevel(level);
     }
     return perCall;
+  }
+
+  /**
+   * A RecordActivity that comes after a waiting DeleteUser waits behind it (issue 16). The steps, each once the
+   * previous one waits: a session holds the user's head; writer 1 locks the user's row and waits for the head;
+   * the delete waits for writer 1's row lock; writer 2 comes. Then the session lets the head go: writer 1
+   * commits, then the delete, and writer 2 finds the user gone. With {@code FOR KEY SHARE}, writer 2 shared
+   * the row with writer 1 at once and committed before the delete, as every later writer could.
+   */
+  @Test
+  @Timeout(120)
+  void recordActivity_afterAWaitingDelete_waitsBehindIt() throws Exception {
+    store.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.empty());
+    ExecutorService calls = Executors.newFixedThreadPool(3);
+    try (Connection head = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
+        Connection observer = DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(),
+            postgres.password())) {
+      head.setAutoCommit(false);
+      try (Statement lock = head.createStatement()) {
+        lock.executeQuery("SELECT 1 FROM activity_heads WHERE user_id = 'u1' FOR UPDATE").close();
+      }
+      List<Integer> waiting = new ArrayList<>(List.of(backendPid(head)));
+      Future<ActivityRecord> first = calls.submit(() -> store.recordActivity("u1", "tick", "1", 2, Optional.empty()));
+      awaitBlocked(observer, waiting);
+      Future<?> delete = calls.submit(() -> {
+        store.delete("u1", Optional.empty(), 3);
+        return null;
+      });
+      awaitBlocked(observer, waiting);
+      Future<ActivityRecord> second = calls.submit(() -> store.recordActivity("u1", "tick", "2", 4, Optional.empty()));
+      awaitBlocked(observer, waiting);
+
+      head.commit();
+
+      assertThat(first.get(60, TimeUnit.SECONDS).sequence()).isEqualTo(2);
+      delete.get(60, TimeUnit.SECONDS);
+      assertThatThrownBy(() -> second.get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(UserNotFoundException.class);
+      assertThat(store.userActivityAfter("u1", 0, 10)).extracting(ActivityRecord::action)
+          .containsExactly(ActivityRecord.USER_CREATED, "tick", ActivityRecord.USER_DELETED);
+    } finally {
+      calls.shutdownNow();
+    }
+  }
+
+  private static int backendPid(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery("SELECT pg_backend_pid()")) {
+      rows.next();
+      return rows.getInt(1);
+    }
+  }
+
+  /**
+   * Waits until one more session waits for a lock held by a session of {@code waiting} (or queued ahead of it),
+   * and adds it to {@code waiting}.
+   */
+  private static void awaitBlocked(Connection observer, List<Integer> waiting) {
+    Await.until("a session waiting behind " + waiting, () -> {
+      try (PreparedStatement select = observer.prepareStatement("SELECT pid FROM pg_stat_activity"
+          + " WHERE pg_blocking_pids(pid) && ?::int[] AND NOT pid = ANY (?::int[])")) {
+        java.sql.Array pids = observer.createArrayOf("int4", waiting.toArray());
+        select.setArray(1, pids);
+        select.setArray(2, pids);
+        try (ResultSet rows = select.executeQuery()) {
+          if (!rows.next()) {
+            return false;
+          }
+          waiting.add(rows.getInt(1));
+          return true;
+        }
+      } catch (SQLException e) {
+        throw new IllegalStateException(e);
+      }
+    });
   }
 }

@@ -358,7 +358,8 @@ public final class ActivityFeed implements AutoCloseable {
       return;
     }
     try {
-      tailer.schedule(() -> {
+      // Nothing waits for the retry's future: poll() logs the store's failures itself and says so in its result.
+      var unused = tailer.schedule(() -> {
         retryScheduled.set(false);
         retryUnless(poll());
       }, RETRY.toNanos(), TimeUnit.NANOSECONDS);

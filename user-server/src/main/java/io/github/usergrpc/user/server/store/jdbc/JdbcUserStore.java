@@ -278,7 +278,7 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       if (requestId.isPresent()) {
         UserRows.insertCreateRequest(tx, requestId.get(), created);
       }
-      appendEvent(tx, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
+      appendEvent(tx, JdbcOutbox::insert, created.id(), ActivityRecord.USER_CREATED, ActivityRecord.ALL_FIELDS,
           created.createdAtMillis());
       RoleCounts.add(tx, created.role(), created.id(), 1);
       return created;
@@ -307,8 +307,8 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
           return current;
         }
         UserRows.update(tx, current, updated);
-        appendChangeEvent(tx, id, ActivityRecord.USER_UPDATED, UserChanges.changedFields(current, updated),
-            nowMillis);
+        appendEvent(tx, JdbcOutbox::insertAndReadPending, id, ActivityRecord.USER_UPDATED,
+            UserChanges.changedFields(current, updated), nowMillis);
         if (!updated.role().equals(current.role())) {
           RoleCounts.add(tx, current.role(), id, -1);
           RoleCounts.add(tx, updated.role(), id, 1);
@@ -351,33 +351,31 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     RowChangedException.retrying(() -> transactions.transact(tx -> {
       User current = UserRows.lockForChange(tx, id, expectedEtag);
       UserRows.delete(tx, current);
-      appendChangeEvent(tx, id, ActivityRecord.USER_DELETED, "", nowMillis);
+      appendEvent(tx, JdbcOutbox::insertAndReadPending, id, ActivityRecord.USER_DELETED, "", nowMillis);
       RoleCounts.add(tx, current.role(), id, -1);
       return current;
     }));
   }
 
-  /** Appends a mutation's event to the activity log, or to the outbox when the store has one. */
-  private void appendEvent(Transaction tx, String userId, String action, String details, long nowMillis)
-      throws SQLException {
+  /**
+   * Appends a mutation's event to the activity log or, when the store has an outbox, writes it there with
+   * {@code toOutbox}: {@link JdbcOutbox#insertAndReadPending} for the change of a user whose row the
+   * transaction locked, which also reads the user's pending rows for the commit listeners
+   * ({@link OutboxSource#addCommitListener}); {@link JdbcOutbox#insert} for a new user.
+   */
+  private void appendEvent(Transaction tx, OutboxWrite toOutbox, String userId, String action, String details,
+      long nowMillis) throws SQLException {
     if (outbox != null) {
-      JdbcOutbox.insert(tx, userId, action, details, nowMillis);
+      toOutbox.write(tx, userId, action, details, nowMillis);
     } else {
       log.append(tx, userId, action, details, nowMillis, Optional.empty());
     }
   }
 
-  /**
-   * Appends the event of a change of a user whose row the transaction locked: as {@link #appendEvent}, and with
-   * an outbox, reads the user's pending rows for its commit listeners ({@link OutboxSource#addCommitListener}).
-   */
-  private void appendChangeEvent(Transaction tx, String userId, String action, String details, long nowMillis)
-      throws SQLException {
-    if (outbox != null) {
-      JdbcOutbox.insertAndReadPending(tx, userId, action, details, nowMillis);
-    } else {
-      log.append(tx, userId, action, details, nowMillis, Optional.empty());
-    }
+  /** How {@link #appendEvent} writes an event to the outbox: a method of {@link JdbcOutbox}. */
+  @FunctionalInterface
+  private interface OutboxWrite {
+    void write(Transaction tx, String userId, String action, String details, long nowMillis) throws SQLException;
   }
 
   /**

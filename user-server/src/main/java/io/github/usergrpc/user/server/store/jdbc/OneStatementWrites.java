@@ -20,28 +20,39 @@ import java.util.Optional;
  * for a writer that holds the head and then increments the head as that writer committed it, so numbers are
  * still handed out in commit order, and a statement that fails rolls its increment back.
  *
- * <p>RecordActivity locks the user's row {@code FOR KEY SHARE} and takes the head only from that locked row.
- * One statement reads one snapshot, taken before any lock wait, so the user's existence cannot be checked
+ * <p>RecordActivity locks the user's row {@code FOR NO KEY UPDATE} and takes the head only from that locked
+ * row. One statement reads one snapshot, taken before any lock wait, so the user's existence cannot be checked
  * after the head is locked, as the transaction does; the row lock is the check instead. DeleteUser holds the
- * user's row {@code FOR UPDATE} from its first statement to its commit, which conflicts with {@code KEY
- * SHARE}: a RecordActivity that comes while a delete runs waits for it, and PostgreSQL then rereads the newest
- * version of the row, finds it deleted and returns nothing, so there is no head to take and no event follows
+ * user's row {@code FOR UPDATE} from its first statement to its commit, which conflicts with it: a
+ * RecordActivity that comes while a delete runs waits for it, and PostgreSQL then rereads the newest version
+ * of the row, finds it deleted and returns nothing, so there is no head to take and no event follows
  * {@code user.deleted}. A delete that comes while a RecordActivity holds the lock waits for it to commit, and
  * its {@code user.deleted} gets the next number. Both take the user's row before its head, as UpdateUser
- * does, so they cannot deadlock. {@code KEY SHARE} does not conflict with itself: RecordActivity calls of one
- * user wait for each other only at the head, as in {@link ActivityLog}.
+ * does, so they cannot deadlock.
+ *
+ * <p>Why {@code NO KEY UPDATE}, which conflicts with itself, and not {@code KEY SHARE}, which would do for the
+ * above: the delete must get its turn. PostgreSQL grants a row lock that agrees with every lock already on
+ * the row at once, without looking at who waits for it ({@code heap_lock_tuple} takes the row's heavyweight
+ * lock, whose queue is first come first served, only when it has to wait). With {@code KEY SHARE}, writers of
+ * one user all held the row, queued at the head, and each new one joined them: while a client kept writing,
+ * the row never was free of them and a waiting DeleteUser or UpdateUser waited as long (109 s seen), so a
+ * client could hold up a delete at will. With {@code NO KEY UPDATE} a writer that finds the row locked has
+ * to wait, so it queues behind the delete that came first (one that comes in the instant between a commit
+ * and the next waiter's lock takes the free row without queuing; the delete keeps its place at the front and
+ * waits for that one writer only). Writers of one user wait for each other at the
+ * user's row now, instead of at the head: one at a time either way, so this costs them no throughput.
+ * Nothing else locks a user's row but UpdateUser and DeleteUser; reads take no row lock.
  *
  * <p>UpdateUser ({@link #update}) reads the user without a lock first and writes with one statement whose
  * {@code UPDATE} is guarded by the version it read: a writer that changed or deleted the user in between makes
  * it update no row (PostgreSQL rereads the row it waited for and finds another version), so nothing else of
  * the statement happens and the caller runs read and write again ({@link RowChangedException}), checking the
- * etag against the new version. The {@code UPDATE} locks the row before the head, as DeleteUser and
- * RecordActivity do; it takes the row {@code FOR NO KEY UPDATE} (or {@code FOR UPDATE} when the email changes,
- * a column with a unique index), which RecordActivity's {@code KEY SHARE} does not wait for: they meet at the
- * head, which numbers their events in commit order as before. The outbox row is inserted from the updated
- * row, so after the row lock, and numbered in commit order as {@link JdbcOutbox} requires; the statement's
- * snapshot, taken before that lock, holds every earlier change of the user, since any change after the
- * version it read would have made the {@code UPDATE} find no row.
+ * etag against the new version. The {@code UPDATE} locks the row ({@code FOR NO KEY UPDATE}, or {@code FOR
+ * UPDATE} when the email, a column with a unique index, changes) before the head, as DeleteUser and
+ * RecordActivity do, and queues with them at the row. The outbox row is inserted from the updated row, so
+ * after the row lock, and numbered in commit order as {@link JdbcOutbox} requires; the statement's snapshot,
+ * taken before that lock, holds every earlier change of the user, since any change after the version it read
+ * would have made the {@code UPDATE} find no row.
  */
 final class OneStatementWrites {
 
@@ -55,7 +66,7 @@ final class OneStatementWrites {
 
   /** Returns the event's sequence; NULL if the user does not exist. */
   private static final String RECORD_ACTIVITY = "WITH live AS MATERIALIZED ("
-      + "SELECT id FROM users WHERE id = ? FOR KEY SHARE), "
+      + "SELECT id FROM users WHERE id = ? FOR NO KEY UPDATE), "
       + String.format(HEAD, "live") + ", "
       + "event AS (INSERT INTO activity (" + EVENT_COLUMNS + ")"
       + " SELECT last_sequence, user_id, ?, ?, ?, ? FROM head RETURNING sequence) "
