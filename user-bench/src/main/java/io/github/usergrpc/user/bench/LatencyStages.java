@@ -34,8 +34,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -73,7 +71,6 @@ final class LatencyStages {
   private static final String NOTIFY = "notify";
   /** How a replica names its LISTEN session in {@code pg_stat_activity}: this, then the channel. */
   private static final String LISTENER_SESSION_PREFIX = "user-store listener ";
-  private static final Pattern PAUSE = Pattern.compile("^\\[([0-9]+)ms\\].*Pause.* ([0-9.]+)ms$");
 
   private final Path root = BenchmarksFile.repositoryRoot();
   private final Path work = root.resolve("user-bench/target/latency-stages");
@@ -163,7 +160,7 @@ final class LatencyStages {
           Path gcLog = work.resolve(name + "-gc.log");
           Files.deleteIfExists(gcLog);
           gcLogs.add(gcLog);
-          server.add("-Xlog:gc:file=" + gcLog + ":timemillis");
+          server.add(GcPauses.jvmFlag(gcLog));
         }
         server.addAll(List.of("-jar", variant[1], "--port", Integer.toString(port), "--store",
             "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "--db-user", "postgres"));
@@ -198,9 +195,15 @@ final class LatencyStages {
       idleCpu = cpuMillis(replicas) - idleCpu;
       long gcFrom = System.currentTimeMillis();
       long busyCpu = cpuMillis(replicas);
+      ProcessCpu cpu = ProcessCpu.ofRun(replicas, database);
+      GcPauses.Recorder benchPauses = GcPauses.recordHere();
+      cpu.start();
       Probes probes = new Probes(database, schema, mode, connection, prefix + ".probe", users.get(0).getId(), rate);
       stages.update(channels, users, updates, rate);
       probes.stop();
+      String cpuReport = cpu.report();
+      GcPauses benchGc = benchPauses.stop();
+      long gcTo = System.currentTimeMillis();
       busyCpu = cpuMillis(replicas) - busyCpu;
       if (ordered != null) {
         ordered.close();
@@ -216,9 +219,13 @@ final class LatencyStages {
       print(label, result);
       System.out.printf(Locale.ROOT, "  replicas' CPU: idle (1,000 watches, no updates) %.0f ms/s; measured"
           + " updates %.2f ms per update%n", idleCpu / 5.0, (double) busyCpu / updates);
+      System.out.println("  CPU over the measured updates: " + cpuReport);
       if (gc) {
-        printPauses(gcLogs, gcFrom);
+        for (Path log : gcLogs) {
+          System.out.println("  gc " + log.getFileName() + " " + GcPauses.fromLog(log, gcFrom, gcTo).summary());
+        }
       }
+      System.out.println("  gc " + benchGc.summary());
       stages.cancel();
       return result;
     } finally {
@@ -295,28 +302,6 @@ final class LatencyStages {
             h.getValueAtPercentile(99) / 1e6, h.getMaxValue() / 1e6);
       }
     });
-  }
-
-  /** Sums the GC pauses each replica logged from {@code from} (epoch millis) on. */
-  private static void printPauses(List<Path> logs, long from) throws IOException {
-    for (Path log : logs) {
-      List<Double> pauses = new ArrayList<>();
-      String collector = "";
-      for (String line : Files.readAllLines(log)) {
-        if (line.contains("Using ")) {
-          collector = line.substring(line.indexOf("Using ") + 6);
-        }
-        Matcher m = PAUSE.matcher(line);
-        if (m.find() && Long.parseLong(m.group(1)) >= from) {
-          pauses.add(Double.parseDouble(m.group(2)));
-        }
-      }
-      double max = pauses.stream().mapToDouble(Double::doubleValue).max().orElse(0);
-      double sum = pauses.stream().mapToDouble(Double::doubleValue).sum();
-      long over10 = pauses.stream().filter(p -> p > 10).count();
-      System.out.printf(Locale.ROOT, "  gc %s: %s, %d pauses, total %.0f ms, max %.1f ms, %d over 10 ms%n",
-          log.getFileName(), collector, pauses.size(), sum, max, over10);
-    }
   }
 
   private void deleteStream(String stream) {

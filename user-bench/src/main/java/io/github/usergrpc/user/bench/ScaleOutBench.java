@@ -63,6 +63,17 @@ final class ScaleOutBench {
   private final int warmupUpdates;
   private final int warmupRate;
   private final String command;
+  /** The server jar (its file name must be user-server.jar, see ServerProcess): another build to compare. */
+  private final Path jar;
+  /** JVM flags of the replicas, separated by spaces ({@code --replica-jvm-args}). */
+  private final List<String> replicaJvmArgs;
+  /** More server options of the replicas, separated by spaces ({@code --replica-args}), after the bench's. */
+  private final List<String> replicaArgs;
+  /** Log the replicas' GC pauses and report them, with the bench JVM's and each process's CPU, per round. */
+  private final boolean gc;
+  private final List<String> modes;
+  /** Collect the bench JVM's heap before the measured updates ({@code --bench-gc-first}). */
+  private final boolean benchGcFirst;
   /** "mode|measurement" to the values of the rounds. */
   private final Map<String, List<Double>> results = new LinkedHashMap<>();
   private final AtomicLong errors = new AtomicLong();
@@ -80,6 +91,17 @@ final class ScaleOutBench {
     warmupUpdates = args.integer("warmup-updates", 3_000);
     warmupRate = args.integer("warmup-rate", 300);
     command = args.string("command", "scripts/bench/scale-out.sh");
+    jar = Path.of(args.string("server-jar", root.resolve("user-server/target/user-server.jar").toString()));
+    String jvmArgs = args.string("replica-jvm-args", "").trim();
+    replicaJvmArgs = jvmArgs.isEmpty() ? List.of() : List.of(jvmArgs.split(" +"));
+    String serverArgs = args.string("replica-args", "").trim();
+    replicaArgs = serverArgs.isEmpty() ? List.of() : List.of(serverArgs.split(" +"));
+    gc = args.flag("gc");
+    benchGcFirst = args.flag("bench-gc-first");
+    modes = List.of(args.string("modes", String.join(",", MODES)).split(","));
+    if (!MODES.containsAll(modes)) {
+      throw new IllegalArgumentException("--modes: " + modes + " (expected some of " + MODES + ")");
+    }
   }
 
   static void run(Args args) throws Exception {
@@ -88,7 +110,6 @@ final class ScaleOutBench {
 
   private void runAll() throws Exception {
     String loadBefore = Machine.loadAverage();
-    Path jar = root.resolve("user-server/target/user-server.jar");
     if (!Files.isRegularFile(jar)) {
       throw new IOException(jar + " is missing: build it first (mvnw -DskipTests package -pl user-server -am)");
     }
@@ -96,7 +117,7 @@ final class ScaleOutBench {
     LoadBench.psql("postgres", "CREATE DATABASE " + database);
     try {
       for (int round = 1; round <= rounds; round++) {
-        for (String mode : MODES) {
+        for (String mode : modes) {
           round(jar, mode, round);
         }
       }
@@ -104,7 +125,11 @@ final class ScaleOutBench {
       LoadBench.psql("postgres", "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     }
     String report = report(loadBefore);
-    BenchmarksFile.writeSection("scale-out", report);
+    if (modes.equals(MODES) && clients > 0) {
+      BenchmarksFile.writeSection("scale-out", report);
+    } else {
+      System.out.println("(a diagnostic run: some modes or no RecordActivity; BENCHMARKS.md left as it is)");
+    }
     System.out.println(report);
   }
 
@@ -116,10 +141,20 @@ final class ScaleOutBench {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<ServerProcess> replicas = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
+    List<Path> gcLogs = new ArrayList<>();
     try {
       for (int r = 0; r < REPLICAS; r++) {
         int port = ServerProcess.freePort();
-        List<String> server = new ArrayList<>(List.of(java, "-jar", jar.toString(), "--port",
+        String name = mode + "-" + round + "-replica" + r;
+        List<String> server = new ArrayList<>(List.of(java));
+        server.addAll(replicaJvmArgs);
+        if (gc) {
+          Path gcLog = work.resolve(name + "-gc.log");
+          Files.deleteIfExists(gcLog);
+          gcLogs.add(gcLog);
+          server.add(GcPauses.jvmFlag(gcLog));
+        }
+        server.addAll(List.of("-jar", jar.toString(), "--port",
             Integer.toString(port), "--store", "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema="
             + schema, "--db-user", "postgres"));
         if (mode.equals(JETSTREAM)) {
@@ -127,7 +162,8 @@ final class ScaleOutBench {
         } else if (mode.equals(POLL)) {
           server.addAll(List.of("--db-notify", "false"));
         }
-        replicas.add(ServerProcess.start(mode + "-" + round + "-replica" + r, "", server, port, work));
+        server.addAll(replicaArgs);
+        replicas.add(ServerProcess.start(name, "", server, port, work));
         channels.add(Calls.channelBuilder(port).build());
       }
       List<UserResponse> users = WatchStreams.createUsers(channels, Math.max(watchers, ACTIVITY_USERS));
@@ -140,8 +176,38 @@ final class ScaleOutBench {
       // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
       WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched, streams,
           warmupUpdates, warmupRate);
+      if (benchGcFirst) {
+        // The measuring client's own young collection, paused for up to 200 ms on the loaded machine, delayed
+        // the deliveries of the 10 updates under way or arriving meanwhile: the whole 1% tail. Collected now, its
+        // young generation starts the measured 20 s empty. The replicas' collections are left to happen.
+        System.gc();
+      }
+      ProcessCpu cpu = ProcessCpu.ofRun(replicas, database);
+      GcPauses.Recorder benchPauses = GcPauses.recordHere();
+      long measuredFrom = System.currentTimeMillis();
+      cpu.start();
       Histogram latency = WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched,
           streams, updates, rate);
+      String cpuReport = cpu.report();
+      long measuredTo = System.currentTimeMillis();
+      GcPauses benchGc = benchPauses.stop();
+      System.out.printf(Locale.ROOT, "%s round %d, measured updates: p50 %.2f, p90 %.2f, p99 %.2f, max %.2f ms"
+          + " (load %s)%n  CPU: %s%n", mode, round, latency.getValueAtPercentile(50) / 1e6,
+          latency.getValueAtPercentile(90) / 1e6, latency.getValueAtPercentile(99) / 1e6,
+          latency.getMaxValue() / 1e6, Machine.loadAverage(), cpuReport);
+      if (gc) {
+        Map<String, GcPauses> pauses = new LinkedHashMap<>();
+        for (int r = 0; r < gcLogs.size(); r++) {
+          pauses.put("replica" + r, GcPauses.fromLog(gcLogs.get(r), measuredFrom, measuredTo));
+        }
+        pauses.put("bench JVM", benchGc);
+        pauses.forEach((name, p) -> System.out.println("  gc " + name + " " + p.summary()));
+        List<long[]> deliveries;
+        synchronized (streams.deliveries) {
+          deliveries = new ArrayList<>(streams.deliveries);
+        }
+        System.out.println("  " + slowestAgainstPauses(deliveries, pauses));
+      }
       streams.cancelFrom(0);
       errors.addAndGet(streams.errors.get() + streams.undelivered.get());
       if (streams.errors.get() + streams.undelivered.get() > 0) {
@@ -152,6 +218,9 @@ final class ScaleOutBench {
       record(mode, "p99", latency.getValueAtPercentile(99) / 1e6);
       record(mode, "max", latency.getMaxValue() / 1e6);
 
+      if (clients == 0) {
+        return;
+      }
       List<String> activityUsers = users.subList(0, ACTIVITY_USERS).stream().map(UserResponse::getId).toList();
       List<ManagedChannel> loops = new ArrayList<>();
       try {
@@ -176,6 +245,42 @@ final class ScaleOutBench {
         deleteStream(stream);
       }
     }
+  }
+
+  /**
+   * Which processes were paused by their GC while the slowest 1% of the updates (from sending to delivery)
+   * were under way, against how many of all the updates overlap a pause: the share of the tail that GC
+   * explains.
+   */
+  private static String slowestAgainstPauses(List<long[]> deliveries, Map<String, GcPauses> pauses) {
+    if (deliveries.isEmpty()) {
+      return "no deliveries";
+    }
+    // System.nanoTime to epoch milliseconds, as the pauses are.
+    double offsetMillis = System.currentTimeMillis() - System.nanoTime() / 1e6;
+    List<long[]> slowest = new ArrayList<>(deliveries);
+    slowest.sort((a, b) -> Long.compare(b[1] - b[0], a[1] - a[0]));
+    slowest = slowest.subList(0, Math.max(1, deliveries.size() / 100));
+    Map<String, Integer> byProcess = new LinkedHashMap<>();
+    int slowPaused = 0;
+    for (long[] d : slowest) {
+      boolean paused = false;
+      for (Map.Entry<String, GcPauses> process : pauses.entrySet()) {
+        double from = d[0] / 1e6 + offsetMillis;
+        double to = d[1] / 1e6 + offsetMillis;
+        if (process.getValue().pauses().stream().anyMatch(p -> p.overlaps(from, to))) {
+          byProcess.merge(process.getKey(), 1, Integer::sum);
+          paused = true;
+        }
+      }
+      slowPaused += paused ? 1 : 0;
+    }
+    long allPaused = deliveries.stream().filter(d -> pauses.values().stream().anyMatch(g -> g.pauses().stream()
+        .anyMatch(p -> p.overlaps(d[0] / 1e6 + offsetMillis, d[1] / 1e6 + offsetMillis)))).count();
+    long[] fastestOfSlow = slowest.get(slowest.size() - 1);
+    return String.format(Locale.ROOT, "slowest %d updates (>= %.1f ms): %d overlap a GC pause %s; of all %d"
+        + " updates, %.1f%% overlap one", slowest.size(), (fastestOfSlow[1] - fastestOfSlow[0]) / 1e6, slowPaused,
+        byProcess, deliveries.size(), 100.0 * allPaused / deliveries.size());
   }
 
   /** Returns the port of replica {@code index}: the channel's authority. */
@@ -241,6 +346,11 @@ final class ScaleOutBench {
       List<Double> jetStream = values(JETSTREAM, row[0]);
       List<Double> notify = values(NOTIFY, row[0]);
       List<Double> poll = values(POLL, row[0]);
+      if (jetStream.isEmpty() || notify.isEmpty() || poll.isEmpty()) {
+        // A run of some of the modes (--modes), or without RecordActivity (--clients 0).
+        md.append("| ").append(row[1]).append(" | not measured in this run | | | | |\n");
+        continue;
+      }
       md.append("| ").append(row[1]).append(" | ").append(Stats.spread(jetStream, row[2])).append(" | ")
           .append(Stats.spread(notify, row[2])).append(" | ").append(Stats.spread(poll, row[2])).append(" | ")
           .append(Stats.spread(Stats.ratios(jetStream, notify), "%.2fx")).append(" | ")

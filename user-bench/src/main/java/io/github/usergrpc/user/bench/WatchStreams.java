@@ -45,6 +45,11 @@ final class WatchStreams {
   final AtomicLong delivered = new AtomicLong();
   final Map<String, Long> sentAt = new ConcurrentHashMap<>();
   volatile Histogram latency;
+  /**
+   * Each delivery recorded in {@link #latency}: when its update was sent and when it arrived ({@link
+   * System#nanoTime}), to match the slowest against pauses.
+   */
+  final List<long[]> deliveries = java.util.Collections.synchronizedList(new ArrayList<>());
 
   void open(ManagedChannel channel, String userId) {
     ClientCall<WatchRequest, ActivityEvent> call = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
@@ -66,6 +71,7 @@ final class WatchStreams {
           synchronized (histogram) {
             histogram.recordValue(Math.min(now - sent, histogram.getHighestTrackableValue()));
           }
+          deliveries.add(new long[] {sent, now});
           delivered.incrementAndGet();
         }
       }
@@ -99,6 +105,7 @@ final class WatchStreams {
 
   void expect(Histogram histogram) {
     delivered.set(0);
+    deliveries.clear();
     latency = histogram;
   }
 

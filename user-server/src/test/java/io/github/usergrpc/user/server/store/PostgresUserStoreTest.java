@@ -7,8 +7,11 @@ import io.github.usergrpc.user.server.Await;
 import io.github.usergrpc.user.server.store.jdbc.JdbcSettings;
 import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.ActivityRecord;
+import io.github.usergrpc.user.service.store.EtagMismatchException;
 import io.github.usergrpc.user.service.store.NewUser;
 import io.github.usergrpc.user.service.store.StoreUnavailableException;
+import io.github.usergrpc.user.service.store.User;
+import io.github.usergrpc.user.service.store.UserChanges;
 import io.github.usergrpc.user.service.store.UserNotFoundException;
 import java.net.URI;
 import java.sql.Connection;
@@ -21,11 +24,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -91,6 +97,109 @@ class PostgresUserStoreTest extends JdbcUserStoreContractTest {
   @Test
   void writes_oneRoundTripEach() {
     store.create(new NewUser("u0", "u0@example.com", "A", "viewer", 1), Optional.empty());
+    List<Integer> perCall = roundTrips(i -> {
+      store.recordActivity("u0", "page_view", "/", 2, Optional.empty());
+      store.recordActivity("u0", "page_view", "/", 2, Optional.of("r" + i));
+      store.create(new NewUser("a" + i, "a" + i + "@example.com", "A", "viewer", 2), Optional.empty());
+      store.create(new NewUser("b" + i, "b" + i + "@example.com", "B", "admin", 2), Optional.of("c" + i));
+    });
+
+    // Four calls per round: four round trips, five or more when a connection was validated first.
+    assertThat(perCall).allSatisfy(trips -> assertThat(trips).isBetween(4, 8));
+    assertThat(perCall.stream().sorted().toList().get(perCall.size() / 2)).as("the median of " + perCall)
+        .isEqualTo(4);
+  }
+
+  /** UpdateUser costs two round trips: the read of the user, then one statement that writes. */
+  @Test
+  void update_twoRoundTrips() {
+    store.create(new NewUser("u0", "u0@example.com", "A", "viewer", 1), Optional.empty());
+    List<Integer> perCall = roundTrips(i -> store.update("u0", new UserChanges(Optional.empty(),
+        Optional.of("Name " + i), Optional.of(i % 2 == 0 ? "viewer" : "admin")), Optional.empty(), 2 + i));
+
+    assertThat(perCall).allSatisfy(trips -> assertThat(trips).isBetween(2, 4));
+    assertThat(perCall.stream().sorted().toList().get(perCall.size() / 2)).as("the median of " + perCall)
+        .isEqualTo(2);
+    assertThat(store.count(Optional.of("viewer"))).isEqualTo(1);
+    assertThat(store.count(Optional.of("admin"))).isZero();
+  }
+
+  /**
+   * UpdateUser reads the user without a lock and writes it guarded by the version it read: another server's
+   * change that commits while the write waits for the row makes the write find another version, and the update
+   * runs again on that version, so nothing is lost.
+   */
+  @Test
+  @Timeout(60)
+  void update_userChangedWhileTheWriteWaits_appliesToTheNewVersion() throws Exception {
+    store.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.empty());
+
+    User updated = whileAnotherWriterHoldsTheRow("u1", () -> store.update("u1", new UserChanges(Optional.empty(),
+        Optional.of("Mine"), Optional.empty()), Optional.empty(), 2)).join();
+
+    assertThat(updated.version()).isEqualTo(3);
+    assertThat(store.find("u1")).hasValueSatisfying(user -> {
+      assertThat(user.name()).isEqualTo("Mine");
+      assertThat(user.role()).isEqualTo("other");
+      assertThat(user.version()).isEqualTo(3);
+    });
+  }
+
+  /** As above, with the etag of the version it read: the update runs again and finds the etag stale. */
+  @Test
+  @Timeout(60)
+  void update_userChangedWhileTheWriteWaits_checksTheEtagAgain() throws Exception {
+    User created = store.create(new NewUser("u1", "a@example.com", "A", "viewer", 1), Optional.empty());
+
+    CompletableFuture<User> update = whileAnotherWriterHoldsTheRow("u1", () -> store.update("u1",
+        new UserChanges(Optional.empty(), Optional.of("Mine"), Optional.empty()), Optional.of(created.etag()), 2));
+
+    assertThatThrownBy(update::join).hasCauseInstanceOf(EtagMismatchException.class);
+    assertThat(store.find("u1")).hasValueSatisfying(user -> assertThat(user.name()).isEqualTo("A"));
+  }
+
+  /**
+   * Changes the user's role to "other" (and its version) in a transaction of its own, starts {@code call} and,
+   * once {@code call} waits for that transaction's row lock, commits it; returns the call's outcome.
+   */
+  private <T> CompletableFuture<T> whileAnotherWriterHoldsTheRow(String id, Supplier<T> call) throws Exception {
+    try (Connection other = connect(); Connection observer = connect()) {
+      other.setAutoCommit(false);
+      try (PreparedStatement change = other.prepareStatement(
+          "UPDATE users SET role = 'other', version = version + 1 WHERE id = ?")) {
+        change.setString(1, id);
+        assertThat(change.executeUpdate()).isEqualTo(1);
+      }
+      int holder = backendPid(other);
+      CompletableFuture<T> result = CompletableFuture.supplyAsync(call);
+      try (PreparedStatement blocked = observer.prepareStatement(
+          "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))")) {
+        blocked.setInt(1, holder);
+        while (true) {
+          assertThat(result).as("the call finished without waiting for the row").isNotDone();
+          try (ResultSet rows = blocked.executeQuery()) {
+            rows.next();
+            if (rows.getInt(1) > 0) {
+              break;
+            }
+          }
+          Thread.sleep(10);
+        }
+      }
+      other.commit();
+      return result;
+    }
+  }
+
+  private Connection connect() throws Exception {
+    return DriverManager.getConnection(postgres.jdbcUrl(), postgres.user(), postgres.password());
+  }
+
+  /**
+   * Runs {@code round} ten times, with its index; returns the round trips to PostgreSQL of each run: the Syncs
+   * of the extended query protocol, which pgjdbc logs at FINEST, on the calling thread.
+   */
+  private static List<Integer> roundTrips(IntConsumer round) {
     List<Integer> perCall = new ArrayList<>();
     Logger protocol = Logger.getLogger("org.postgresql.core.v3.QueryExecutorImpl");
     Level level = protocol.getLevel();
@@ -115,21 +224,14 @@ class PostgresUserStoreTest extends JdbcUserStoreContractTest {
     try {
       for (int i = 1; i <= 10; i++) {
         int before = syncs.get();
-        store.recordActivity("u0", "page_view", "/", 2, Optional.empty());
-        store.recordActivity("u0", "page_view", "/", 2, Optional.of("r" + i));
-        store.create(new NewUser("a" + i, "a" + i + "@example.com", "A", "viewer", 2), Optional.empty());
-        store.create(new NewUser("b" + i, "b" + i + "@example.com", "B", "admin", 2), Optional.of("c" + i));
+        round.accept(i);
         perCall.add(syncs.get() - before);
       }
     } finally {
       protocol.removeHandler(counter);
       protocol.setLevel(level);
     }
-
-    // Four calls per round: four round trips, five or more when a connection was validated first.
-    assertThat(perCall).allSatisfy(trips -> assertThat(trips).isBetween(4, 8));
-    assertThat(perCall.stream().sorted().toList().get(perCall.size() / 2)).as("the median of " + perCall)
-        .isEqualTo(4);
+    return perCall;
   }
 
   /**

@@ -18,10 +18,10 @@ import java.util.function.Consumer;
  */
 final class JdbcOutbox implements OutboxSource {
 
-  private static final String COLUMNS = "id, user_id, action, details, occurred_at_ms";
+  static final String COLUMNS = "id, user_id, action, details, occurred_at_ms";
   private static final String INSERT = "INSERT INTO activity_outbox (user_id, action, details, occurred_at_ms)"
       + " VALUES (?, ?, ?, ?)";
-  private static final String PENDING_OF_USER = "SELECT " + COLUMNS + " FROM activity_outbox WHERE user_id = ?";
+  static final String PENDING_OF_USER = "SELECT " + COLUMNS + " FROM activity_outbox WHERE user_id = ?";
   /**
    * The insert and the user's rows pending before it, in one statement. Its snapshot is taken when it starts:
    * after the transaction locked the user's row, so it holds every earlier change of the user. It does not
@@ -154,7 +154,8 @@ final class JdbcOutbox implements OutboxSource {
     });
   }
 
-  private static List<OutboxEntry> read(PreparedStatement select) throws SQLException {
+  /** Reads rows of the {@link #COLUMNS}, in that order. */
+  static List<OutboxEntry> read(PreparedStatement select) throws SQLException {
     List<OutboxEntry> rows = new ArrayList<>();
     try (ResultSet result = select.executeQuery()) {
       while (result.next()) {

@@ -297,6 +297,9 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
     requireNonNull(changes, "changes");
     requireNonNull(expectedEtag, "expectedEtag");
     try {
+      if (dialect.oneStatementWrites()) {
+        return RowChangedException.retrying(() -> updateInOneStatement(id, changes, expectedEtag, nowMillis));
+      }
       return RowChangedException.retrying(() -> transactions.transact(tx -> {
         User current = UserRows.lockForChange(tx, id, expectedEtag);
         User updated = changes.applyTo(current, nowMillis);
@@ -318,6 +321,27 @@ public final class JdbcUserStore implements UserStore, StoreExport, StoreImport 
       }
       throw new IllegalStateException("cannot update user " + id + ": duplicate key", e);
     }
+  }
+
+  /**
+   * UpdateUser on PostgreSQL: reads the user, then writes it with its event and counts in one statement
+   * guarded by the version read ({@link OneStatementWrites#update}): two round trips to the database instead of
+   * the transaction's lock, update, event, commit. Throws {@link RowChangedException} when the user changed in
+   * between, for the caller to read it again.
+   */
+  private User updateInOneStatement(String id, UserChanges changes, Optional<String> expectedEtag,
+      long nowMillis) {
+    User current = transactions.read(tx -> UserRows.find(tx, id)).orElseThrow(() -> new UserNotFoundException(id));
+    UserRows.checkEtag(current, expectedEtag);
+    User updated = changes.applyTo(current, nowMillis);
+    if (updated.equals(current)) { // nothing differs: applyTo returned the user as it is
+      return current;
+    }
+    return transactions.writeStatement(tx -> {
+      OneStatementWrites.update(tx, current, updated, UserChanges.changedFields(current, updated), nowMillis,
+          outbox != null);
+      return updated;
+    });
   }
 
   @Override

@@ -1,14 +1,16 @@
 package io.github.usergrpc.user.server.store.jdbc;
 
+import io.github.usergrpc.user.server.activity.jetstream.OutboxEntry;
 import io.github.usergrpc.user.service.store.ActivityRecord;
 import io.github.usergrpc.user.service.store.User;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * RecordActivity and CreateUser as one statement each, for the dialects that have data-modifying
+ * RecordActivity, CreateUser and UpdateUser's write as one statement each, for the dialects that have data-modifying
  * {@code WITH} ({@link SqlDialect#oneStatementWrites}: PostgreSQL), run in autocommit by
  * {@link Transactions#writeStatement}. They write what the store's transactions write ({@link ActivityLog},
  * {@link UserRows}, {@link RoleCounts}, {@link JdbcOutbox}), in one round trip to the database instead of one
@@ -40,6 +42,17 @@ import java.util.Optional;
  * waits for that one writer only). Writers of one user wait for each other at the
  * user's row now, instead of at the head: one at a time either way, so this costs them no throughput.
  * Nothing else locks a user's row but UpdateUser and DeleteUser; reads take no row lock.
+ *
+ * <p>UpdateUser ({@link #update}) reads the user without a lock first and writes with one statement whose
+ * {@code UPDATE} is guarded by the version it read: a writer that changed or deleted the user in between makes
+ * it update no row (PostgreSQL rereads the row it waited for and finds another version), so nothing else of
+ * the statement happens and the caller runs read and write again ({@link RowChangedException}), checking the
+ * etag against the new version. The {@code UPDATE} locks the row ({@code FOR NO KEY UPDATE}, or {@code FOR
+ * UPDATE} when the email, a column with a unique index, changes) before the head, as DeleteUser and
+ * RecordActivity do, and queues with them at the row. The outbox row is inserted from the updated row, so
+ * after the row lock, and numbered in commit order as {@link JdbcOutbox} requires; the statement's snapshot,
+ * taken before that lock, holds every earlier change of the user, since any change after the version it read
+ * would have made the {@code UPDATE} find no row.
  */
 final class OneStatementWrites {
 
@@ -80,6 +93,28 @@ final class OneStatementWrites {
   private static final String CREATED_OUTBOX_ENTRY = "entry AS (INSERT INTO activity_outbox"
       + " (user_id, action, details, occurred_at_ms) SELECT id, ?, ?, ? FROM created) "
       + "SELECT 0";
+
+  /** Writes the user's new values if its version is still {@code ?}; returns its id, or nothing. */
+  private static final String UPDATED = "updated AS (UPDATE users SET email = ?, email_key = ?, name = ?,"
+      + " role = ?, updated_at_ms = ?, version = ? WHERE id = ? AND version = ? RETURNING id)";
+  /** Adds {@code ?} to the count of a role ({@code ?}) in a shard ({@code ?}), for the updated user. */
+  private static final String RECOUNTED = "%s AS (INSERT INTO user_counts (role, shard, users)"
+      + " SELECT ?, ?, ? FROM updated ON CONFLICT (role, shard) DO UPDATE SET users = user_counts.users"
+      + " + EXCLUDED.users)";
+  /** The update's event in the activity log; returns its sequence, or no row if no row was updated. */
+  private static final String UPDATED_EVENT = String.format(HEAD, "updated") + ", "
+      + "event AS (INSERT INTO activity (" + EVENT_COLUMNS + ") SELECT last_sequence, user_id, ?, ?, ?, NULL"
+      + " FROM head) "
+      + "SELECT last_sequence FROM head";
+  /**
+   * The update's event in the outbox instead; returns the user's pending rows, the new one last (as {@link
+   * JdbcOutbox#insertAndReadPending} does), or no row if no row was updated.
+   */
+  private static final String UPDATED_OUTBOX_ENTRY = "entry AS (INSERT INTO activity_outbox"
+      + " (user_id, action, details, occurred_at_ms) SELECT id, ?, ?, ? FROM updated"
+      + " RETURNING " + JdbcOutbox.COLUMNS + ") "
+      + JdbcOutbox.PENDING_OF_USER + " AND EXISTS (SELECT 1 FROM entry)"
+      + " UNION ALL SELECT " + JdbcOutbox.COLUMNS + " FROM entry ORDER BY 1";
 
   private OneStatementWrites() {}
 
@@ -137,6 +172,59 @@ final class OneStatementWrites {
           tx.appended = new ActivityRecord(rows.getLong(1), created.id(), ActivityRecord.USER_CREATED,
               ActivityRecord.ALL_FIELDS, created.createdAtMillis());
         }
+      }
+    }
+  }
+
+  /**
+   * Writes {@code updated} over {@code current} if the user's row still has {@code current}'s version, with
+   * its event ({@code user.updated} with {@code changedFields}; to the outbox if {@code outbox}, setting {@code
+   * tx.pendingOutbox}, else to the activity log, setting {@code tx.appended}) and, if the role changed, the
+   * counts of both roles. The event occurred at {@code nowMillis}.
+   *
+   * @throws RowChangedException if the row has another version or is gone: nothing was written
+   */
+  static void update(Transaction tx, User current, User updated, String changedFields, long nowMillis,
+      boolean outbox) throws SQLException {
+    boolean recount = !updated.role().equals(current.role());
+    String sql = "WITH " + UPDATED + ", "
+        + (recount ? String.format(RECOUNTED, "uncounted") + ", " + String.format(RECOUNTED, "counted") + ", "
+            : "")
+        + (outbox ? UPDATED_OUTBOX_ENTRY : UPDATED_EVENT);
+    try (PreparedStatement statement = tx.connection.prepareStatement(sql)) {
+      statement.setString(1, updated.email());
+      statement.setString(2, updated.emailKey());
+      statement.setString(3, updated.name());
+      statement.setString(4, updated.role());
+      statement.setLong(5, updated.updatedAtMillis());
+      statement.setLong(6, updated.version());
+      statement.setString(7, current.id());
+      statement.setLong(8, current.version());
+      int index = 9;
+      if (recount) {
+        int shard = RoleCounts.shardOf(current.id());
+        statement.setString(index++, current.role());
+        statement.setInt(index++, shard);
+        statement.setLong(index++, -1);
+        statement.setString(index++, updated.role());
+        statement.setInt(index++, shard);
+        statement.setLong(index++, 1);
+      }
+      statement.setString(index++, ActivityRecord.USER_UPDATED);
+      statement.setString(index++, changedFields);
+      statement.setLong(index++, nowMillis);
+      if (outbox) {
+        statement.setString(index, current.id());
+        List<OutboxEntry> pending = JdbcOutbox.read(statement);
+        // The new row is always returned when the user was updated.
+        RowChangedException.expectOneRow(pending.isEmpty() ? 0 : 1);
+        tx.pendingOutbox = pending;
+        return;
+      }
+      try (ResultSet rows = statement.executeQuery()) {
+        RowChangedException.expectOneRow(rows.next() ? 1 : 0);
+        tx.appended = new ActivityRecord(rows.getLong(1), current.id(), ActivityRecord.USER_UPDATED,
+            changedFields, nowMillis);
       }
     }
   }

@@ -59,10 +59,15 @@ final class UserRows {
       select.setString(1, id);
       current = readUsers(select).stream().findFirst().orElseThrow(() -> new UserNotFoundException(id));
     }
-    if (expectedEtag.isPresent() && !expectedEtag.get().equals(current.etag())) {
-      throw new EtagMismatchException(id);
-    }
+    checkEtag(current, expectedEtag);
     return current;
+  }
+
+  /** Throws {@link EtagMismatchException} unless {@code expectedEtag} is empty or the user's etag. */
+  static void checkEtag(User current, Optional<String> expectedEtag) {
+    if (expectedEtag.isPresent() && !expectedEtag.get().equals(current.etag())) {
+      throw new EtagMismatchException(current.id());
+    }
   }
 
   static void insert(Transaction tx, User user) throws SQLException {
