@@ -84,11 +84,16 @@ final class OneStatementWrites {
       + "%s";
   private static final String CREATE_REQUEST = ", request AS (INSERT INTO create_requests"
       + " (request_id, " + UserRows.CREATED_USER_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?))";
-  /** The event in the activity log; returns its sequence. */
-  private static final String CREATED_EVENT = String.format(HEAD, "created") + ", "
+  /**
+   * The event, in the activity log, of the user that the CTE {@code %s} wrote; returns its sequence, or no row
+   * if that CTE wrote none.
+   */
+  private static final String CHANGE_EVENT = HEAD + ", "
       + "event AS (INSERT INTO activity (" + EVENT_COLUMNS + ") SELECT last_sequence, user_id, ?, ?, ?, NULL"
       + " FROM head) "
       + "SELECT last_sequence FROM head";
+  /** The event in the activity log; returns its sequence. */
+  private static final String CREATED_EVENT = String.format(CHANGE_EVENT, "created");
   /** The event in the outbox instead, as {@link JdbcOutbox#insert} writes it. */
   private static final String CREATED_OUTBOX_ENTRY = "entry AS (INSERT INTO activity_outbox"
       + " (user_id, action, details, occurred_at_ms) SELECT id, ?, ?, ? FROM created) "
@@ -102,10 +107,7 @@ final class OneStatementWrites {
       + " SELECT ?, ?, ? FROM updated ON CONFLICT (role, shard) DO UPDATE SET users = user_counts.users"
       + " + EXCLUDED.users)";
   /** The update's event in the activity log; returns its sequence, or no row if no row was updated. */
-  private static final String UPDATED_EVENT = String.format(HEAD, "updated") + ", "
-      + "event AS (INSERT INTO activity (" + EVENT_COLUMNS + ") SELECT last_sequence, user_id, ?, ?, ?, NULL"
-      + " FROM head) "
-      + "SELECT last_sequence FROM head";
+  private static final String UPDATED_EVENT = String.format(CHANGE_EVENT, "updated");
   /**
    * The update's event in the outbox instead; returns the user's pending rows, the new one last (as {@link
    * JdbcOutbox#insertAndReadPending} does), or no row if no row was updated.
