@@ -108,10 +108,7 @@ final class ProcessCpu {
           .forEach(name -> {
             try {
               String stat = Files.readString(Path.of("/proc", name, "stat"), StandardCharsets.UTF_8);
-              // Fields after the command (in parentheses, which may hold spaces): state is field 3;
-              // utime and stime are fields 14 and 15.
-              String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 14);
-              result.put(Long.parseLong(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]));
+              result.put(Long.parseLong(name), ProcessProbe.cpuTicksOf(stat));
             } catch (IOException | RuntimeException gone) {
               // The process exited meanwhile.
             }

@@ -113,9 +113,17 @@ final class ProcessProbe {
 
   /** Returns the process's user plus system CPU time, all threads, in clock ticks ({@code /proc/PID/stat}). */
   static long cpuTicks(long pid) throws IOException {
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
-    // After the command: state is field 3; utime and stime are fields 14 and 15.
+    return cpuTicksOf(Files.readString(Path.of("/proc/" + pid + "/stat")));
+  }
+
+  /**
+   * Returns the user plus system CPU time, in clock ticks, of a {@code /proc/PID/stat} or
+   * {@code /proc/PID/task/TID/stat} line.
+   */
+  static long cpuTicksOf(String stat) {
+    // After the command (in parentheses, which may hold spaces): state is field 3; utime and stime are fields
+    // 14 and 15.
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 14);
     return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
   }
 

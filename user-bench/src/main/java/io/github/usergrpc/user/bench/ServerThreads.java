@@ -51,9 +51,7 @@ final class ServerThreads {
           continue; // the thread ended between listing and reading
         }
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
-        // After the name: state is field 3; utime and stime are fields 14 and 15.
-        ticks.merge(group(name), Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+        ticks.merge(group(name), ProcessProbe.cpuTicksOf(stat), Long::sum);
       }
     }
     return ticks;
