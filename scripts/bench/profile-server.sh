@@ -5,6 +5,11 @@
 # start-up and warm-up stay out) during a second run of SECONDS_TO_RUN seconds (default 20). h2load opens 16
 # connections with STREAMS calls in flight on each (default 8, as scripts/bench/executor.sh). TOKENS=1 runs
 # the server with --auth-tokens and sends a bearer token. SERVER_JAR picks another build's jar.
+# The server runs with -XX:+DebugNonSafepoints: without it JFR charges a sample in inlined code to the nearest
+# point the JIT kept debug information for, which put 9.5 % of the samples of a metrics-only LayerCost on
+# Guava's Stopwatch.<init> and nearly doubled the metrics' share (22 % of the samples instead of 12.7 %).
+# JFR samples Java code every SAMPLE_PERIOD (default 1ms; the "profile" settings' 10 ms left a few hundred
+# samples of the event loop in a 15 s run on a loaded machine).
 # Prints the top frames (self, and total for our packages), the share of each part of a call (interceptors,
 # handler, metrics, transport) and the GC pauses. The recording stays in user-bench/target/profile/server.jfr
 # for `jfr` or JDK Mission Control.
@@ -30,7 +35,7 @@ if [[ "${TOKENS:-0}" == 1 ]]; then
   header=(-H "authorization: Bearer $token")
   frame_token=(--token "$token")
 fi
-taskset -c 0 java -jar "$jar" --port "$port" --store "$store" ${DB_USER:+--db-user $DB_USER} "${auth[@]}" \
+taskset -c 0 java -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints -jar "$jar" --port "$port" --store "$store" ${DB_USER:+--db-user $DB_USER} "${auth[@]}" \
   >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
@@ -49,7 +54,7 @@ h2() {
 }
 echo "profile: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 h2 "${WARMUP:-10}" >/dev/null
-jcmd "$server" JFR.start name=profile settings=profile >/dev/null
+jcmd "$server" JFR.start name=profile settings=profile "jdk.ExecutionSample#period=${SAMPLE_PERIOD:-1ms}" >/dev/null
 h2 "${SECONDS_TO_RUN:-20}" | grep -E "finished in|requests:"
 jcmd "$server" JFR.stop name=profile filename="$PWD/$out/server.jfr" >/dev/null
 echo "profile: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
