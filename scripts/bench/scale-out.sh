@@ -6,7 +6,7 @@
 # Cross-replica mutation-to-event latency with 1,000 watchers, and RecordActivity at 16 clients. Writes the
 # "scale-out" section of BENCHMARKS.md. About 20 minutes.
 # Options: --rounds 3 --watchers 1000 --updates 1000 --rate 50 --clients 16 --duration 10 --warmup 20
-#          --warmup-updates 3000 --warmup-rate 300
+#          --warmup-updates 3000 --warmup-rate 300 --warmup-max 120 (the warm-up goes on until the JITs are quiet)
 #          --nats nats://127.0.0.1:4222
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build

@@ -2,6 +2,7 @@ package io.github.usergrpc.user.bench;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -52,19 +53,36 @@ final class JitQuiet {
    * about {@code maximum} (the step that crosses it is finished).
    */
   static WarmUp warmUp(long pid, Duration minimum, Duration maximum, Load load) throws Exception {
+    return warmUp(List.of(pid), minimum, maximum, load);
+  }
+
+  /**
+   * Runs {@code load} until the JITs of all the JVMs {@code pids} are quiet in the same step, for at least
+   * {@code minimum} and at most about {@code maximum}. The last share reported is the busiest JVM's.
+   */
+  static WarmUp warmUp(List<Long> pids, Duration minimum, Duration maximum, Load load) throws Exception {
     long ticksPerSecond = ProcessProbe.ticksPerSecond();
     long start = System.nanoTime();
     while (true) {
-      long jitBefore = jitTicks(pid);
+      long[] jitBefore = new long[pids.size()];
+      for (int i = 0; i < pids.size(); i++) {
+        jitBefore[i] = jitTicks(pids.get(i));
+      }
       long stepStart = System.nanoTime();
       load.run(STEP);
       long now = System.nanoTime();
-      double share = (jitTicks(pid) - jitBefore) / (double) ticksPerSecond / ((now - stepStart) / 1e9);
+      double stepSeconds = (now - stepStart) / 1e9;
+      double busiest = 0;
+      boolean quiet = true;
+      for (int i = 0; i < pids.size(); i++) {
+        double share = (jitTicks(pids.get(i)) - jitBefore[i]) / (double) ticksPerSecond / stepSeconds;
+        // Below zero: a compiler thread ended in the step, and its ticks went with it; that says nothing.
+        quiet &= share >= 0 && share <= QUIET_SHARE;
+        busiest = Math.max(busiest, share);
+      }
       Duration took = Duration.ofNanos(now - start);
-      // Below zero: a compiler thread ended in the step, and its ticks went with it; that says nothing.
-      boolean quiet = share >= 0 && share <= QUIET_SHARE;
       if ((quiet && took.compareTo(minimum) >= 0) || took.compareTo(maximum) >= 0) {
-        return new WarmUp(took, quiet, share);
+        return new WarmUp(took, quiet, busiest);
       }
     }
   }

@@ -65,6 +65,8 @@ import org.HdrHistogram.Histogram;
 final class LatencyStages {
 
   private static final int REPLICAS = 3;
+  /** Updates per second while warming up: the JITs compile by call counts, which the measured rate is too low for. */
+  private static final int WARM_UP_RATE = 300;
   /** The activity on JetStream ({@code --activity}). */
   private static final String JETSTREAM = "jetstream";
   /** The activity in the database, the replicas waking each other with LISTEN/NOTIFY (the default). */
@@ -187,8 +189,12 @@ final class LatencyStages {
       } else {
         notified = new NotifyStage(database, schema, stages);
       }
-      // Warm-up, unmeasured, then measured.
-      stages.update(channels, users, Math.max(1, updates / 4), rate);
+      // Warm-up, unmeasured, until the JITs are quiet (as in ScaleOutBench), then measured.
+      List<Long> jvms = new ArrayList<>(replicas.stream().map(ServerProcess::pid).toList());
+      jvms.add(ProcessHandle.current().pid());
+      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(jvms, Duration.ofSeconds(20), Duration.ofSeconds(120),
+          length -> stages.update(channels, users, (int) (length.toMillis() * WARM_UP_RATE / 1000), WARM_UP_RATE));
+      System.out.println("  " + variant[0] + "/" + mode + " round " + round + ": " + warmUp);
       stages.reset();
       long idleCpu = cpuMillis(replicas);
       Thread.sleep(5_000);

@@ -62,6 +62,14 @@ final class ScaleOutBench {
    */
   private final int warmupUpdates;
   private final int warmupRate;
+  /**
+   * The longest warm-up: after {@link #warmupUpdates} it goes on until the JITs of the replicas and of the bench
+   * JVM are quiet ({@link JitQuiet}). After 12,000 updates at 300/s (40 s) the replicas' compiler threads still
+   * took 90–160 ms of CPU per second each while the updates were measured (2026-12-07 13:41 UTC): on two cores,
+   * beside the event loops whose wake-ups make the latency.
+   */
+  private final Duration warmupMax;
+  private final List<JitQuiet.WarmUp> warmUps = new ArrayList<>();
   private final String command;
   /** The server jar (its file name must be user-server.jar, see ServerProcess): another build to compare. */
   private final Path jar;
@@ -90,6 +98,7 @@ final class ScaleOutBench {
     warmup = args.seconds("warmup", 20);
     warmupUpdates = args.integer("warmup-updates", 3_000);
     warmupRate = args.integer("warmup-rate", 300);
+    warmupMax = args.seconds("warmup-max", 120);
     command = args.string("command", "scripts/bench/scale-out.sh");
     jar = Path.of(args.string("server-jar", root.resolve("user-server/target/user-server.jar").toString()));
     String jvmArgs = args.string("replica-jvm-args", "").trim();
@@ -174,8 +183,13 @@ final class ScaleOutBench {
       streams.awaitStarted(Duration.ofMinutes(3));
       List<UserResponse> watched = users.subList(0, watchers);
       // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
-      WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched, streams,
-          warmupUpdates, warmupRate);
+      List<Long> jvms = new ArrayList<>(replicas.stream().map(ServerProcess::pid).toList());
+      jvms.add(ProcessHandle.current().pid());
+      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(jvms, Duration.ofMillis(1000L * warmupUpdates / warmupRate),
+          warmupMax, length -> WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS),
+              watched, streams, (int) (length.toMillis() * warmupRate / 1000), warmupRate));
+      warmUps.add(warmUp);
+      System.out.printf("%s round %d: %s%n", mode, round, warmUp);
       if (benchGcFirst) {
         // The measuring client's own young collection, paused for up to 200 ms on the loaded machine, delayed
         // the deliveries of the 10 updates under way or arriving meanwhile: the whole 1% tail. Collected now, its
@@ -325,13 +339,19 @@ final class ScaleOutBench {
         .append(" database of the run's own on the shared PostgreSQL (127.0.0.1:5432); JetStream mode adds")
         .append(" `--activity ").append(nats).append(" --activity-stream <a stream of the run's own>` (the")
         .append(" machine's nats-server 2.9.10, one node, R1); the database mode is the default (the activity")
-        .append(" table; replicas wake each other with LISTEN/NOTIFY after their commits and poll every 100 ms as")
+        .append(" table; replicas wake each other with LISTEN/NOTIFY after their commits and poll every second as")
         .append(" a backstop), and the poll-only mode adds `--db-notify=false` (other replicas' events found by the")
         .append(" 100 ms poll alone). The bench JVM (watchers, writers) runs beside them. Per round and mode (")
         .append(rounds).append(" rounds, JetStream, database, poll only, fresh replicas and schema each time): ")
         .append(String.format("%,d", watchers)).append(" users, each watched live on one replica; ")
-        .append(String.format("%,d", warmupUpdates)).append(" unmeasured updates at ").append(warmupRate)
-        .append("/s, then ").append(String.format("%,d", updates))
+        .append("unmeasured updates at ").append(warmupRate).append("/s, at least ")
+        .append(String.format("%,d", warmupUpdates)).append(" and then until the JIT compiler threads of the")
+        .append(" three replicas and of the bench JVM each used at most ")
+        .append(Math.round(100 * JitQuiet.QUIET_SHARE)).append(" % of the last ").append(JitQuiet.STEP.toSeconds())
+        .append(" s (at most ").append(warmupMax.toSeconds()).append(" s; the warm-ups took ")
+        .append(warmUps.isEmpty() ? "–" : Stats.spread(warmUps.stream().map(w -> (double) w.took().toSeconds())
+            .toList(), "%.0f")).append(" s, ").append(warmUps.stream().filter(w -> !w.quiet()).count())
+        .append(" ended at the maximum), then ").append(String.format("%,d", updates))
         .append(" UpdateUser calls at ").append(rate).append("/s, each through another replica than its")
         .append(" watcher's: latency from sending the update to the watcher receiving `user.updated`. Then")
         .append(" RecordActivity, closed loop, ").append(clients).append(" clients spread over the three replicas, ")

@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
  * @param dbNotify {@code --db-notify}: whether the servers of a PostgreSQL store wake each other with
  *     LISTEN/NOTIFY when they commit activity (without {@code jetStream})
  * @param watchPollInterval {@code --watch-poll-interval}: how often the server looks in a shared database for
- *     activity that other servers committed (the backstop of {@code dbNotify})
+ *     activity that other servers committed (the backstop of {@code dbNotify}, less often with it)
  * @param otlpEndpoint the OTLP/HTTP collector to send traces to, if any: tracing on
  * @param help whether to print the usage and exit
  * @param hashToken whether to read a token from standard input, print its token-file hash and exit
@@ -69,6 +69,14 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
   static final String EARLIER_DEFAULT_STORE = "h2:./data/users";
   /** The default of {@code --metrics-host}: metrics are for the machine's own Prometheus agent. */
   static final String DEFAULT_METRICS_HOST = "127.0.0.1";
+  /**
+   * The default backstop poll of servers that wake each other with LISTEN/NOTIFY ({@code --db-notify true}):
+   * a notification only fails to come when a server dies between its commit and its NOTIFY, and a listener that
+   * lost its session reads every watched head when it is back. Each poll reads the heads of every user with a
+   * watch on the server; at 100 ms, with 333 watched users per replica, that cost each replica about 15 ms of
+   * CPU per second and the database as much again, for nothing while the notifications came (2026-12-07).
+   */
+  static final Duration NOTIFIED_WATCH_POLL_INTERVAL = Duration.ofSeconds(1);
 
   /**
    * The limits against abuse, each with its option.
@@ -174,7 +182,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
             + " LISTEN/NOTIFY instead of waiting for their poll (default true)"});
     OPTIONS.put("--watch-poll-interval", new String[] {"USER_SERVER_WATCH_POLL_INTERVAL",
         "how often a server looks in a shared database for activity other servers committed, e.g. 100ms, 1s"
-            + " (default " + format(UserServer.Builder.DEFAULT_WATCH_POLL_INTERVAL) + ")"});
+            + " (default " + format(NOTIFIED_WATCH_POLL_INTERVAL) + " with --db-notify true, "
+            + format(UserServer.Builder.DEFAULT_WATCH_POLL_INTERVAL) + " with false)"});
     OPTIONS.put("--http-port", new String[] {"USER_SERVER_HTTP_PORT",
         "port of the HTTP/JSON gateway and /metrics (default off; 0 picks a free port)"});
     OPTIONS.put("--http-max-connections", new String[] {"USER_SERVER_HTTP_MAX_CONNECTIONS",
@@ -283,6 +292,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     }
     Optional<Path> tokens = readableFile(values, "--auth-tokens");
     Optional<JetStream> jetStream = jetStream(values, store);
+    boolean dbNotify = parseBoolean(values, "--db-notify", true);
     return new ServerOptions(port, store, Optional.ofNullable(values.get("--db-user")),
         Optional.ofNullable(values.get("--db-password")), cert, key, clientCa, tokens, parseLimits(values),
         optionalPort(values, "--http-port"), optionalPort(values, "--metrics-port"), host(values, "--host"),
@@ -290,7 +300,7 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
         parseInt(values, "--http-max-connections", HttpEdge.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
         parseInt(values, "--http-max-watches", HttpEdge.DEFAULT_MAX_WATCHES, 1, Integer.MAX_VALUE),
         origins(values.get("--http-cors-origins")), parseRetention(values), jetStream,
-        parseBoolean(values, "--db-notify", true), parseWatchPollInterval(values),
+        dbNotify, parseWatchPollInterval(values, dbNotify),
         otlpEndpoint(values.get("--otlp-endpoint")), help, hashToken, verbose);
   }
 
@@ -477,10 +487,14 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
     return duration;
   }
 
-  /** Parses {@code --watch-poll-interval}: a duration as {@link #parseDuration}, but not 0. */
-  private static Duration parseWatchPollInterval(Map<String, String> values) {
+  /**
+   * Parses {@code --watch-poll-interval}: a duration as {@link #parseDuration}, but not 0; by default
+   * {@link #NOTIFIED_WATCH_POLL_INTERVAL} when servers wake each other, the library's default when only the poll
+   * finds other servers' events.
+   */
+  private static Duration parseWatchPollInterval(Map<String, String> values, boolean dbNotify) {
     Duration interval = parseDuration(values, "--watch-poll-interval",
-        UserServer.Builder.DEFAULT_WATCH_POLL_INTERVAL);
+        dbNotify ? NOTIFIED_WATCH_POLL_INTERVAL : UserServer.Builder.DEFAULT_WATCH_POLL_INTERVAL);
     if (interval.isZero()) {
       throw new IllegalArgumentException("--watch-poll-interval: " + values.get("--watch-poll-interval")
           + " (expected: a number with a unit ms, s, m or h, such as 100ms)");

@@ -244,8 +244,12 @@ class ServerOptionsTest {
   }
 
   @Test
-  void parse_watchPollInterval_100msByDefault_setByOptionOrEnvironment_neverZero() {
-    assertThat(ServerOptions.parse(List.of(), Map.of()).watchPollInterval()).isEqualTo(Duration.ofMillis(100));
+  void parse_watchPollInterval_1sWithNotify_100msWithout_setByOptionOrEnvironment_neverZero() {
+    assertThat(ServerOptions.parse(List.of(), Map.of()).watchPollInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(ServerOptions.parse(List.of("--db-notify", "false"), Map.of()).watchPollInterval())
+        .isEqualTo(Duration.ofMillis(100));
+    assertThat(ServerOptions.parse(List.of("--db-notify", "false", "--watch-poll-interval", "3s"), Map.of())
+        .watchPollInterval()).isEqualTo(Duration.ofSeconds(3));
     assertThat(ServerOptions.parse(List.of("--watch-poll-interval", "2s"), Map.of()).watchPollInterval())
         .isEqualTo(Duration.ofSeconds(2));
     assertThat(ServerOptions.parse(List.of(), Map.of("USER_SERVER_WATCH_POLL_INTERVAL", "250ms"))
@@ -253,7 +257,7 @@ class ServerOptionsTest {
     assertThatThrownBy(() -> ServerOptions.parse(List.of("--watch-poll-interval", "0"), Map.of()))
         .hasMessage("--watch-poll-interval: 0 (expected: a number with a unit ms, s, m or h, such as 100ms)");
     assertThat(ServerOptions.usage()).contains("--watch-poll-interval", "USER_SERVER_WATCH_POLL_INTERVAL",
-        "(default 100ms)");
+        "(default 1s with --db-notify true, 100ms with false)");
   }
 
   @Test
