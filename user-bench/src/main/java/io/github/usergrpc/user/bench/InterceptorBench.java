@@ -121,6 +121,14 @@ final class InterceptorBench {
         variants.add(new Variant("before+" + layer, "before: + " + layer, List.of(layer), before, Kind.LAYERED));
       }
       variants.add(new Variant("before-all", "before: all layers", LayeredServer.LAYERS, before, Kind.LAYERED));
+      if (!inProcess) {
+        // UserServer whole and without its default deadline on the baseline's classes: what the deadline cost
+        // before, beside what it costs now (the layer alone takes this build's constructor).
+        variants.add(new Variant("before-server", "before: `UserServer` as built for `--store memory`",
+            List.of("server"), before, Kind.LAYERED));
+        variants.add(new Variant("before-server-deadline", "before: `UserServer` as built for `--store memory`,"
+            + " without the default deadline", List.of("server", "-deadline"), before, Kind.LAYERED));
+      }
       variants.add(new Variant("before", "before: " + server, List.of(), before, Kind.REAL));
     }
     String only = args.string("variants", "");
