@@ -114,6 +114,10 @@ final class InterceptorBench {
           List.of("server", "-metrics", "-deadline"), jar, Kind.LAYERED));
     }
     variants.add(new Variant("user-server", server, List.of(), jar, Kind.REAL));
+    if (inProcess) {
+      variants.add(new Variant("server-deadline", server + ", without the default deadline",
+          List.of("server", "-deadline"), jar, Kind.LAYERED));
+    }
     String baseline = args.string("baseline-jar", "");
     if (!baseline.isEmpty()) {
       Path before = Path.of(baseline).toAbsolutePath();
@@ -130,6 +134,10 @@ final class InterceptorBench {
             + " without the default deadline", List.of("server", "-deadline"), before, Kind.LAYERED));
       }
       variants.add(new Variant("before", "before: " + server, List.of(), before, Kind.REAL));
+      if (inProcess) {
+        variants.add(new Variant("before-server-deadline", "before: " + server + ", without the default deadline",
+            List.of("server", "-deadline"), before, Kind.LAYERED));
+      }
     }
     String only = args.string("variants", "");
     if (!only.isEmpty()) {

@@ -8,6 +8,7 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Benchmark only (issue 17): the CPU one GetUser costs with the given layers ({@link LayeredServer#LAYERS}),
  * or through the whole {@link UserServer} as {@code UserServerMain} builds it for the memory store
- * ({@code server}), over gRPC's in-process transport with direct executors: the caller's thread runs the
+ * ({@code server}; {@code server -deadline} without its default deadline), over gRPC's in-process transport with direct executors: the caller's thread runs the
  * client, the server's layers and the handler, with no sockets and no other thread, so that what the
  * network and a busy machine add to a call over TCP stays out. Prints the CPU time of that thread per call
  * over the measured seconds, and the bytes it allocated per call (exact, whatever else runs on the machine):
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * process CPU time swing by 10x between runs.
  *
  * <p>{@code java -cp user-bench/target/classes:user-server.jar io.github.usergrpc.user.server.LayerCost
- * <warm-up seconds> <measured seconds> [layer ... | server]}
+ * <warm-up seconds> <measured seconds> [layer ... | server [-deadline]]}
  */
 public final class LayerCost {
 
@@ -39,12 +40,14 @@ public final class LayerCost {
     String name = "layer-cost-" + UUID.randomUUID();
     InProcessServerBuilder transport = InProcessServerBuilder.forName(name).directExecutor();
     AutoCloseable server;
-    if (layers.equals(Set.of("server"))) {
-      // As UserServerMain.newServer for --store memory: metrics, the default deadline, calls on the
-      // transport's thread; no tokens, no tracing.
+    if (layers.equals(Set.of("server")) || layers.equals(Set.of("server", "-deadline"))) {
+      // As UserServerMain.newServer for --store memory: metrics, the default deadline (unless -deadline),
+      // calls on the transport's thread; no tokens, no tracing.
       server = UserServer.newBuilder(transport)
           .setStore(LayeredServer.storeWithTheUser())
           .setMetrics(new ServerMetrics())
+          .setDefaultDeadline(layers.contains("-deadline") ? Duration.ZERO
+              : UserServer.Builder.DEFAULT_CALL_DEADLINE)
           .build()
           .start();
     } else {
