@@ -336,7 +336,8 @@ final class InterceptorBench {
       if (inProcess) {
         List<Double> bytes = allocation.get(variant.name());
         md.append(" | ").append(Stats.spread(bytes, "%.0f")).append(" | ")
-            .append(variant.name().equals("bare") ? "–" : Stats.spread(differences(bytes, bareBytes), "%+.0f"));
+            .append(variant.name().equals("bare") || bareBytes.isEmpty() ? "–"
+                : Stats.spread(differences(bytes, bareBytes), "%+.0f"));
       } else if (ceiling) {
         md.append(" | ").append(Stats.spread(percent(Stats.ratios(rates.get(variant.name()), rates.get("ceiling"))),
                 "%.0f%%"))
