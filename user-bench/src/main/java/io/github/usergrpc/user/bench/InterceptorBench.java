@@ -127,7 +127,7 @@ final class InterceptorBench {
       variants.add(new Variant("before-all", "before: all layers", LayeredServer.LAYERS, before, Kind.LAYERED));
       if (!inProcess) {
         // UserServer whole and without its default deadline on the baseline's classes: what the deadline cost
-        // before, beside what it costs now (the layer alone takes this build's constructor).
+        // before, beside what it costs now.
         variants.add(new Variant("before-server", "before: `UserServer` as built for `--store memory`",
             List.of("server"), before, Kind.LAYERED));
         variants.add(new Variant("before-server-deadline", "before: `UserServer` as built for `--store memory`,"

@@ -54,7 +54,7 @@ public final class UserServer implements AutoCloseable {
     UserServiceCore.Builder core = builder.core;
     UserStore store = builder.metrics == null ? builder.store : builder.metrics.instrument(builder.store);
     core.setStore(builder.tracing == null ? store : builder.tracing.instrument(store));
-    this.deadlineTimer = builder.defaultDeadline.isZero() ? null : deadlineTimer();
+    this.deadlineTimer = builder.defaultDeadline.isZero() ? null : deadlineTimer(builder.defaultDeadline);
     if (deadlineTimer != null) {
       core.addHeaderInterceptor(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
@@ -215,17 +215,25 @@ public final class UserServer implements AutoCloseable {
 
   /**
    * Returns the timer of default deadlines: it forgets the deadline of a call that ends (most do, long
-   * before it), and its thread ends when no deadline is pending.
+   * before it).
+   *
+   * <p>It also runs an empty task every {@code min(1 s, deadline)}, which is always due before any call's
+   * deadline, as every call's deadline is {@code deadline} from its start. Without it, a call that found no
+   * deadline pending (one call in flight at a time: the previous call's deadline was removed when it ended)
+   * made its own the timer's next task, and the timer's queue woke the timer's thread to wait for that one
+   * instead: a wake-up, a system call, on the transport's thread, for each call. With it, no call's deadline is
+   * ever the next task when it is added, and the thread wakes once per period.
    */
-  private static ScheduledThreadPoolExecutor deadlineTimer() {
+  private static ScheduledThreadPoolExecutor deadlineTimer(Duration deadline) {
     ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
       Thread thread = new Thread(runnable, "user-server-deadlines");
       thread.setDaemon(true);
       return thread;
     });
     timer.setRemoveOnCancelPolicy(true);
-    timer.setKeepAliveTime(1, TimeUnit.SECONDS);
-    timer.allowCoreThreadTimeOut(true);
+    long period = Math.min(TimeUnit.SECONDS.toNanos(1), deadline.toNanos());
+    // Nothing waits for it; shutdown() cancels it, and the deadlines still pending then still fire.
+    var unused = timer.scheduleAtFixedRate(() -> {}, period, period, TimeUnit.NANOSECONDS);
     return timer;
   }
 
