@@ -2,6 +2,7 @@ package io.github.usergrpc.user.bench;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -85,6 +86,13 @@ final class JitQuiet {
         return new WarmUp(took, quiet, busiest);
       }
     }
+  }
+
+  /** Returns the pids of {@code servers} and of this JVM: a warm-up of servers that this JVM's clients load. */
+  static List<Long> withThisJvm(List<ServerProcess> servers) {
+    List<Long> pids = new ArrayList<>(servers.stream().map(ServerProcess::pid).toList());
+    pids.add(ProcessHandle.current().pid());
+    return pids;
   }
 
   private static long jitTicks(long pid) throws IOException {

@@ -190,9 +190,7 @@ final class LatencyStages {
         notified = new NotifyStage(database, schema, stages);
       }
       // Warm-up, unmeasured, until the JITs are quiet (as in ScaleOutBench), then measured.
-      List<Long> jvms = new ArrayList<>(replicas.stream().map(ServerProcess::pid).toList());
-      jvms.add(ProcessHandle.current().pid());
-      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(jvms, Duration.ofSeconds(20), Duration.ofSeconds(120),
+      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(JitQuiet.withThisJvm(replicas), Duration.ofSeconds(20), Duration.ofSeconds(120),
           length -> stages.update(channels, users, (int) (length.toMillis() * WARM_UP_RATE / 1000), WARM_UP_RATE));
       System.out.println("  " + variant[0] + "/" + mode + " round " + round + ": " + warmUp);
       stages.reset();

@@ -183,9 +183,7 @@ final class ScaleOutBench {
       streams.awaitStarted(Duration.ofMinutes(3));
       List<UserResponse> watched = users.subList(0, watchers);
       // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
-      List<Long> jvms = new ArrayList<>(replicas.stream().map(ServerProcess::pid).toList());
-      jvms.add(ProcessHandle.current().pid());
-      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(jvms, Duration.ofMillis(1000L * warmupUpdates / warmupRate),
+      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(JitQuiet.withThisJvm(replicas), Duration.ofMillis(1000L * warmupUpdates / warmupRate),
           warmupMax, length -> WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS),
               watched, streams, (int) (length.toMillis() * warmupRate / 1000), warmupRate));
       warmUps.add(warmUp);
