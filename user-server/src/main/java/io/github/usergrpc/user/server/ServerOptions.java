@@ -74,7 +74,8 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
    * a notification only fails to come when a server dies between its commit and its NOTIFY, and a listener that
    * lost its session reads every watched head when it is back. Each poll reads the heads of every user with a
    * watch on the server; at 100 ms, with 333 watched users per replica, that cost each replica about 15 ms of
-   * CPU per second and the database as much again, for nothing while the notifications came (2026-12-07).
+   * CPU per second (its feed thread) and the database about 8 more (one A/B on a loaded machine), for nothing
+   * while the notifications came (2026-12-07).
    */
   static final Duration NOTIFIED_WATCH_POLL_INTERVAL = Duration.ofSeconds(1);
 
