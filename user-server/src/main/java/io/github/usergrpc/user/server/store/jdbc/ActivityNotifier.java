@@ -4,6 +4,7 @@ import io.github.usergrpc.user.server.activity.jetstream.PostgresAdvisoryLease.C
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -28,6 +29,12 @@ import javax.annotation.Nullable;
  * while one NOTIFY is on its way go together in the next. Ids that do not fit in one payload, or a full queue,
  * become "any user". While the database cannot be reached, the thread keeps what it has and tries again, every
  * second at the longest; the other servers find the commits at their next poll meanwhile.
+ *
+ * <p>The session commits without waiting for its commit record to reach the disk ({@code synchronous_commit}
+ * off): a NOTIFY's transaction has an xid, so with the default it would wait for a second WAL flush after the
+ * writer's own, on the path of every cross-server event (a flush on these machines' disk: p50 0.2 ms, p99 4.5 ms,
+ * p99.9 14 ms). Its notification is delivered at commit either way; what a crash could lose is only a wake-up,
+ * and the table stays the truth (the other servers' next poll).
  */
 final class ActivityNotifier extends ChannelWorker {
 
@@ -113,6 +120,9 @@ final class ActivityNotifier extends ChannelWorker {
     try {
       if (session == null) {
         session = sessions.open();
+        try (Statement set = session.createStatement()) {
+          set.execute("SET synchronous_commit TO off");
+        }
       }
       // pg_notify rather than NOTIFY: it takes the channel and payload as parameters.
       try (PreparedStatement notify = session.prepareStatement("SELECT pg_notify(?, ?)")) {
