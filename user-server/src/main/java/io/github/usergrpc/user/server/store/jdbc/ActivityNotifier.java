@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -25,8 +26,10 @@ import javax.annotation.Nullable;
  * transactions take it, one at a time per server.
  *
  * <p>A writer only queues its user's id ({@link #committed}) and never waits. The thread sends what gathered
- * since its previous NOTIFY in one: on an idle server a commit is sent at once; under load, the commits that end
- * while one NOTIFY is on its way go together in the next. Ids that do not fit in one payload, or a full queue,
+ * since its previous NOTIFY in one, and starts a NOTIFY {@link #DEFAULT_MIN_SPACING} after the previous one at
+ * the earliest: on an idle server a commit is sent at once; under load, the commits of each interval go
+ * together, so a busy server sends at most 500 NOTIFYs a second, each of which wakes every listening session and
+ * server. Ids that do not fit in one payload, or a full queue,
  * become "any user". While the database cannot be reached, the thread keeps what it has and tries again, every
  * second at the longest; the other servers find the commits at their next poll meanwhile.
  *
@@ -43,8 +46,12 @@ final class ActivityNotifier extends ChannelWorker {
   /** How many ids may wait; past it the next NOTIFY says "any user". */
   private static final int QUEUE_CAPACITY = 10_000;
 
+  /** The least time from the start of one NOTIFY to the start of the next. */
+  static final Duration DEFAULT_MIN_SPACING = Duration.ofMillis(2);
+
   private final BlockingQueue<String> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
   private final AtomicBoolean overflowed = new AtomicBoolean();
+  private final long minSpacingNanos;
   /** The thread's session; opened when there is something to send. */
   @Nullable private Connection session;
 
@@ -53,7 +60,13 @@ final class ActivityNotifier extends ChannelWorker {
    * @param sessions opens a session outside the pool ({@link StoreBootstrap#session})
    */
   ActivityNotifier(ActivityChannel channel, ConnectionFactory sessions) {
+    this(channel, sessions, DEFAULT_MIN_SPACING);
+  }
+
+  /** As above, with NOTIFYs started at least {@code minSpacing} apart. */
+  ActivityNotifier(ActivityChannel channel, ConnectionFactory sessions, Duration minSpacing) {
     super("user-store-notifier", channel, sessions);
+    this.minSpacingNanos = minSpacing.toNanos();
   }
 
   /** Queues a wake-up for {@code userId}, whose event has just been committed; never blocks. */
@@ -70,10 +83,15 @@ final class ActivityNotifier extends ChannelWorker {
     boolean any = false;
     long retryMillis = FIRST_RETRY_MILLIS;
     boolean failing = false;
+    long sentAt = System.nanoTime() - minSpacingNanos;
     try {
       while (!closed.get()) {
         if (batch.isEmpty() && !any) {
           batch.add(queue.take());
+        }
+        long early = sentAt + minSpacingNanos - System.nanoTime();
+        if (early > 0) {
+          TimeUnit.NANOSECONDS.sleep(early);
         }
         queue.drainTo(batch);
         any |= overflowed.getAndSet(false) || batch.size() > QUEUE_CAPACITY;
@@ -81,6 +99,7 @@ final class ActivityNotifier extends ChannelWorker {
           batch.clear(); // "any user" says it all
         }
         try {
+          sentAt = System.nanoTime();
           send(any ? channel.anyPayload() : channel.payload(batch));
         } catch (SQLException e) {
           if (!failing) {

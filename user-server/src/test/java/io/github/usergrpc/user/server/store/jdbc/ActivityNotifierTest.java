@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
-/** The notifier on a real PostgreSQL: what it sends, and how its session commits. */
+/** The notifier on a real PostgreSQL: what it sends, when, and how its session commits. */
 class ActivityNotifierTest {
 
   private static final byte[] SECRET = new byte[32];
@@ -29,7 +30,7 @@ class ActivityNotifierTest {
   void committedUser_isNotified_fromASessionThatDoesNotWaitForTheDisk() throws Exception {
     List<Connection> opened = new ArrayList<>();
     ActivityChannel channel = ActivityChannel.of(SECRET);
-    try (Connection listening = session("listening");
+    try (Connection listening = listen(channel);
         ActivityNotifier notifier = new ActivityNotifier(channel, () -> {
           Connection session = session("notifier");
           synchronized (opened) {
@@ -37,23 +38,11 @@ class ActivityNotifierTest {
           }
           return session;
         })) {
-      try (Statement listen = listening.createStatement()) {
-        listen.execute("LISTEN " + channel.name());
-      }
       notifier.start();
 
       notifier.committed("u1");
 
-      ActivityChannel receiver = ActivityChannel.of(SECRET); // another server's: the sender skips its own
-      ActivityChannel.Wakeup wakeup = new ActivityChannel.Wakeup();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (wakeup.userIds.isEmpty() && System.nanoTime() < deadline) {
-        PGNotification[] received = listening.unwrap(PGConnection.class).getNotifications(1_000);
-        for (PGNotification notification : received == null ? new PGNotification[0] : received) {
-          receiver.read(notification.getParameter(), wakeup);
-        }
-      }
-      assertThat(wakeup.userIds).containsExactly("u1");
+      assertThat(nextNotification(listening)).containsExactly("u1");
       Connection notifying;
       synchronized (opened) {
         assertThat(opened).hasSize(1);
@@ -66,6 +55,54 @@ class ActivityNotifierTest {
         assertThat(setting.getString(1)).isEqualTo("off");
       }
     }
+  }
+
+  @Test
+  @Timeout(60)
+  void commitsSoonAfterANotify_waitForTheSpacing_andGoTogetherInTheNext() throws Exception {
+    ActivityChannel channel = ActivityChannel.of(SECRET);
+    // Spaced far wider than the default, so that this thread surely queues both ids before the next NOTIFY.
+    Duration spacing = Duration.ofSeconds(5);
+    try (Connection listening = listen(channel);
+        ActivityNotifier notifier = new ActivityNotifier(channel, () -> session("notifier"), spacing)) {
+      notifier.start();
+      notifier.committed("first");
+      assertThat(nextNotification(listening)).containsExactly("first");
+      long firstReceived = System.nanoTime();
+
+      notifier.committed("second");
+      notifier.committed("third");
+
+      assertThat(nextNotification(listening)).containsExactly("second", "third");
+      // At least the spacing after the first NOTIFY started, which was before it was received (by far less than
+      // half the spacing, unless the machine stalled for seconds).
+      assertThat(Duration.ofNanos(System.nanoTime() - firstReceived)).isGreaterThan(spacing.dividedBy(2));
+    }
+  }
+
+  private Connection listen(ActivityChannel channel) throws SQLException {
+    Connection listening = session("listening");
+    try (Statement listen = listening.createStatement()) {
+      listen.execute("LISTEN " + channel.name());
+    }
+    return listening;
+  }
+
+  /** Waits for one notification (at most 30 s) and returns the users it names. */
+  private static List<String> nextNotification(Connection listening) throws SQLException {
+    ActivityChannel receiver = ActivityChannel.of(SECRET); // another server's: the sender skips its own
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      PGNotification[] received = listening.unwrap(PGConnection.class).getNotifications(1_000);
+      if (received != null && received.length > 0) {
+        assertThat(received).hasSize(1);
+        ActivityChannel.Wakeup wakeup = new ActivityChannel.Wakeup();
+        receiver.read(received[0].getParameter(), wakeup);
+        assertThat(wakeup.any).isFalse();
+        return List.copyOf(wakeup.userIds);
+      }
+    }
+    throw new AssertionError("no notification within 30 s");
   }
 
   private Connection session(String name) throws SQLException {
