@@ -705,8 +705,9 @@ final class LoadBench {
   private static void log(Target target, String method, String tool, int round, double rps,
       LoadGenerator.Result result) {
     System.out.printf("round %d %-15s %-10s %-12s %8.0f calls/s%s%n", round, target.name(), method, tool, rps,
-        result == null ? "" : String.format(" p50 %.2f ms p99 %.2f ms p99.9 %.2f ms errors %d", result.millis(50),
-            result.millis(99), result.millis(99.9), result.errors()));
+        result == null ? "" : String.format(" p50 %.2f ms p99 %.2f ms p99.9 %.2f ms errors %d%s", result.millis(50),
+            result.millis(99), result.millis(99.9), result.errors(), result.cpuNanos() == 0 ? ""
+                : String.format("; this JVM %.1f us of CPU per call", result.cpuMicrosPerCall())));
   }
 
   private static boolean onPath(String tool) {
