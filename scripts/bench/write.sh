@@ -7,7 +7,9 @@
 # Before/after: pass the server jar of another commit, e.g. built from main in a copy of the sources
 # (git archive main | tar -x -C /tmp/main && (cd /tmp/main && ./mvnw -B -q -o -DskipTests package -pl user-server -am)):
 #   scripts/bench/write.sh --before-jar /tmp/main/user-server/target/user-server.jar
-# Options: --rounds 3 --duration 10 --warmup 20 --clients 16 --before-jar PATH
+# Each run warms up for at least --warmup s and then until the JITs of its server and of the bench JVM are quiet
+# (at most --warmup-max s).
+# Options: --rounds 3 --duration 10 --warmup 20 --warmup-max 90 --clients 16 --before-jar PATH
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_build
 bench_tools

@@ -95,6 +95,19 @@ final class JitQuiet {
     return pids;
   }
 
+  /**
+   * Describes warm-ups for a report: "unmeasured load for at least ... s and then until {@code whose} JIT compiler
+   * threads used at most 1 % of the last 5 s (at most ... s; the warm-ups took ... s, n ended at the maximum)".
+   */
+  static String describe(List<WarmUp> warmUps, Duration minimum, Duration maximum, String whose) {
+    List<Double> seconds = warmUps.stream().map(w -> (double) w.took().toSeconds()).toList();
+    long notQuiet = warmUps.stream().filter(w -> !w.quiet()).count();
+    return "unmeasured load for at least " + minimum.toSeconds() + " s and then until " + whose + " JIT compiler"
+        + " threads used at most " + Math.round(100 * QUIET_SHARE) + " % of the last " + STEP.toSeconds()
+        + " s (at most " + maximum.toSeconds() + " s; the warm-ups took "
+        + (seconds.isEmpty() ? "–" : Stats.spread(seconds, "%.0f")) + " s, " + notQuiet + " ended at the maximum)";
+  }
+
   private static long jitTicks(long pid) throws IOException {
     return ServerThreads.ticksByGroup(pid).getOrDefault(ServerThreads.JIT, 0L);
   }

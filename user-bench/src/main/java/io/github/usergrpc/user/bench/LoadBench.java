@@ -63,7 +63,7 @@ final class LoadBench {
    * The load before each measured run, after {@link #warmUp}: h2load opens its connections and the Java tool
    * has its first calls in flight before the clock starts.
    */
-  private static final Duration MEASURED_WARM_UP = Duration.ofSeconds(1);
+  static final Duration MEASURED_WARM_UP = Duration.ofSeconds(1);
   private static final Map<String, String> PGBENCH_SCHEMA = Map.of("PGOPTIONS", "-c search_path=pgbench");
   private static final Pattern H2LOAD_RPS = Pattern.compile("finished in [0-9.]+m?s, ([0-9.]+) req/s");
   static final Pattern H2LOAD_REQUESTS = Pattern.compile(
@@ -580,13 +580,8 @@ final class LoadBench {
 
   /** Describes the warm-ups of the closed-loop runs ({@link #warmUp}) and what they took. */
   private String warmUpText() {
-    List<Double> seconds = warmUps.stream().map(w -> (double) w.took().toSeconds()).collect(Collectors.toList());
-    long notQuiet = warmUps.stream().filter(w -> !w.quiet()).count();
-    return "unmeasured load for at least " + warmup.toSeconds() + " s and then until the server's JIT compiler"
-        + " threads used at most " + Math.round(100 * JitQuiet.QUIET_SHARE) + " % of the last "
-        + JitQuiet.STEP.toSeconds() + " s (at most " + warmupMax.toSeconds() + " s; the warm-ups took "
-        + (seconds.isEmpty() ? "–" : Stats.spread(seconds, "%.0f")) + " s, " + notQuiet
-        + " ended at the maximum), then " + MEASURED_WARM_UP.toSeconds() + " s of load not measured";
+    return JitQuiet.describe(warmUps, warmup, warmupMax, "the server's") + ", then "
+        + MEASURED_WARM_UP.toSeconds() + " s of load not measured";
   }
 
   /** Returns this module's classes before the server jar, which brings grpc-java, Netty and native epoll. */

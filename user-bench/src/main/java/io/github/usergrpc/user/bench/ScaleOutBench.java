@@ -223,8 +223,8 @@ final class ScaleOutBench {
       streams.cancelFrom(0);
       errors.addAndGet(streams.errors.get() + streams.undelivered.get());
       if (streams.errors.get() + streams.undelivered.get() > 0) {
-        System.out.printf("%s round %d: streams ended by the server: %s; events not delivered: %d%n", mode, round,
-            streams.closeCodes, streams.undelivered.get());
+        System.out.printf("%s round %d: streams ended by the server: %s; events not delivered: %d; failed"
+            + " updates: %s%n", mode, round, streams.closeCodes, streams.undelivered.get(), streams.failedUpdates);
       }
       record(mode, "p50", latency.getValueAtPercentile(50) / 1e6);
       record(mode, "p99", latency.getValueAtPercentile(99) / 1e6);

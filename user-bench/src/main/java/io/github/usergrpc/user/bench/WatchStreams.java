@@ -40,6 +40,8 @@ final class WatchStreams {
   final AtomicLong errors = new AtomicLong();
   final AtomicLong undelivered = new AtomicLong();
   final Map<String, AtomicLong> closeCodes = new ConcurrentHashMap<>();
+  /** UpdateUser calls of {@link #updateAndMeasure} that failed, by status code: their events may never come. */
+  final Map<String, AtomicLong> failedUpdates = new ConcurrentHashMap<>();
   final java.util.Set<ClientCall<?, ?>> cancelled = ConcurrentHashMap.newKeySet();
   final AtomicLong startedCount = new AtomicLong();
   final AtomicLong delivered = new AtomicLong();
@@ -199,6 +201,8 @@ final class WatchStreams {
             @Override
             public void onError(Throwable t) {
               watchers.errors.incrementAndGet();
+              watchers.failedUpdates.computeIfAbsent(Status.fromThrowable(t).getCode().name(),
+                  k -> new AtomicLong()).incrementAndGet();
             }
 
             @Override

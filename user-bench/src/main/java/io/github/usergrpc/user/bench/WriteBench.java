@@ -41,6 +41,9 @@ final class WriteBench {
   private final int rounds;
   private final Duration duration;
   private final Duration warmup;
+  private final Duration warmupMax;
+  /** How each run's warm-up ended. */
+  private final List<JitQuiet.WarmUp> warmUps = new ArrayList<>();
   private final List<Integer> clients;
   private final List<Jar> jars = new ArrayList<>();
   private final String command;
@@ -56,6 +59,7 @@ final class WriteBench {
     // 20 s: with 3 s, about 2,000 calls at 1 client, much of the server still ran interpreted or C1-compiled
     // (RecordActivity 605 vs 963/s at 1 client, 1,090 vs 2,094/s at 16, 2026-12-07 05:13 vs 05:44 UTC).
     warmup = args.seconds("warmup", 20);
+    warmupMax = args.seconds("warmup-max", 90);
     clients = List.of(1, args.integer("clients", 16));
     command = args.string("command", "scripts/bench/write.sh");
     Path root = BenchmarksFile.repositoryRoot();
@@ -143,7 +147,12 @@ final class WriteBench {
         LoadGenerator.AsyncCall asyncCall = call.equals("CreateUser")
             ? createUser(channels, requests)
             : recordActivity(channels, users);
-        result = LoadGenerator.closedLoop(asyncCall, n, warmup, duration);
+        // Until the JITs are quiet: a fixed 20 s left a server's C2 compiler at about half a core when it began.
+        JitQuiet.WarmUp warmUp = JitQuiet.warmUp(JitQuiet.withThisJvm(List.of(server)), warmup, warmupMax,
+            step -> LoadGenerator.closedLoop(asyncCall, n, step, Duration.ZERO));
+        warmUps.add(warmUp);
+        System.out.printf("%s %s at %d clients: %s%n", jar.label(), call, n, warmUp);
+        result = LoadGenerator.closedLoop(asyncCall, n, LoadBench.MEASURED_WARM_UP, duration);
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
@@ -209,8 +218,10 @@ final class WriteBench {
         .append(Machine.header(command, loadBefore))
         .append("- Database: the shared PostgreSQL at 127.0.0.1:5432, a database of the run's own (created and")
         .append(" dropped); pgbench scale 10 in schema `pgbench`; each server run on a new, empty schema, pool of 10")
-        .append(" connections; nothing pinned to a core. Closed loop, one call in flight per client, ")
-        .append(warmup.toSeconds()).append(" s warm-up, ").append(duration.toSeconds()).append(" s measured, ")
+        .append(" connections; nothing pinned to a core. Closed loop, one call in flight per client: ")
+        .append(JitQuiet.describe(warmUps, warmup, warmupMax, "the server's and this JVM's")).append(", then ")
+        .append(LoadBench.MEASURED_WARM_UP.toSeconds()).append(" s not measured, ").append(duration.toSeconds())
+        .append(" s measured, ")
         .append(rounds).append(" rounds; RecordActivity spread round robin over ").append(ACTIVITY_USERS)
         .append(" users.\n");
     for (Jar jar : jars) {
