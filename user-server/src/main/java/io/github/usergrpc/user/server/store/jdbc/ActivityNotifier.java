@@ -35,7 +35,7 @@ import javax.annotation.Nullable;
  *
  * <p>The session commits without waiting for its commit record to reach the disk ({@code synchronous_commit}
  * off): a NOTIFY's transaction has an xid, so with the default it would wait for a second WAL flush after the
- * writer's own, on the path of every cross-server event (a flush on these machines' disk: p50 0.2 ms, p99 4.5 ms,
+ * writer's own, on the path of every cross-server event (a flush on these machines' disk: p50 0.2 ms, p99 4.6 ms,
  * p99.9 14 ms). Its notification is delivered at commit either way; what a crash could lose is only a wake-up,
  * and the table stays the truth (the other servers' next poll).
  */
