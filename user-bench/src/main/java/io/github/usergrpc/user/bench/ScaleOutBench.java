@@ -220,12 +220,16 @@ final class ScaleOutBench {
         }
         System.out.println("  " + slowestAgainstPauses(deliveries, pauses));
       }
-      streams.cancelFrom(0);
       errors.addAndGet(streams.errors.get() + streams.undelivered.get());
       if (streams.errors.get() + streams.undelivered.get() > 0) {
-        System.out.printf("%s round %d: streams ended by the server: %s; events not delivered: %d; failed"
-            + " updates: %s%n", mode, round, streams.closeCodes, streams.undelivered.get(), streams.failedUpdates);
+        System.out.printf("%s round %d: streams ended by the server: %s; events not delivered (warm-up included):"
+            + " %d; failed updates: %s%n", mode, round, streams.closeCodes, streams.undelivered.get(),
+            streams.failedUpdates);
+        if (streams.undelivered.get() > 0) {
+          System.out.print("  " + streams.explainMissing(channels, Duration.ofSeconds(30), 10));
+        }
       }
+      streams.cancelFrom(0);
       record(mode, "p50", latency.getValueAtPercentile(50) / 1e6);
       record(mode, "p99", latency.getValueAtPercentile(99) / 1e6);
       record(mode, "max", latency.getMaxValue() / 1e6);

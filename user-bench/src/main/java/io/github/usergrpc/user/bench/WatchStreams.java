@@ -14,7 +14,9 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -44,6 +46,11 @@ final class WatchStreams {
   final Map<String, AtomicLong> failedUpdates = new ConcurrentHashMap<>();
   final java.util.Set<ClientCall<?, ?>> cancelled = ConcurrentHashMap.newKeySet();
   final AtomicLong startedCount = new AtomicLong();
+  /**
+   * Per user, over every phase (warm-ups included): updates sent, updates answered OK, and {@code user.updated}
+   * events delivered to its watchers. What {@link #explainMissing} reads when events did not come.
+   */
+  private final Map<String, PerUser> perUser = new ConcurrentHashMap<>();
   final AtomicLong delivered = new AtomicLong();
   final Map<String, Long> sentAt = new ConcurrentHashMap<>();
   volatile Histogram latency;
@@ -75,6 +82,9 @@ final class WatchStreams {
           }
           deliveries.add(new long[] {sent, now});
           delivered.incrementAndGet();
+        }
+        if (event.getAction().equals("user.updated")) {
+          perUser(event.getUserId()).delivered.incrementAndGet();
         }
       }
 
@@ -113,6 +123,92 @@ final class WatchStreams {
 
   void sent(String userId) {
     sentAt.put(userId, System.nanoTime());
+    perUser(userId).sent.incrementAndGet();
+  }
+
+  private PerUser perUser(String userId) {
+    return perUser.computeIfAbsent(userId, id -> new PerUser());
+  }
+
+  /** One user's updates and deliveries over the whole run. */
+  private static final class PerUser {
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong answeredOk = new AtomicLong();
+    final Map<String, AtomicLong> failed = new ConcurrentHashMap<>();
+    final AtomicLong delivered = new AtomicLong();
+
+    long missing() {
+      return sent.get() - delivered.get();
+    }
+  }
+
+  /**
+   * Says what became of the {@code user.updated} events that did not reach their watcher: for users with one
+   * watcher each (the scale-out bench), waits up to {@code lateWait} for late ones, then, for at most
+   * {@code maxUsers} users still missing events, how their updates were answered, and how many
+   * {@code user.updated} events each replica replays for them from the store ({@code resume_after} 1). So a
+   * missing event reads as a failed update (nothing to deliver), as stored but not delivered live (a delivery
+   * bug), or as acknowledged but not stored (a write-path bug).
+   *
+   * @return one line per user, after a summary line
+   */
+  String explainMissing(List<ManagedChannel> replicas, Duration lateWait, int maxUsers)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + lateWait.toNanos();
+    long missingAtStart = missingTotal();
+    while (missingTotal() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    long stillMissing = missingTotal();
+    StringBuilder report = new StringBuilder(String.format(Locale.ROOT,
+        "missing user.updated events: %d when measured, %d after %d s more%n", missingAtStart, stillMissing,
+        lateWait.toSeconds()));
+    List<String> users = perUser.entrySet().stream().filter(e -> e.getValue().missing() > 0).map(Map.Entry::getKey)
+        .sorted().limit(maxUsers).toList();
+    Map<String, List<AtomicLong>> replayed = new LinkedHashMap<>();
+    CountDownLatch replays = new CountDownLatch(users.size() * replicas.size());
+    for (String userId : users) {
+      List<AtomicLong> counts = new ArrayList<>();
+      replayed.put(userId, counts);
+      for (ManagedChannel replica : replicas) {
+        AtomicLong count = new AtomicLong();
+        counts.add(count);
+        UserServiceGrpc.newStub(replica).withDeadlineAfter(5, TimeUnit.SECONDS).watchUserActivity(
+            WatchRequest.newBuilder().setUserId(userId).setResumeAfter(1).build(), new StreamObserver<>() {
+              @Override
+              public void onNext(ActivityEvent event) {
+                if (event.getAction().equals("user.updated")) {
+                  count.incrementAndGet();
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                if (Status.fromThrowable(t).getCode() != Status.Code.DEADLINE_EXCEEDED) {
+                  count.set(-1);
+                }
+                replays.countDown();
+              }
+
+              @Override
+              public void onCompleted() {
+                replays.countDown();
+              }
+            });
+      }
+    }
+    replays.await(30, TimeUnit.SECONDS);
+    replayed.forEach((userId, counts) -> {
+      PerUser user = perUser.get(userId);
+      report.append(String.format(Locale.ROOT, "  user %s: updates sent %d, answered OK %d, failed %s;"
+          + " delivered live %d; replayed by each replica (-1: the replay failed) %s%n", userId, user.sent.get(),
+          user.answeredOk.get(), user.failed, user.delivered.get(), counts));
+    });
+    return report.toString();
+  }
+
+  private long missingTotal() {
+    return perUser.values().stream().mapToLong(user -> Math.max(0, user.missing())).sum();
   }
 
   void awaitDelivered(int updates, Duration timeout) throws InterruptedException {
@@ -196,13 +292,16 @@ final class WatchStreams {
           .setName("Watched User " + user.getId().substring(0, 8) + " v" + UPDATES.incrementAndGet()).build(),
           new StreamObserver<>() {
             @Override
-            public void onNext(UserResponse value) {}
+            public void onNext(UserResponse value) {
+              watchers.perUser(user.getId()).answeredOk.incrementAndGet();
+            }
 
             @Override
             public void onError(Throwable t) {
               watchers.errors.incrementAndGet();
-              watchers.failedUpdates.computeIfAbsent(Status.fromThrowable(t).getCode().name(),
-                  k -> new AtomicLong()).incrementAndGet();
+              String code = Status.fromThrowable(t).getCode().name();
+              watchers.failedUpdates.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
+              watchers.perUser(user.getId()).failed.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
             }
 
             @Override
