@@ -63,9 +63,8 @@ final class InterceptorBench {
   private final int warmup;
   /** The longest warm-up over TCP, waiting for the server's JIT to go quiet ({@link JitQuiet}). */
   private final Duration warmupMax;
-  /** How long each warm-up over TCP took, and how many ended at the maximum. */
-  private final List<Double> warmUpSeconds = new ArrayList<>();
-  private int warmUpsNotQuiet;
+  /** The warm-ups over TCP, for the report. */
+  private final List<JitQuiet.WarmUp> warmUps = new ArrayList<>();
   private final int connections;
   private final int streams;
   private final String command;
@@ -204,8 +203,7 @@ final class InterceptorBench {
       Path frame = LoadBench.writeFrame("GetUser", id, work.resolve("GetUser-" + id + ".grpc"));
       JitQuiet.WarmUp warmUp = JitQuiet.warmUp(server.pid(), Duration.ofSeconds(warmup), warmupMax,
           step -> h2load(port, frame, (int) step.toSeconds()));
-      warmUpSeconds.add((double) warmUp.took().toSeconds());
-      warmUpsNotQuiet += warmUp.quiet() ? 0 : 1;
+      warmUps.add(warmUp);
       long before = ProcessProbe.cpuTicks(server.pid());
       Map<String, Long> threadsBefore = ServerThreads.ticksByGroup(server.pid());
       long calls = h2load(port, frame, duration);
@@ -296,12 +294,10 @@ final class InterceptorBench {
     } else {
       md.append("- Setup: GetUser with h2load `-c ").append(connections).append(" -m ").append(streams)
           .append(" -t 1` pinned to core 1, each server in its own process pinned to core 0 (a JVM there sees 1 CPU")
-          .append(" and picks SerialGC). Each run: unmeasured load for at least ").append(warmup)
-          .append(" s and then until the server's JIT compiler threads used at most ")
-          .append(Math.round(100 * JitQuiet.QUIET_SHARE)).append(" % of the last ").append(JitQuiet.STEP.toSeconds())
-          .append(" s (at most ").append(warmupMax.toSeconds()).append(" s; the warm-ups took ")
-          .append(Stats.spread(warmUpSeconds, "%.0f")).append(" s, ").append(warmUpsNotQuiet)
-          .append(" ended at the maximum), then ").append(duration).append(" s measured; ").append(rounds).append(" rounds, every variant restarted in")
+          .append(" and picks SerialGC). Each run: ")
+          .append(JitQuiet.describe(warmUps, Duration.ofSeconds(warmup), warmupMax, "the server's"))
+          .append(", then ").append(duration).append(" s measured; ").append(rounds)
+          .append(" rounds, every variant restarted in")
           .append(" each. Variants: `LayeredServer` (user-bench) answering BareServer's constant on user-server's")
           .append(" transport (`directExecutor()`, same limits and keepalive), alone and with each layer as")
           .append(" `InterceptorChain` and `UserServer` add it (`store`: the real handlers on the memory store;")

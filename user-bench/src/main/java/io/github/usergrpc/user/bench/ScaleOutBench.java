@@ -113,6 +113,11 @@ final class ScaleOutBench {
     }
   }
 
+  /** The shortest warm-up: {@link #warmupUpdates} at {@link #warmupRate}/s. */
+  private Duration warmupMinimum() {
+    return Duration.ofMillis(1000L * warmupUpdates / warmupRate);
+  }
+
   static void run(Args args) throws Exception {
     new ScaleOutBench(args).runAll();
   }
@@ -183,9 +188,9 @@ final class ScaleOutBench {
       streams.awaitStarted(Duration.ofMinutes(3));
       List<UserResponse> watched = users.subList(0, watchers);
       // Update i is of user i % watchers, watched on replica (i % watchers) % 3; it goes through the next one.
-      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(JitQuiet.withThisJvm(replicas), Duration.ofMillis(1000L * warmupUpdates / warmupRate),
-          warmupMax, length -> WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS),
-              watched, streams, (int) (length.toMillis() * warmupRate / 1000), warmupRate));
+      JitQuiet.WarmUp warmUp = JitQuiet.warmUp(JitQuiet.withThisJvm(replicas), warmupMinimum(), warmupMax,
+          length -> WatchStreams.updateAndMeasure(i -> channels.get((i % watchers + 1) % REPLICAS), watched, streams,
+              (int) (length.toMillis() * warmupRate / 1000), warmupRate));
       warmUps.add(warmUp);
       System.out.printf("%s round %d: %s%n", mode, round, warmUp);
       if (benchGcFirst) {
@@ -346,14 +351,10 @@ final class ScaleOutBench {
         .append(" 100 ms poll alone). The bench JVM (watchers, writers) runs beside them. Per round and mode (")
         .append(rounds).append(" rounds, JetStream, database, poll only, fresh replicas and schema each time): ")
         .append(String.format("%,d", watchers)).append(" users, each watched live on one replica; ")
-        .append("unmeasured updates at ").append(warmupRate).append("/s, at least ")
-        .append(String.format("%,d", warmupUpdates)).append(" and then until the JIT compiler threads of the")
-        .append(" three replicas and of the bench JVM each used at most ")
-        .append(Math.round(100 * JitQuiet.QUIET_SHARE)).append(" % of the last ").append(JitQuiet.STEP.toSeconds())
-        .append(" s (at most ").append(warmupMax.toSeconds()).append(" s; the warm-ups took ")
-        .append(warmUps.isEmpty() ? "–" : Stats.spread(warmUps.stream().map(w -> (double) w.took().toSeconds())
-            .toList(), "%.0f")).append(" s, ").append(warmUps.stream().filter(w -> !w.quiet()).count())
-        .append(" ended at the maximum), then ").append(String.format("%,d", updates))
+        .append("unmeasured updates at ").append(warmupRate).append("/s: ")
+        .append(JitQuiet.describe(warmUps, warmupMinimum(), warmupMax,
+            "each of the three replicas' and the bench JVM's"))
+        .append(", then ").append(String.format("%,d", updates))
         .append(" UpdateUser calls at ").append(rate).append("/s, each through another replica than its")
         .append(" watcher's: latency from sending the update to the watcher receiving `user.updated`. Then")
         .append(" RecordActivity, closed loop, ").append(clients).append(" clients spread over the three replicas, ")
