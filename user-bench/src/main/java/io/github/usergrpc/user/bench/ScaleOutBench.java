@@ -23,11 +23,12 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Scale-out (issue 18): three server replicas ({@code user-server.jar} processes) on one PostgreSQL database,
- * with their activity on NATS JetStream ({@code --activity}) and, in the same round, in the database only: as by
- * default, replicas waking each other with LISTEN/NOTIFY, and with {@code --db-notify=false}, polling only.
+ * with their activity on NATS JetStream ({@code --activity}: the local single node, and a three-node cluster
+ * with an R3 stream) and, in the same round, in the database only: as by default, replicas waking each other
+ * with LISTEN/NOTIFY, and with {@code --db-notify=false}, polling only.
  *
  * <p>Per round and mode: three replicas on a new schema (and, for JetStream, a stream of the run's own on the
- * local NATS server, deleted afterwards); {@code watchers} users, each watched live on one replica (user
+ * local NATS server, deleted afterwards, or a cluster of the round's own, {@link NatsCluster}); {@code watchers} users, each watched live on one replica (user
  * {@code i} on replica {@code i % 3}); after an unmeasured warm-up, {@code updates} UpdateUser calls at
  * {@code rate}/s, each sent through another replica than its user's watcher ({@code (i + 1) % 3}): latency
  * from sending the update to the watcher receiving its {@code user.updated}. Then RecordActivity in a closed
@@ -40,9 +41,13 @@ final class ScaleOutBench {
   /** The users RecordActivity is spread over, as in the write benchmark. */
   private static final int ACTIVITY_USERS = 200;
   private static final String JETSTREAM = "JetStream";
+  /** JetStream on a three-node cluster the bench starts each round ({@link NatsCluster}), R3 stream. */
+  private static final String JETSTREAM_R3 = "JetStream-R3";
   private static final String NOTIFY = "database";
   private static final String POLL = "database-poll";
-  private static final List<String> MODES = List.of(JETSTREAM, NOTIFY, POLL);
+  private static final List<String> MODES = List.of(JETSTREAM, JETSTREAM_R3, NOTIFY, POLL);
+  /** The modes a run must have measured to replace the section of BENCHMARKS.md. */
+  private static final List<String> RECORDED_MODES = List.of(JETSTREAM, NOTIFY, POLL);
 
   private final Path root = BenchmarksFile.repositoryRoot();
   private final Path work = root.resolve("user-bench/target/scale-out");
@@ -139,7 +144,7 @@ final class ScaleOutBench {
       LoadBench.psql("postgres", "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     }
     String report = report(loadBefore);
-    if (modes.equals(MODES) && clients > 0) {
+    if (modes.containsAll(RECORDED_MODES) && clients > 0) {
       BenchmarksFile.writeSection("scale-out", report);
     } else {
       System.out.println("(a diagnostic run: some modes or no RecordActivity; BENCHMARKS.md left as it is)");
@@ -152,6 +157,7 @@ final class ScaleOutBench {
     String schema = "run" + schemas;
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
     String stream = "BENCH_" + ProcessHandle.current().pid() + "_" + schemas;
+    NatsCluster cluster = mode.equals(JETSTREAM_R3) ? NatsCluster.start(3, work.resolve("nats-r3")) : null;
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<ServerProcess> replicas = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
@@ -173,6 +179,9 @@ final class ScaleOutBench {
             + schema, "--db-user", "postgres"));
         if (mode.equals(JETSTREAM)) {
           server.addAll(List.of("--activity", nats, "--activity-stream", stream));
+        } else if (cluster != null) {
+          server.addAll(List.of("--activity", cluster.url(), "--activity-stream", stream, "--activity-replicas",
+              "3"));
         } else if (mode.equals(POLL)) {
           server.addAll(List.of("--db-notify", "false"));
         }
@@ -265,6 +274,9 @@ final class ScaleOutBench {
       if (mode.equals(JETSTREAM)) {
         deleteStream(stream);
       }
+      if (cluster != null) {
+        cluster.close();
+      }
     }
   }
 
@@ -345,13 +357,17 @@ final class ScaleOutBench {
         .append("- Setup: three `user-server.jar` processes (default JVM flags, nothing pinned) on one schema of a")
         .append(" database of the run's own on the shared PostgreSQL (127.0.0.1:5432); JetStream mode adds")
         .append(" `--activity ").append(nats).append(" --activity-stream <a stream of the run's own>` (the")
-        .append(" machine's nats-server 2.9.10, one node, R1); the database mode is the default (the activity")
+        .append(" machine's nats-server 2.9.10, one node, R1); the R3 mode runs the same binary as a three-node")
+        .append(" cluster that the bench starts on free loopback ports for each round (fresh store directories, same")
+        .append(" two cores) and adds `--activity <its three URLs> --activity-replicas 3`; the database mode is the")
+        .append(" default (the activity")
         .append(" table; replicas wake each other with LISTEN/NOTIFY after their commits and poll every second as")
         .append(" a backstop), and the poll-only mode adds `--db-notify=false` (other replicas' events found by the")
         .append(" 100 ms poll alone). The bench JVM (watchers, writers) runs beside them. Per round and mode (")
-        .append(rounds).append(" rounds, JetStream, database, poll only, fresh replicas and schema each time): ")
+        .append(rounds).append(" rounds, modes ").append(String.join(", ", modes))
+        .append(", fresh replicas and schema each time): ")
         .append(String.format("%,d", watchers)).append(" users, each watched live on one replica; ")
-        .append("unmeasured updates at ").append(warmupRate).append("/s: ")
+        .append("a warm-up of UpdateUser calls at ").append(warmupRate).append("/s, ")
         .append(JitQuiet.describe(warmUps, warmupMinimum(), warmupMax,
             "each of the three replicas' and the bench JVM's"))
         .append(", then ").append(String.format("%,d", updates))
@@ -360,31 +376,33 @@ final class ScaleOutBench {
         .append(" RecordActivity, closed loop, ").append(clients).append(" clients spread over the three replicas, ")
         .append(ACTIVITY_USERS).append(" users, ").append(warmup.toSeconds()).append(" s warm-up, ")
         .append(duration.toSeconds()).append(" s measured.\n\n");
-    md.append("| measurement | JetStream | database (NOTIFY) | database, poll only | JetStream / database"
-        + " | database / poll only |\n|---|---|---|---|---|---|\n");
+    md.append("| measurement | JetStream | JetStream, R3 cluster | database (NOTIFY) | database, poll only"
+        + " | JetStream / database | database / poll only |\n|---|---|---|---|---|---|---|\n");
     for (String[] row : List.of(new String[] {"p50", "cross-replica mutation-to-event p50 (ms)", "%.2f"},
         new String[] {"p99", "cross-replica mutation-to-event p99 (ms)", "%.2f"},
         new String[] {"max", "cross-replica mutation-to-event max (ms)", "%.2f"},
         new String[] {"record", "RecordActivity at " + clients + " clients (calls/s)", "%.0f"})) {
-      List<Double> jetStream = values(JETSTREAM, row[0]);
-      List<Double> notify = values(NOTIFY, row[0]);
-      List<Double> poll = values(POLL, row[0]);
-      if (jetStream.isEmpty() || notify.isEmpty() || poll.isEmpty()) {
-        // A run of some of the modes (--modes), or without RecordActivity (--clients 0).
-        md.append("| ").append(row[1]).append(" | not measured in this run | | | | |\n");
-        continue;
+      md.append("| ").append(row[1]);
+      for (String mode : MODES) {
+        List<Double> values = values(mode, row[0]);
+        md.append(" | ").append(values.isEmpty() ? "not measured" : Stats.spread(values, row[2]));
       }
-      md.append("| ").append(row[1]).append(" | ").append(Stats.spread(jetStream, row[2])).append(" | ")
-          .append(Stats.spread(notify, row[2])).append(" | ").append(Stats.spread(poll, row[2])).append(" | ")
-          .append(Stats.spread(Stats.ratios(jetStream, notify), "%.2fx")).append(" | ")
-          .append(Stats.spread(Stats.ratios(notify, poll), "%.2fx")).append(" |\n");
+      md.append(" | ").append(ratio(values(JETSTREAM, row[0]), values(NOTIFY, row[0])))
+          .append(" | ").append(ratio(values(NOTIFY, row[0]), values(POLL, row[0]))).append(" |\n");
     }
-    md.append("| stream errors, events not delivered, failed calls | ").append(errors.get()).append(" | | | | |\n");
+    md.append("| stream errors, events not delivered, failed calls | ").append(errors.get())
+        .append(" (all modes) | | | | | |\n");
     md.append("\nCells are median (min–max, n) over the rounds; ratios per round, then median. Targets: cross-replica")
         .append(" p99 < 20 ms at ").append(String.format("%,d", watchers)).append(" watchers on JetStream: ")
-        .append(verdict(values(JETSTREAM, "p99"))).append("; in the database mode with LISTEN/NOTIFY: ")
-        .append(verdict(values(NOTIFY, "p99"))).append(".\n");
+        .append(verdict(values(JETSTREAM, "p99"))).append(" on the single node, ")
+        .append(verdict(values(JETSTREAM_R3, "p99"))).append(" on the R3 cluster; in the database mode with")
+        .append(" LISTEN/NOTIFY: ").append(verdict(values(NOTIFY, "p99"))).append(".\n");
     return md.toString();
+  }
+
+  private static String ratio(List<Double> numerators, List<Double> denominators) {
+    return numerators.isEmpty() || denominators.isEmpty() ? "–"
+        : Stats.spread(Stats.ratios(numerators, denominators), "%.2fx");
   }
 
   private static String verdict(List<Double> p99) {

@@ -51,6 +51,8 @@ final class WriteBench {
   private final Path work;
   /** "target|clients" to the rates of the rounds. */
   private final Map<String, List<Double>> rates = new LinkedHashMap<>();
+  /** "target|clients" to the WAL each measured run wrote ({@link WalCounters}), by round. */
+  private final Map<String, List<WalCounters.PerCall>> wal = new LinkedHashMap<>();
   private int schemas;
 
   private WriteBench(Args args) throws IOException {
@@ -109,6 +111,7 @@ final class WriteBench {
   }
 
   private void pgbench(int n) throws IOException, InterruptedException {
+    WalCounters before = WalCounters.read(database);
     String output = ServerProcess.run(List.of("pgbench", "-N", "-n", "-c", Integer.toString(n), "-j",
         Integer.toString(Math.min(n, 2)), "-T", Long.toString(duration.toSeconds()), "-h", "127.0.0.1", "-U",
         "postgres", database), duration.toSeconds() + 120, Map.of("PGOPTIONS", "-c search_path=pgbench"));
@@ -116,7 +119,8 @@ final class WriteBench {
     if (!tps.find()) {
       throw new IllegalStateException("cannot read pgbench's output:\n" + output);
     }
-    record("pgbench -N", n, Double.parseDouble(tps.group(1)));
+    double rate = Double.parseDouble(tps.group(1));
+    record("pgbench -N", n, rate, WalCounters.read(database).since(before), rate * duration.toSeconds());
   }
 
   /** Starts the jar on a new schema, seeds users for RecordActivity, and measures one closed loop. */
@@ -133,6 +137,8 @@ final class WriteBench {
         Calls requests = new Calls(port, 0, false, "w" + round + "-" + schema)) {
       List<ManagedChannel> channels = new ArrayList<>();
       LoadGenerator.Result result;
+      WalCounters walBefore;
+      WalCounters walDuring;
       try {
         for (int i = 0; i < n; i++) {
           channels.add(Calls.channelBuilder(port).build());
@@ -152,14 +158,18 @@ final class WriteBench {
             step -> LoadGenerator.closedLoop(asyncCall, n, step, Duration.ZERO));
         warmUps.add(warmUp);
         System.out.printf("%s %s at %d clients: %s%n", jar.label(), call, n, warmUp);
+        walBefore = WalCounters.read(database);
         result = LoadGenerator.closedLoop(asyncCall, n, LoadBench.MEASURED_WARM_UP, duration);
+        walDuring = WalCounters.read(database).since(walBefore);
       } finally {
         channels.forEach(ManagedChannel::shutdownNow);
       }
       if (result.errors() > 0) {
         throw new IllegalStateException(jar.label() + " " + call + ": " + result.errors() + " calls failed");
       }
-      record(jar.label() + " " + call, n, result.throughput());
+      // The counters include the unmeasured second before the measured ones: about that many calls more.
+      record(jar.label() + " " + call, n, result.throughput(), walDuring,
+          result.throughput() * (LoadBench.MEASURED_WARM_UP.toSeconds() + duration.toSeconds()));
     }
   }
 
@@ -203,9 +213,11 @@ final class WriteBench {
     };
   }
 
-  private void record(String target, int n, double rate) {
+  private void record(String target, int n, double rate, WalCounters walDuring, double calls) {
     rates.computeIfAbsent(target + "|" + n, key -> new ArrayList<>()).add(rate);
-    System.out.printf(Locale.ROOT, "%s at %d clients: %.0f/s%n", target, n, rate);
+    WalCounters.PerCall perCall = walDuring.perCall(calls);
+    wal.computeIfAbsent(target + "|" + n, key -> new ArrayList<>()).add(perCall);
+    System.out.printf(Locale.ROOT, "%s at %d clients: %.0f/s; %s%n", target, n, rate, perCall.describe());
   }
 
   private List<Double> rates(String target, int n) {
@@ -248,6 +260,27 @@ final class WriteBench {
     md.append("\nRatios are per round (each round's figures measured minutes apart at most), then median (min–max).")
         .append(" Targets: at ").append(many).append(" clients RecordActivity and CreateUser reach ≥ 60 % of")
         .append(" `pgbench -N` and ≥ 3x their own 1-client rate.\n");
+    md.append("\nThe WAL of each measured run at ").append(many).append(" clients (the server's, all databases:")
+        .append(" `pg_current_wal_lsn()` and `pg_stat_wal.wal_fpi` before and after, divided by the calls made; for")
+        .append(" the gRPC calls the counters also take in the unmeasured second before), and the checkpoints: after")
+        .append(" a checkpoint starts, each page's first change writes the whole page to the WAL again, so the same")
+        .append(" calls write more WAL and every commit waits for more of it.\n\n")
+        .append("| target | WAL bytes per call, by round | full-page images per call, by round")
+        .append(" | buffers written by checkpoints during the run, by round |\n|---|---|---|---|\n");
+    for (String target : targets) {
+      List<WalCounters.PerCall> runs = wal.getOrDefault(target + "|" + many, List.of());
+      StringBuilder bytes = new StringBuilder();
+      StringBuilder images = new StringBuilder();
+      StringBuilder buffers = new StringBuilder();
+      for (int i = 0; i < runs.size(); i++) {
+        String separator = i == 0 ? "" : " / ";
+        bytes.append(separator).append(String.format(Locale.ROOT, "%.0f", runs.get(i).walBytes()));
+        images.append(separator).append(String.format(Locale.ROOT, "%.2f", runs.get(i).fullPageImages()));
+        buffers.append(separator).append(runs.get(i).checkpointBuffers());
+      }
+      md.append("| ").append(target).append(" | ").append(bytes).append(" | ").append(images).append(" | ")
+          .append(buffers).append(" |\n");
+    }
     return md.toString();
   }
 
