@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark in turn (about 37 minutes on the 2-core machines), each replacing its own section of
+# Runs every benchmark in turn (about two hours on the 2-core machines), each replacing its own section of
 # BENCHMARKS.md; load.sh also redraws docs/latency.png. Builds once. Options are not passed on: run the
 # single scripts for that.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
