@@ -221,6 +221,7 @@ final class ScaleOutBench {
           + " (load %s)%n  CPU: %s%n", mode, round, latency.getValueAtPercentile(50) / 1e6,
           latency.getValueAtPercentile(90) / 1e6, latency.getValueAtPercentile(99) / 1e6,
           latency.getMaxValue() / 1e6, Machine.loadAverage(), cpuReport);
+      System.out.println("  " + streams.slowestSplit());
       if (gc) {
         Map<String, GcPauses> pauses = new LinkedHashMap<>();
         for (int r = 0; r < gcLogs.size(); r++) {

@@ -59,6 +59,8 @@ final class WatchStreams {
    * System#nanoTime}), to match the slowest against pauses.
    */
   final List<long[]> deliveries = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** When each update was answered OK ({@link System#nanoTime}), by when it was sent. */
+  private final Map<Long, Long> answeredAt = new ConcurrentHashMap<>();
 
   void open(ManagedChannel channel, String userId) {
     ClientCall<WatchRequest, ActivityEvent> call = channel.newCall(UserServiceGrpc.getWatchUserActivityMethod(),
@@ -118,12 +120,47 @@ final class WatchStreams {
   void expect(Histogram histogram) {
     delivered.set(0);
     deliveries.clear();
+    answeredAt.clear();
     latency = histogram;
   }
 
-  void sent(String userId) {
-    sentAt.put(userId, System.nanoTime());
+  /** Notes an update of {@code userId} sent now; returns when ({@link System#nanoTime}). */
+  long sent(String userId) {
+    long now = System.nanoTime();
+    sentAt.put(userId, now);
     perUser(userId).sent.incrementAndGet();
+    return now;
+  }
+
+  /**
+   * Splits the slowest 1 % of the deliveries recorded since {@link #expect} at their update's answer: how long
+   * the UpdateUser call took (the write path: the commit, and on JetStream the publish), and how long after
+   * the answer the event reached the watcher (the delivery path). A stall in one shows in its column.
+   */
+  String slowestSplit() {
+    List<long[]> slowest;
+    synchronized (deliveries) {
+      slowest = new ArrayList<>(deliveries);
+    }
+    if (slowest.isEmpty()) {
+      return "no deliveries";
+    }
+    slowest.sort((a, b) -> Long.compare(b[1] - b[0], a[1] - a[0]));
+    slowest = slowest.subList(0, Math.max(1, slowest.size() / 100));
+    List<Double> answered = new ArrayList<>();
+    List<Double> afterAnswer = new ArrayList<>();
+    for (long[] delivery : slowest) {
+      Long answer = answeredAt.get(delivery[0]);
+      if (answer != null) {
+        answered.add((answer - delivery[0]) / 1e6);
+        afterAnswer.add((delivery[1] - answer) / 1e6);
+      }
+    }
+    long[] fastestOfSlow = slowest.get(slowest.size() - 1);
+    return String.format(Locale.ROOT, "slowest %d deliveries (>= %.1f ms): UpdateUser answered after %s ms;"
+        + " the event came %s ms after the answer (median, min–max; %d answered OK)", slowest.size(),
+        (fastestOfSlow[1] - fastestOfSlow[0]) / 1e6, answered.isEmpty() ? "–" : Stats.spread(answered, "%.1f"),
+        afterAnswer.isEmpty() ? "–" : Stats.spread(afterAnswer, "%.1f"), answered.size());
   }
 
   private PerUser perUser(String userId) {
@@ -287,12 +324,13 @@ final class WatchStreams {
         LockSupport.parkNanos(wait);
       }
       UserResponse user = users.get(i % users.size());
-      watchers.sent(user.getId());
+      long sent = watchers.sent(user.getId());
       UserServiceGrpc.newStub(channelFor.apply(i)).updateUser(UpdateUserRequest.newBuilder().setId(user.getId())
           .setName("Watched User " + user.getId().substring(0, 8) + " v" + UPDATES.incrementAndGet()).build(),
           new StreamObserver<>() {
             @Override
             public void onNext(UserResponse value) {
+              watchers.answeredAt.put(sent, System.nanoTime());
               watchers.perUser(user.getId()).answeredOk.incrementAndGet();
             }
 
