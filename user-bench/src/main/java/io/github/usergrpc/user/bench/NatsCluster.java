@@ -60,7 +60,7 @@ final class NatsCluster implements AutoCloseable {
           }
         }
         String name = "n" + (i + 1);
-        cluster.nodes.add(ServerProcess.start("nats-" + name, "", List.of(binary(), "-a", "127.0.0.1", "-p",
+        cluster.nodes.add(ServerProcess.start(directory.getFileName() + "-" + name, "", List.of(binary(), "-a", "127.0.0.1", "-p",
             Integer.toString(clientPorts[i]), "-js", "-sd", directory.resolve(name).toString(), "--server_name",
             name, "--cluster_name", CLUSTER_NAME, "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes",
             String.join(",", routes)), clientPorts[i], directory.getParent()));
