@@ -60,10 +60,11 @@ final class NatsCluster implements AutoCloseable {
           }
         }
         String name = "n" + (i + 1);
-        cluster.nodes.add(ServerProcess.start(directory.getFileName() + "-" + name, "", List.of(binary(), "-a", "127.0.0.1", "-p",
-            Integer.toString(clientPorts[i]), "-js", "-sd", directory.resolve(name).toString(), "--server_name",
-            name, "--cluster_name", CLUSTER_NAME, "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes",
-            String.join(",", routes)), clientPorts[i], directory.getParent()));
+        List<String> command = List.of(binary(), "-a", "127.0.0.1", "-p", Integer.toString(clientPorts[i]), "-js",
+            "-sd", directory.resolve(name).toString(), "--server_name", name, "--cluster_name", CLUSTER_NAME,
+            "--cluster", "nats://127.0.0.1:" + routePorts[i], "--routes", String.join(",", routes));
+        cluster.nodes.add(ServerProcess.start(directory.getFileName() + "-" + name, "", command, clientPorts[i],
+            directory.getParent()));
         cluster.urls.add("nats://127.0.0.1:" + clientPorts[i]);
       }
       cluster.awaitJetStream();

@@ -28,12 +28,12 @@ import org.HdrHistogram.Histogram;
  * with LISTEN/NOTIFY, and with {@code --db-notify=false}, polling only.
  *
  * <p>Per round and mode: three replicas on a new schema (and, for JetStream, a stream of the run's own on the
- * local NATS server, deleted afterwards, or a cluster of the round's own, {@link NatsCluster}); {@code watchers} users, each watched live on one replica (user
- * {@code i} on replica {@code i % 3}); after an unmeasured warm-up, {@code updates} UpdateUser calls at
- * {@code rate}/s, each sent through another replica than its user's watcher ({@code (i + 1) % 3}): latency
- * from sending the update to the watcher receiving its {@code user.updated}. Then RecordActivity in a closed
- * loop at {@code clients} clients, their connections spread over the three replicas, over
- * {@value #ACTIVITY_USERS} users.
+ * local NATS server, deleted afterwards, or a cluster of the round's own, {@link NatsCluster}); {@code watchers}
+ * users, each watched live on one replica (user {@code i} on replica {@code i % 3}); after an unmeasured
+ * warm-up, {@code updates} UpdateUser calls at {@code rate}/s, each sent through another replica than its
+ * user's watcher ({@code (i + 1) % 3}): latency from sending the update to the watcher receiving its
+ * {@code user.updated}. Then RecordActivity in a closed loop at {@code clients} clients, their connections
+ * spread over the three replicas, over {@value #ACTIVITY_USERS} users.
  */
 final class ScaleOutBench {
 
