@@ -198,7 +198,7 @@ final class EmbeddedStoreBench {
     long closed = size(directory);
     compact(variant, url);
     long data = size(directory);
-    delete(directory);
+    Directories.deleteTree(directory);
     return new Result(variant, writers, peak.get(), closed, data, operations.get(), unavailable.get(),
         Duration.ofNanos(elapsed));
   }
@@ -266,7 +266,7 @@ final class EmbeddedStoreBench {
     try (JdbcUserStore reopened = variant.open(JdbcSettings.newBuilder().setJdbcUrl(url).build())) {
       missing = acknowledged.stream().filter(id -> reopened.find(id).isEmpty()).count();
     }
-    delete(directory);
+    Directories.deleteTree(directory);
     return missing + " of " + acknowledged.size();
   }
 
@@ -294,14 +294,6 @@ final class EmbeddedStoreBench {
       }).sum();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void delete(Path directory) throws IOException {
-    try (Stream<Path> files = Files.walk(directory)) {
-      for (Path file : files.sorted((a, b) -> b.compareTo(a)).toList()) {
-        Files.delete(file);
-      }
     }
   }
 

@@ -10,10 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A JetStream cluster of the installed {@code nats-server} that a benchmark starts on free loopback ports, each
@@ -44,7 +41,7 @@ final class NatsCluster implements AutoCloseable {
   static NatsCluster start(int size, Path directory) throws IOException, InterruptedException {
     NatsCluster cluster = new NatsCluster(directory);
     try {
-      deleteTree(directory);
+      Directories.deleteTree(directory);
       Files.createDirectories(directory);
       int[] clientPorts = new int[size];
       int[] routePorts = new int[size];
@@ -118,17 +115,6 @@ final class NatsCluster implements AutoCloseable {
   @Override
   public void close() throws IOException {
     nodes.forEach(ServerProcess::close);
-    deleteTree(directory);
-  }
-
-  private static void deleteTree(Path directory) throws IOException {
-    if (!Files.exists(directory)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(directory)) {
-      for (Path file : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
-        Files.deleteIfExists(file);
-      }
-    }
+    Directories.deleteTree(directory);
   }
 }

@@ -229,11 +229,7 @@ final class ScaleOutBench {
         }
         pauses.put("bench JVM", benchGc);
         pauses.forEach((name, p) -> System.out.println("  gc " + name + " " + p.summary()));
-        List<long[]> deliveries;
-        synchronized (streams.deliveries) {
-          deliveries = new ArrayList<>(streams.deliveries);
-        }
-        System.out.println("  " + slowestAgainstPauses(deliveries, pauses));
+        System.out.println("  " + slowestAgainstPauses(streams.deliveries(), pauses));
       }
       errors.addAndGet(streams.errors.get() + streams.undelivered.get());
       if (streams.errors.get() + streams.undelivered.get() > 0) {
@@ -292,9 +288,7 @@ final class ScaleOutBench {
     }
     // System.nanoTime to epoch milliseconds, as the pauses are.
     double offsetMillis = System.currentTimeMillis() - System.nanoTime() / 1e6;
-    List<long[]> slowest = new ArrayList<>(deliveries);
-    slowest.sort((a, b) -> Long.compare(b[1] - b[0], a[1] - a[0]));
-    slowest = slowest.subList(0, Math.max(1, deliveries.size() / 100));
+    List<long[]> slowest = WatchStreams.slowestPercent(deliveries);
     Map<String, Integer> byProcess = new LinkedHashMap<>();
     int slowPaused = 0;
     for (long[] d : slowest) {

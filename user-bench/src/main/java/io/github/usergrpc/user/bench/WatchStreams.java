@@ -58,7 +58,7 @@ final class WatchStreams {
    * Each delivery recorded in {@link #latency}: when its update was sent and when it arrived ({@link
    * System#nanoTime}), to match the slowest against pauses.
    */
-  final List<long[]> deliveries = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<long[]> deliveries = java.util.Collections.synchronizedList(new ArrayList<>());
   /** When each update was answered OK ({@link System#nanoTime}), by when it was sent. */
   private final Map<Long, Long> answeredAt = new ConcurrentHashMap<>();
 
@@ -124,6 +124,20 @@ final class WatchStreams {
     latency = histogram;
   }
 
+  /** Returns the deliveries recorded since {@link #expect}: when each update was sent and when it arrived. */
+  List<long[]> deliveries() {
+    synchronized (deliveries) {
+      return new ArrayList<>(deliveries);
+    }
+  }
+
+  /** Returns the slowest 1 % of {@code deliveries} (at least one; none of none), slowest first. */
+  static List<long[]> slowestPercent(List<long[]> deliveries) {
+    List<long[]> slowest = new ArrayList<>(deliveries);
+    slowest.sort((a, b) -> Long.compare(b[1] - b[0], a[1] - a[0]));
+    return slowest.subList(0, Math.min(slowest.size(), Math.max(1, slowest.size() / 100)));
+  }
+
   /** Notes an update of {@code userId} sent now; returns when ({@link System#nanoTime}). */
   long sent(String userId) {
     long now = System.nanoTime();
@@ -138,15 +152,11 @@ final class WatchStreams {
    * the answer the event reached the watcher (the delivery path). A stall in one shows in its column.
    */
   String slowestSplit() {
-    List<long[]> slowest;
-    synchronized (deliveries) {
-      slowest = new ArrayList<>(deliveries);
-    }
-    if (slowest.isEmpty()) {
+    List<long[]> recorded = deliveries();
+    if (recorded.isEmpty()) {
       return "no deliveries";
     }
-    slowest.sort((a, b) -> Long.compare(b[1] - b[0], a[1] - a[0]));
-    slowest = slowest.subList(0, Math.max(1, slowest.size() / 100));
+    List<long[]> slowest = slowestPercent(recorded);
     List<Double> answered = new ArrayList<>();
     List<Double> afterAnswer = new ArrayList<>();
     for (long[] delivery : slowest) {

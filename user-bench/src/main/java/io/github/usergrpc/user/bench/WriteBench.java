@@ -17,8 +17,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Write throughput against PostgreSQL, side by side with {@code pgbench -N} on the same database server:
@@ -269,21 +271,19 @@ final class WriteBench {
         .append(" | buffers written by checkpoints during the run, by round |\n|---|---|---|---|\n");
     for (String target : targets) {
       List<WalCounters.PerCall> runs = wal.getOrDefault(target + "|" + many, List.of());
-      StringBuilder bytes = new StringBuilder();
-      StringBuilder images = new StringBuilder();
-      StringBuilder buffers = new StringBuilder();
-      for (int i = 0; i < runs.size(); i++) {
-        String separator = i == 0 ? "" : " / ";
-        bytes.append(separator).append(String.format(Locale.ROOT, "%.0f", runs.get(i).walBytes()));
-        images.append(separator).append(String.format(Locale.ROOT, "%.2f", runs.get(i).fullPageImages()));
-        buffers.append(separator).append(runs.get(i).checkpointBuffers());
-      }
-      md.append("| ").append(target).append(" | ").append(bytes).append(" | ").append(images).append(" | ")
-          .append(buffers).append(" |\n");
+      md.append("| ").append(target)
+          .append(" | ").append(byRound(runs, run -> String.format(Locale.ROOT, "%.0f", run.walBytes())))
+          .append(" | ").append(byRound(runs, run -> String.format(Locale.ROOT, "%.2f", run.fullPageImages())))
+          .append(" | ").append(byRound(runs, run -> Long.toString(run.checkpointBuffers()))).append(" |\n");
     }
     return md.toString();
   }
 
+
+  /** One figure of each round's run, separated by slashes. */
+  private static String byRound(List<WalCounters.PerCall> runs, Function<WalCounters.PerCall, String> figure) {
+    return runs.stream().map(figure).collect(Collectors.joining(" / "));
+  }
 
   private static List<Double> percent(List<Double> a, List<Double> b) {
     List<Double> percent = new ArrayList<>();
