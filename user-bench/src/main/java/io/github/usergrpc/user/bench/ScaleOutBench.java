@@ -236,6 +236,7 @@ final class ScaleOutBench {
         System.out.printf("%s round %d: streams ended by the server: %s; events not delivered (warm-up included):"
             + " %d; failed updates: %s%n", mode, round, streams.closeCodes, streams.undelivered.get(),
             streams.failedUpdates);
+        streams.firstCloses.forEach(close -> System.out.println("  stream ended " + close));
         if (streams.undelivered.get() > 0) {
           System.out.print("  " + streams.explainMissing(channels, Duration.ofSeconds(30), 10));
         }

@@ -13,7 +13,9 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,6 +44,11 @@ final class WatchStreams {
   final AtomicLong errors = new AtomicLong();
   final AtomicLong undelivered = new AtomicLong();
   final Map<String, AtomicLong> closeCodes = new ConcurrentHashMap<>();
+  /**
+   * The first streams the server ended: when (UTC, to match the servers' logs), whose, and the status with its
+   * description (a reset stream, a deadline, an error of ours tell apart only there).
+   */
+  final List<String> firstCloses = Collections.synchronizedList(new ArrayList<>());
   /** UpdateUser calls of {@link #updateAndMeasure} that failed, by status code: their events may never come. */
   final Map<String, AtomicLong> failedUpdates = new ConcurrentHashMap<>();
   final java.util.Set<ClientCall<?, ?>> cancelled = ConcurrentHashMap.newKeySet();
@@ -58,7 +65,7 @@ final class WatchStreams {
    * Each delivery recorded in {@link #latency}: when its update was sent and when it arrived ({@link
    * System#nanoTime}), to match the slowest against pauses.
    */
-  private final List<long[]> deliveries = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<long[]> deliveries = Collections.synchronizedList(new ArrayList<>());
   /** When each update was answered OK ({@link System#nanoTime}), by when it was sent. */
   private final Map<Long, Long> answeredAt = new ConcurrentHashMap<>();
 
@@ -95,6 +102,11 @@ final class WatchStreams {
         if (!cancelled.contains(call)) {
           errors.incrementAndGet();
           closeCodes.computeIfAbsent(status.getCode().name(), k -> new AtomicLong()).incrementAndGet();
+          if (firstCloses.size() < 10) {
+            firstCloses.add(Instant.now() + " user " + userId + ": " + status.getCode()
+                + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")")
+                + (status.getCause() == null ? "" : " caused by " + status.getCause()));
+          }
         }
       }
     }, new Metadata());

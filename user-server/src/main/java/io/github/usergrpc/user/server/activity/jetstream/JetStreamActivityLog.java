@@ -42,6 +42,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongFunction;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The activity log on one JetStream stream: a subject per user ({@link ActivitySubjects}), the stream
@@ -66,6 +68,8 @@ import java.util.function.LongFunction;
  * </ul>
  */
 public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(JetStreamActivityLog.class.getName());
 
   /** JetStream's "no message found" error code (a get by sequence or subject found nothing). */
   static final int NO_MESSAGE_FOUND = 10037;
@@ -486,8 +490,10 @@ public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
   }
 
   private ConsumeOptions consumeOptions() {
+    // Pull warnings (a pull request expired, the consumer's leader changed) come every few seconds per
+    // consumer while idle: asked for only when they are logged.
     return ConsumeOptions.builder().batchSize(settings.readerBatch()).expiresIn(READER_PULL_EXPIRY.toMillis())
-        .build();
+        .raiseStatusWarnings(LOG.isLoggable(Level.FINE)).build();
   }
 
   /** Returns {@code consumer} once {@link #checkKept} passes; closes it when it does not. */

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server.activity.jetstream;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.ErrorListener;
+import io.nats.client.Message;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.support.Status;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -74,6 +75,25 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
   @Override
   public void pullStatusWarning(Connection connection, JetStreamSubscription subscription, Status status) {
     LOG.fine(() -> "activity stream: pull warning " + status);
+  }
+
+  /**
+   * Messages for a dispatcher piled up past its pending limits and were dropped: an ordered consumer then sees
+   * a gap and starts over. jnats reports it once each time a dispatcher becomes slow.
+   */
+  @Override
+  public void slowConsumerDetected(Connection connection, io.nats.client.Consumer consumer) {
+    LOG.warning("activity stream: NATS client dropped messages of a slow dispatcher; its consumers start over");
+  }
+
+  @Override
+  public void messageDiscarded(Connection connection, Message message) {
+    LOG.fine(() -> "activity stream: NATS client discarded a message on " + message.getSubject());
+  }
+
+  @Override
+  public void unhandledStatus(Connection connection, JetStreamSubscription subscription, Status status) {
+    LOG.fine(() -> "activity stream: unhandled status " + status);
   }
 
   @Override
