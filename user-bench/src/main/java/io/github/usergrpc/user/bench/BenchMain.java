@@ -24,6 +24,7 @@ import java.util.Arrays;
  *                all of them, and user-server.jar (scripts/bench/interceptors.sh)
  * scale-out      three replicas on PostgreSQL, activity on NATS JetStream vs the database: cross-replica
  *                mutation-to-event latency at 1,000 watchers, RecordActivity at 16 clients
+ * idle-watch     1,000 live watches on JetStream doing nothing: the CPU of the server, NATS and the watchers
  * bare-server    the constant GetUser server (used by load)
  * </pre>
  */
@@ -34,7 +35,7 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) {
       System.err.println("usage: BenchMain load|serialization|pagination|watch|client|http|soak|embedded-store|write"
-          + "|scale-out|bare-server [--option value ...]");
+          + "|scale-out|idle-watch|bare-server [--option value ...]");
       System.exit(2);
     }
     Args options = new Args(args, 1);
@@ -49,6 +50,7 @@ public final class BenchMain {
       case "write" -> WriteBench.run(options);
       case "interceptors" -> InterceptorBench.run(options);
       case "scale-out" -> ScaleOutBench.run(options);
+      case "idle-watch" -> IdleWatchBench.run(options);
       case "soak" -> {
         if (!SoakBench.run(options)) {
           System.exit(1);

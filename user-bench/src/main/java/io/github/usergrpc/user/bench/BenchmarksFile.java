@@ -13,7 +13,7 @@ import java.nio.file.Path;
 final class BenchmarksFile {
 
   static final String[] ORDER = {"load", "serialization", "pagination", "watch", "client", "http", "soak-h2",
-      "soak-postgres", "soak-memory", "embedded-store", "write", "scale-out"};
+      "soak-postgres", "soak-memory", "embedded-store", "write", "scale-out", "idle-watch"};
 
   private BenchmarksFile() {}
 

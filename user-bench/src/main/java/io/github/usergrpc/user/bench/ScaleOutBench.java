@@ -270,7 +270,7 @@ final class ScaleOutBench {
       channels.forEach(ManagedChannel::shutdownNow);
       replicas.forEach(ServerProcess::close);
       if (mode.equals(JETSTREAM)) {
-        deleteStream(stream);
+        deleteStream(nats, stream);
       }
       if (cluster != null) {
         cluster.close();
@@ -331,7 +331,8 @@ final class ScaleOutBench {
     };
   }
 
-  private void deleteStream(String stream) throws IOException, InterruptedException {
+  /** Deletes a stream of a run on the NATS server at {@code nats}; says so when it cannot. */
+  static void deleteStream(String nats, String stream) throws IOException, InterruptedException {
     try (Connection connection = Nats.connect(new Options.Builder().server(nats).build())) {
       connection.jetStreamManagement().deleteStream(stream);
     } catch (JetStreamApiException e) {
