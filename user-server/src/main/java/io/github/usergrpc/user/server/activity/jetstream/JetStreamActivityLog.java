@@ -79,11 +79,15 @@ public final class JetStreamActivityLog implements LiveActivity, AutoCloseable {
   private static final String REQUEST_ID_PREFIX = "request:";
 
   /**
-   * How long a reader's pull request lasts. The server sends heartbeats at half of it, and the client
-   * recreates a consumer that missed them (its node died or restarted) after a few: a shorter time recovers
-   * a reader sooner and costs one pull request per reader per period while idle.
+   * How long a reader's pull request lasts. The server sends heartbeats at half of it, and jnats looks every
+   * 1.5 times it for a consumer that sent nothing for that long, so a consumer that went silent (its node died
+   * or restarted, or jnats could not recreate it after a gap) is replaced 1.5 to 3 times this later: 7.5–15 s.
+   * Under stress on an R3 cluster consumers went silent a few at a time, and with 10 s their users' events
+   * came 15–30 s late. Each halving doubles the pull requests and heartbeats of idle consumers: for 1,000
+   * watched users the NATS server's CPU went from 39 to 58 ms per second (medians) going from 10 s to 5 s
+   * (BENCHMARKS.md, "Idle watches").
    */
-  static final Duration READER_PULL_EXPIRY = Duration.ofSeconds(10);
+  static final Duration READER_PULL_EXPIRY = Duration.ofSeconds(5);
 
   /** How long a subscription waits before it tries again to replace its consumer while NATS is unreachable. */
   static final Duration REOPEN_RETRY = Duration.ofMillis(500);
