@@ -3,8 +3,8 @@ package io.github.usergrpc.user.server.activity.jetstream;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.ErrorListener;
-import io.nats.client.Message;
 import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
 import io.nats.client.support.Status;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -72,9 +72,12 @@ final class NatsConnectionLog implements ErrorListener, ConnectionListener {
     LOG.fine(() -> "activity stream: pull error " + status);
   }
 
+  /** Logs what is not routine: every idle consumer's pull request expires (408) once per pull expiry. */
   @Override
   public void pullStatusWarning(Connection connection, JetStreamSubscription subscription, Status status) {
-    LOG.fine(() -> "activity stream: pull warning " + status);
+    if (status.getCode() != Status.REQUEST_TIMEOUT_CODE) {
+      LOG.fine(() -> "activity stream: pull warning " + status);
+    }
   }
 
   /**
