@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What live watches cost while nothing happens, with the activity on JetStream (issue 18): each watch is an
- * ordered consumer whose pull request the server answers with heartbeats while it waits and with a timeout
+ * What live watches cost while nothing happens, with the activity on JetStream (issue 18): each watched user is
+ * an ordered consumer whose pull request the server answers with heartbeats while it waits and with a timeout
  * status when it expires, after which the client pulls again. One {@code user-server.jar} on the embedded
  * store with its activity on the local NATS server (a stream of the run's own, deleted afterwards),
  * {@code watchers} users each watched live over 10 connections, no traffic; after {@code settle} seconds, the
