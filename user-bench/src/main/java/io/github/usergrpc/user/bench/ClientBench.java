@@ -44,7 +44,7 @@ final class ClientBench {
     List<Double> stubCpu = new ArrayList<>();
     List<Double> facadeCpu = new ArrayList<>();
     int port = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     try (ServerProcess server = ServerProcess.start("client-server", "0", List.of(java, "-jar",
         root.resolve("user-server/target/user-server.jar").toString(), "--port", Integer.toString(port),
         "--store", "memory"), port, root.resolve("user-bench/target/client"));

@@ -246,7 +246,7 @@ final class EmbeddedStoreBench {
   private static String kill(Variant variant) throws Exception {
     Path directory = Files.createTempDirectory("embedded-store-kill");
     String url = variant.url(directory);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     Process writer = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
         KilledWriter.class.getName(), url, Boolean.toString(variant.sqliteHousekeeping()))
         .redirectError(ProcessBuilder.Redirect.DISCARD)

@@ -63,7 +63,7 @@ final class HttpBench {
   private String measure(String command, String loadBefore) throws Exception {
     int grpcPort = ServerProcess.freePort();
     int httpPort = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<String> serverCommand = List.of(java, "-jar", root.resolve("user-server/target/user-server.jar").toString(),
         "--port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort), "--store", "memory",
         "--max-watches", Integer.toString(2 * watchers), "--max-watches-per-user", Integer.toString(2 * watchers),

@@ -15,9 +15,10 @@ import java.util.Map;
  * an ordered consumer whose pull request the server answers with heartbeats while it waits and with a timeout
  * status when it expires, after which the client pulls again. One {@code user-server.jar} on the embedded
  * store with its activity on the local NATS server (a stream of the run's own, deleted afterwards),
- * {@code watchers} users each watched live over 10 connections, no traffic; after {@code settle} seconds, the
- * CPU of the server, of the NATS server and of this JVM (the watchers) over {@code seconds}. With
- * {@code --baseline-jar}, another build the same way in each round, the two alternating which goes first.
+ * {@code watchers} users each watched live over {@value #CONNECTIONS} connections, no traffic; after
+ * {@code settle} seconds, the CPU of the server, of the NATS server and of this JVM (the watchers) over
+ * {@code seconds}. With {@code --baseline-jar}, another build the same way in each round, the two alternating
+ * which goes first.
  */
 final class IdleWatchBench {
 
@@ -79,7 +80,7 @@ final class IdleWatchBench {
     Directories.deleteTree(data);
     Files.createDirectories(data);
     int port = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<ManagedChannel> channels = new ArrayList<>();
     try (ServerProcess server = ServerProcess.start("idle-watch-" + runs, "", List.of(java, "-jar", jar.toString(),
         "--port", Integer.toString(port), "--store", "sqlite:" + data.resolve("users.db"), "--activity", nats,

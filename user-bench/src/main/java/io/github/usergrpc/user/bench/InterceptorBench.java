@@ -178,7 +178,7 @@ final class InterceptorBench {
       return;
     }
     int port = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<String> start = new ArrayList<>();
     if (variant.real()) {
       start.addAll(List.of(java, "-jar", variant.jar().toString(), "--port", Integer.toString(port), "--store",
@@ -228,7 +228,7 @@ final class InterceptorBench {
 
   /** Runs {@code LayerCost} in a JVM of its own on core 0: the variant's CPU per call, in-process. */
   private void measureInProcess(Variant variant, int round) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<String> start = new ArrayList<>(List.of("taskset", "-c", "0", java, "-cp",
         root.resolve("user-bench/target/classes") + File.pathSeparator + variant.jar(), LayerCost.class.getName(),
         Integer.toString(warmup), Integer.toString(duration)));

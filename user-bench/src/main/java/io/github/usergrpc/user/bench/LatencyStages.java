@@ -146,7 +146,7 @@ final class LatencyStages {
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
     String stream = "STAGES_" + ProcessHandle.current().pid() + "_" + run;
     String prefix = stream.toLowerCase(Locale.ROOT);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<ServerProcess> replicas = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
     List<Path> gcLogs = new ArrayList<>();

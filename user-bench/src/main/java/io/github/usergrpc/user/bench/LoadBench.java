@@ -258,7 +258,7 @@ final class LoadBench {
   }
 
   private ServerProcess start(Target target, int port, int round) throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<String> command = switch (target.name()) {
       case "java-memory" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store", "memory");
       case "java-postgres" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store",

@@ -41,7 +41,7 @@ final class ProcessProbe {
    * @param samples how many GC-and-read rounds to take, at least 1; each costs one jcmd run
    */
   static double heapAfterGcMiB(long pid, int samples) throws IOException, InterruptedException {
-    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    String jcmd = ServerProcess.jdkTool("jcmd");
     Path commands = Files.createTempFile("gc-heap-info", ".jcmd");
     List<Double> values = new ArrayList<>();
     try {
@@ -92,7 +92,7 @@ final class ProcessProbe {
    * allocation buffers in the young generation, more or less depending on which threads were busy.
    */
   static LiveObjects liveObjects(long pid) throws IOException, InterruptedException {
-    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    String jcmd = ServerProcess.jdkTool("jcmd");
     String output = ServerProcess.run(List.of(jcmd, Long.toString(pid), "GC.class_histogram"), 60);
     Map<String, ClassCount> byClass = new HashMap<>();
     long total = -1;

@@ -158,7 +158,7 @@ final class ScaleOutBench {
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
     String stream = "BENCH_" + ProcessHandle.current().pid() + "_" + schemas;
     NatsCluster cluster = mode.equals(JETSTREAM_R3) ? NatsCluster.start(3, work.resolve("nats-r3-" + round)) : null;
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<ServerProcess> replicas = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
     List<Path> gcLogs = new ArrayList<>();

@@ -75,6 +75,11 @@ final class ServerProcess implements AutoCloseable {
     return log;
   }
 
+  /** Returns a tool of the JDK this JVM runs on ({@code java}, {@code jcmd}), for the processes it starts. */
+  static String jdkTool(String name) {
+    return Path.of(System.getProperty("java.home"), "bin", name).toString();
+  }
+
   /** Returns a free TCP port on 127.0.0.1. */
   static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {

@@ -107,7 +107,7 @@ final class SoakBench {
     Settings settings = Settings.from(args);
     Path root = BenchmarksFile.repositoryRoot();
     int port = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<String> command = new ArrayList<>(List.of(java, "-Xmx" + settings.serverHeap(), "-jar",
         root.resolve("user-server/target/user-server.jar").toString(), "--port", Integer.toString(port),
         "--store", settings.store()));

@@ -55,7 +55,7 @@ final class WatchBench {
 
   private Round round(int round) throws Exception {
     int port = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     List<ManagedChannel> connections = new ArrayList<>();
     try (ServerProcess server = ServerProcess.start("watch-server-" + round, "0", List.of(java, "-jar",
         root.resolve("user-server/target/user-server.jar").toString(), "--port", Integer.toString(port),

@@ -131,7 +131,7 @@ final class WriteBench {
     String schema = "run" + schemas;
     LoadBench.psql(database, "CREATE SCHEMA " + schema);
     int port = ServerProcess.freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String java = ServerProcess.jdkTool("java");
     try (ServerProcess server = ServerProcess.start(jar.label() + "-" + schema, "", List.of(java, "-jar",
         jar.path().toString(), "--port", Integer.toString(port), "--store",
         "jdbc:postgresql://127.0.0.1:5432/" + database + "?currentSchema=" + schema, "--db-user", "postgres"),
