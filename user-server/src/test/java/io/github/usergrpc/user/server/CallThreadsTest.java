@@ -10,6 +10,7 @@ import io.github.usergrpc.user.service.store.ForwardingUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
+import io.github.usergrpc.user.testsupport.LoopbackHttp;
 import io.github.usergrpc.user.v1.ActivityEvent;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
@@ -33,7 +34,6 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -92,7 +92,7 @@ class CallThreadsTest {
     ManagedChannel local = cleanup.register(InProcessChannelBuilder.forName(inProcessName).directExecutor().build());
     HttpEdge http = cleanup.register(HttpEdge.newBuilder(server.userService(), local).setCallsOnEventLoop(true)
         .build().start());
-    HttpResponse<String> got = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+    HttpResponse<String> got = LoopbackHttp.newClient().send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + http.port() + "/v1/users/" + ada.getId())).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(got.statusCode()).isEqualTo(200);

@@ -9,6 +9,7 @@ import io.github.usergrpc.user.server.store.jdbc.JdbcUserStore;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.UserStore;
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
+import io.github.usergrpc.user.testsupport.LoopbackHttp;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.GetUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
@@ -26,7 +27,6 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -85,7 +85,7 @@ class StoreSpansTest {
       ManagedChannel local = cleanup.register(InProcessChannelBuilder.forName(inProcessName).directExecutor().build());
       HttpEdge http = cleanup.register(HttpEdge.newBuilder(server.userService(), local).setCallsOnEventLoop(true)
           .setTracing(tracing).build().start());
-      HttpResponse<String> got = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+      HttpResponse<String> got = LoopbackHttp.newClient().send(HttpRequest.newBuilder(
           URI.create("http://127.0.0.1:" + http.port() + "/v1/users/" + ada.getId())).timeout(TIMEOUT).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(got.statusCode()).isEqualTo(200);

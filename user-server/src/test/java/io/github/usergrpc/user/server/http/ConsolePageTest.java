@@ -3,11 +3,11 @@ package io.github.usergrpc.user.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
+import io.github.usergrpc.user.testsupport.LoopbackHttp;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -20,7 +20,7 @@ class ConsolePageTest {
 
   @RegisterExtension
   final GrpcCleanup cleanup = new GrpcCleanup();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = LoopbackHttp.newClient();
   private EdgeFixture edge;
 
   @BeforeEach

@@ -3,6 +3,7 @@ package io.github.usergrpc.user.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
+import io.github.usergrpc.user.testsupport.LoopbackHttp;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,8 +39,7 @@ class HttpEdgeLimitsTest {
   final GrpcCleanup cleanup = new GrpcCleanup();
   private HttpEdge edge;
   private final List<Socket> sockets = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = LoopbackHttp.newClient();
 
   private void start(int maxConnections, int maxWatches) throws Exception {
     edge = EdgeFixture.start(cleanup, InProcessChannelBuilder::directExecutor, builder -> builder

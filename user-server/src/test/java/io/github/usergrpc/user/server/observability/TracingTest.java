@@ -7,6 +7,7 @@ import io.github.usergrpc.user.server.UserServer;
 import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.testsupport.GrpcCleanup;
+import io.github.usergrpc.user.testsupport.LoopbackHttp;
 import io.github.usergrpc.user.v1.CreateUserRequest;
 import io.github.usergrpc.user.v1.UserResponse;
 import io.github.usergrpc.user.v1.UserServiceGrpc;
@@ -91,7 +92,7 @@ class TracingTest {
           .build())
       .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
       .build());
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = LoopbackHttp.newClient();
   private final Logger callLog = Logger.getLogger("io.github.usergrpc.user.server.calls");
   private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
   private final Handler capture = new Handler() {
