@@ -55,6 +55,9 @@ final class LoadBench {
       + " memory store", List.of("GetUser"));
   private static final Target JAVA_NIO = new Target("java-memory-nio", "user-server, memory store, NIO instead of"
       + " epoll (`-Dio.netty.transport.noNative=true`)", List.of("GetUser"));
+  // The server records metrics only where a port serves them; this one does, as a server scraped by Prometheus.
+  private static final Target JAVA_METRICS = new Target("java-memory-metrics", "user-server, memory store, metrics"
+      + " served and so recorded (`--metrics-port 0`)", List.of("GetUser"));
   private static final Target POSTGRES_BEFORE = new Target("java-postgres-before", "user-server before"
       + " (--baseline-jar), PostgreSQL store", List.of("GetUser"));
 
@@ -111,8 +114,8 @@ final class LoadBench {
     clientCpu = args.string("client-cpu", "1");
     command = args.string("command", "scripts/bench/load.sh");
     only = List.of(args.string("targets", executorSection
-        ? "java-memory,node-seed,bare-grpc-java,bare-direct,java-memory-nio,java-postgres,java-memory-before,"
-            + "java-postgres-before"
+        ? "java-memory,node-seed,bare-grpc-java,bare-direct,java-memory-metrics,java-memory-nio,java-postgres,"
+            + "java-memory-before,java-postgres-before"
         : "java-memory,node-seed,bare-grpc-java,java-postgres").split(","));
     h2load = onPath("h2load") && onPath("curl");
     if (!h2load) {
@@ -176,6 +179,7 @@ final class LoadBench {
     List<Target> targets = new ArrayList<>(List.of(JAVA, NODE, BARE));
     if (executorSection) {
       targets.add(BARE_DIRECT);
+      targets.add(JAVA_METRICS);
       targets.add(JAVA_NIO);
       baselineJar.ifPresent(jar -> targets.add(JAVA_BEFORE));
     }
@@ -263,6 +267,8 @@ final class LoadBench {
       case "java-memory" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store", "memory");
       case "java-postgres" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store",
           "jdbc:postgresql://127.0.0.1:5432/" + PG_DATABASE, "--db-user", "postgres");
+      case "java-memory-metrics" -> List.of(java, "-jar", serverJar(), "--port", Integer.toString(port), "--store",
+          "memory", "--metrics-port", "0");
       case "java-memory-nio" -> List.of(java, "-Dio.netty.transport.noNative=true", "-jar", serverJar(), "--port",
           Integer.toString(port), "--store", "memory");
       case "java-memory-before" -> List.of(java, "-jar", baselineJar.orElseThrow().toString(), "--port",
@@ -604,7 +610,8 @@ final class LoadBench {
         .append(rounds).append(" rounds, every server restarted for each run, all targets in every round, each round starting one")
         .append(" target later than the one before.\n");
     md.append("- Servers: `user-server.jar` of this build and of the baseline (`--baseline-jar`, before), on the")
-        .append(" memory store and on PostgreSQL (`").append(PG_DATABASE).append("` at 127.0.0.1:5432, the")
+        .append(" memory store (also with `--metrics-port 0`: the server records metrics only when a port serves")
+        .append(" them) and on PostgreSQL (`").append(PG_DATABASE).append("` at 127.0.0.1:5432, the")
         .append(" machine's shared, unpinned service); the seed tutorial's Node server; `BareServer` answering a")
         .append(" constant, once with the old transport setup (a pool of 16 call threads; the old ceiling) and")
         .append(" once with `directExecutor()` (the new ceiling); `pgbench -S -c ").append(connections)
@@ -641,6 +648,10 @@ final class LoadBench {
     md.append("| ratio | h2load | Java tool | target |\n|---|---|---|---|\n");
     ratioRow(md, "user-server (memory) / seed Node server", JAVA, NODE, "%.2fx", 1, "≥ 2x");
     ratioRow(md, "user-server (memory) / direct-executor ceiling", JAVA, BARE_DIRECT, "%.0f%%", 100, "≥ 90 %");
+    ratioRow(md, "user-server (memory), metrics served / direct-executor ceiling", JAVA_METRICS, BARE_DIRECT,
+        "%.0f%%", 100, "–");
+    ratioRow(md, "user-server (memory), metrics served / the same without (the default)", JAVA_METRICS, JAVA,
+        "%.0f%%", 100, "–");
     ratioRow(md, "user-server (memory) / old ceiling (default executor)", JAVA, BARE, "%.0f%%", 100, "–");
     ratioRow(md, "before: user-server (memory) / seed Node server", JAVA_BEFORE, NODE, "%.2fx", 1, "–");
     ratioRow(md, "before: user-server (memory) / direct-executor ceiling", JAVA_BEFORE, BARE_DIRECT, "%.0f%%", 100,

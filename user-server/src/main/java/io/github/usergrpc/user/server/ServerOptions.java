@@ -315,6 +315,22 @@ record ServerOptions(int port, String store, Optional<String> dbUser, Optional<S
   }
 
   /**
+   * Returns whether the HTTP port serves {@code /metrics}: it does without tokens; with tokens it would need
+   * one of its own, so then only {@code --metrics-port} serves them.
+   */
+  boolean metricsOnHttpPort() {
+    return httpPort.isPresent() && authTokens.isEmpty();
+  }
+
+  /**
+   * Returns whether a port serves the metrics. Only then are they recorded: nothing else reads them, and
+   * recording them is most of what a call on the memory store costs beyond the transport (issue 17).
+   */
+  boolean servesMetrics() {
+    return metricsPort.isPresent() || metricsOnHttpPort();
+  }
+
+  /**
    * Returns where the gRPC or HTTP port listens: {@code --host} if given, else the loopback address for
    * local use ({@link #localOnly()}), else all interfaces.
    *

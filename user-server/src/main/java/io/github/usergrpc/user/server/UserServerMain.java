@@ -169,11 +169,11 @@ public final class UserServerMain {
       reserved.forEach(ReservedPort::release);
       throw e;
     }
-    ServerMetrics metrics = new ServerMetrics();
+    @Nullable ServerMetrics metrics = options.servesMetrics() ? new ServerMetrics() : null;
     OtlpTracing otlp = options.otlpEndpoint().map(endpoint -> OtlpTracing.start(endpoint, "user-server")).orElse(null);
     ServerTracing tracing = otlp == null ? null : otlp.tracing();
     UserStore users = store instanceof JetStreamUserStore jetStream ? jetStream.users() : store;
-    if (users instanceof JdbcUserStore jdbc) {
+    if (metrics != null && users instanceof JdbcUserStore jdbc) {
       metrics.observePool(jdbc);
     }
     ExecutorService executor = Executors.newFixedThreadPool(
@@ -200,8 +200,10 @@ public final class UserServerMain {
             .setMaxWatches(options.httpMaxWatches())
             .setCorsOrigins(options.httpCorsOrigins())
             // The service leaves the event loop by itself where it may wait (CallThreads).
-            .setCallsOnEventLoop(true)
-            .addInterceptor(metrics.callMetrics());
+            .setCallsOnEventLoop(true);
+        if (metrics != null) {
+          http.addInterceptor(metrics.callMetrics());
+        }
         if (tracing != null) {
           http.setTracing(tracing);
         }
@@ -210,10 +212,12 @@ public final class UserServerMain {
           http.setTls(options.tlsCert().get(), options.tlsKey().get());
           options.tlsClientCa().ifPresent(http::setClientCa);
         }
+        if (metrics != null && options.metricsOnHttpPort()) {
+          http.setMetrics(metrics::scrape);
+        }
         if (options.authTokens().isEmpty()) {
-          // With tokens, /metrics is only on --metrics-port and there is no docs page: each would need a
-          // token of its own here.
-          http.setMetrics(metrics::scrape).enableDocs();
+          // With tokens there is no docs page: it would need a token of its own here.
+          http.enableDocs();
         }
         httpPort.release();
         HttpEdge gateway;
@@ -271,7 +275,9 @@ public final class UserServerMain {
       if (otlp != null) {
         otlp.close();
       }
-      metrics.close();
+      if (metrics != null) {
+        metrics.close();
+      }
       executor.shutdown();
       store.close();
       System.err.println("user-server: stopped");

@@ -114,6 +114,23 @@ class ServerOptionsTest {
   }
 
   @Test
+  void metrics_recordedOnlyWhereAPortServesThem(@TempDir Path dir) throws Exception {
+    String tokens = Files.writeString(dir.resolve("tokens"), AccessTokens.hash("t") + " p users:read\n").toString();
+
+    ServerOptions grpcOnly = ServerOptions.parse(List.of(), Map.of());
+    ServerOptions http = ServerOptions.parse(List.of("--http-port", "0"), Map.of());
+    ServerOptions httpWithTokens = ServerOptions.parse(List.of("--http-port", "0", "--auth-tokens", tokens), Map.of());
+    ServerOptions metricsPort = ServerOptions.parse(List.of("--metrics-port", "0", "--auth-tokens", tokens), Map.of());
+
+    assertThat(grpcOnly.servesMetrics()).isFalse();
+    assertThat(http.metricsOnHttpPort()).isTrue();
+    assertThat(http.servesMetrics()).isTrue();
+    assertThat(httpWithTokens.metricsOnHttpPort()).isFalse();
+    assertThat(httpWithTokens.servesMetrics()).isFalse();
+    assertThat(metricsPort.servesMetrics()).isTrue();
+  }
+
+  @Test
   void parse_tlsNeedsReadableCertAndKey(@TempDir Path dir) throws Exception {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
     Path key = Files.writeString(dir.resolve("key.pem"), "x");
