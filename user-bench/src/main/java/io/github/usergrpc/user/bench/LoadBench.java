@@ -609,7 +609,8 @@ final class LoadBench {
         .append(", then ").append(duration.toSeconds()).append(" s measured; ")
         .append(rounds).append(" rounds, every server restarted for each run, all targets in every round, each round starting one")
         .append(" target later than the one before.\n");
-    md.append("- Servers: `user-server.jar` of this build and of the baseline (`--baseline-jar`, before), on the")
+    md.append("- Servers: `user-server.jar` of this build")
+        .append(baselineJar.isPresent() ? " and of the baseline (`--baseline-jar`, before)" : "").append(", on the")
         .append(" memory store (also with `--metrics-port 0`: the server records metrics only when a port serves")
         .append(" them) and on PostgreSQL (`").append(PG_DATABASE).append("` at 127.0.0.1:5432, the")
         .append(" machine's shared, unpinned service); the seed tutorial's Node server; `BareServer` answering a")
