@@ -1,5 +1,7 @@
 package io.github.usergrpc.user.server;
 
+import static java.util.Objects.requireNonNull;
+
 import io.github.usergrpc.user.server.activity.jetstream.JetStreamUserStore;
 import io.github.usergrpc.user.server.http.HttpEdge;
 import io.github.usergrpc.user.server.observability.OtlpTracing;
@@ -233,7 +235,8 @@ public final class UserServerMain {
         metricsPort.release();
         ServerMetrics.Endpoint endpoint;
         try {
-          endpoint = metrics.serve(new InetSocketAddress(options.metricsHost(), metricsPort.port()));
+          // Recorded, since this port serves them (ServerOptions.servesMetrics).
+          endpoint = requireNonNull(metrics).serve(new InetSocketAddress(options.metricsHost(), metricsPort.port()));
         } catch (IOException e) {
           throw StartupFailure.listen(metricsPort.port(), metricsPort.option(), e);
         }

@@ -58,6 +58,25 @@ class GatewayMainTest {
     }
   }
 
+  @Test
+  void withoutTokens_theHttpPortServesTheMetricsOfItsCalls() throws Exception {
+    ServerProcess server = ServerProcess.start("--port", "0", "--store", "memory", "--http-port", "0");
+    try {
+      int httpPort = announcedPort(server, "HTTP/JSON gateway");
+
+      HttpResponse<String> created = post(httpPort, "/v1/users", "{\"email\":\"b@example.com\",\"name\":\"B\"}", null);
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+          .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+
+      assertThat(created.statusCode()).isEqualTo(200);
+      assertThat(metrics).containsPattern("grpc_server_call_duration_seconds_count\\{[^}]*"
+          + "grpc_method=\"user.UserService/CreateUser\"[^}]*grpc_status=\"OK\"[^}]*} 1");
+      assertThat(metrics).contains("user_store_operation_duration_seconds_count");
+    } finally {
+      server.terminate();
+    }
+  }
+
   private HttpResponse<String> post(int port, String path, String json, String authorization) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
