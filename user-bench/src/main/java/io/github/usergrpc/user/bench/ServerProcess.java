@@ -47,9 +47,9 @@ final class ServerProcess implements AutoCloseable {
       try (Socket socket = new Socket()) {
         socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
         // user-server binds its ports early to hold them and rebinds them once the store is open: the port
-        // accepts connections before the server serves, so wait for its start line too.
-        if (!String.join(" ", command).contains("user-server.jar")
-            || Files.readString(log).contains("listening on port")) {
+        // accepts connections before the server serves, so wait for its start line too. Every jar the benches
+        // start with -jar is a user-server build, whatever the file is called (a --baseline-jar copy).
+        if (!command.contains("-jar") || Files.readString(log).contains("listening on port")) {
           return server;
         }
         Thread.sleep(100);

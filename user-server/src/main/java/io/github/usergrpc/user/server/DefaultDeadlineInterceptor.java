@@ -139,7 +139,7 @@ final class DefaultDeadlineInterceptor implements ServerInterceptor {
     long deadline = System.nanoTime() + deadlineNanos;
     GuardedCall<ReqT, RespT> guarded = new GuardedCall<>(call, expired);
     return new SimpleForwardingServerCallListener<>(next.startCall(guarded, headers)) {
-      // Written and read on the transport's thread, which delivers a call's events one at a time.
+      // Written and read only by this call's events, which the transport delivers one after another.
       @Nullable private Future<?> expiry;
 
       @Override
