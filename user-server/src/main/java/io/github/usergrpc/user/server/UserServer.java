@@ -7,7 +7,6 @@ import io.github.usergrpc.user.server.observability.ServerMetrics;
 import io.github.usergrpc.user.server.observability.ServerTracing;
 import io.github.usergrpc.user.service.CallLoggingInterceptor;
 import io.github.usergrpc.user.service.UserServiceCore;
-import io.github.usergrpc.user.service.store.InMemoryUserStore;
 import io.github.usergrpc.user.service.store.UserStore;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -57,9 +56,7 @@ public final class UserServer implements AutoCloseable {
     core.setStore(builder.tracing == null ? store : builder.tracing.instrument(store));
     this.deadlineTimer = builder.defaultDeadline.isZero() ? null : deadlineTimer(builder.defaultDeadline);
     if (deadlineTimer != null) {
-      // The memory store's handlers never block, so its calls' deadline tasks can wait for their requests.
-      core.addHeaderInterceptor(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer,
-          builder.store instanceof InMemoryUserStore));
+      core.addHeaderInterceptor(new DefaultDeadlineInterceptor(builder.defaultDeadline, deadlineTimer));
     }
     if (builder.accessTokens != null) {
       core.addHeaderInterceptor(new AuthInterceptor(builder.accessTokens));

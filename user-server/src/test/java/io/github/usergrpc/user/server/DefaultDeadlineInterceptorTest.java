@@ -2,7 +2,6 @@ package io.github.usergrpc.user.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.common.util.concurrent.Uninterruptibles;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.github.usergrpc.user.v1.ActivityEvent;
@@ -22,8 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -135,83 +132,6 @@ class DefaultDeadlineInterceptorTest {
 
     assertThat(call.closed().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
     assertThat(errorInfo(call).getReason()).isEqualTo("SERVER_SHUTTING_DOWN");
-  }
-
-  @Test
-  void armedAfterRequest_callAnsweredWhileItsRequestCompletes_getsNoTask() {
-    DefaultDeadlineInterceptor interceptor = new DefaultDeadlineInterceptor(Duration.ofHours(1), timer, true);
-    RecordingCall<GetUserRequest, UserResponse> call = new RecordingCall<>(UserServiceGrpc.getGetUserMethod());
-
-    ServerCall.Listener<GetUserRequest> listener = interceptor.interceptCall(call, new Metadata(), answering());
-    listener.onHalfClose();
-
-    assertThat(timer.getQueue()).isEmpty();
-    listener.onComplete();
-    assertThat(call.events).containsExactly("headers", "message", "close OK");
-  }
-
-  @Test
-  void armedAfterRequest_callStillOpen_getsATaskThatItsEndCancels() {
-    DefaultDeadlineInterceptor interceptor = new DefaultDeadlineInterceptor(Duration.ofHours(1), timer, true);
-
-    for (int i = 0; i < 1000; i++) {
-      RecordingCall<GetUserRequest, UserResponse> call = new RecordingCall<>(UserServiceGrpc.getGetUserMethod());
-      ServerCall.Listener<GetUserRequest> listener = interceptor.interceptCall(call, new Metadata(), answeringLater());
-      assertThat(timer.getQueue()).isEmpty();
-      listener.onHalfClose();
-      assertThat(timer.getQueue()).hasSize(1);
-      if (i % 2 == 0) {
-        listener.onComplete();
-      } else {
-        listener.onCancel();
-      }
-    }
-
-    assertThat(timer.getQueue()).isEmpty();
-  }
-
-  @Test
-  void armedAfterRequest_deadlineCountsFromTheStart_andCloses() {
-    DefaultDeadlineInterceptor interceptor = new DefaultDeadlineInterceptor(Duration.ofMillis(50), timer, true);
-    RecordingCall<GetUserRequest, UserResponse> call = new RecordingCall<>(UserServiceGrpc.getGetUserMethod());
-    CountDownLatch timerBusy = new CountDownLatch(1);
-    // Holds the timer's one thread, so that the task stays queued until the test has looked at it.
-    timer.execute(() -> Uninterruptibles.awaitUninterruptibly(timerBusy));
-    ServerCall.Listener<GetUserRequest> listener = interceptor.interceptCall(call, new Metadata(), answeringLater());
-    long started = System.nanoTime();
-    Await.until("the default deadline passed", () -> System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(60));
-
-    listener.onHalfClose();
-
-    // Due already: counted from the call's start, not from its request's end.
-    assertThat(((ScheduledFuture<?>) timer.getQueue().peek()).getDelay(TimeUnit.NANOSECONDS)).isNotPositive();
-    timerBusy.countDown();
-    Await.until("the deadline closed the call", () -> call.closed() != null);
-    assertThat(call.closed().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
-    assertThat(errorInfo(call).getReason()).isEqualTo("DEADLINE_EXCEEDED");
-  }
-
-  @Test
-  void armedAfterRequest_timerShutDownMeanwhile_leavesTheCallToTheServersShutdown() {
-    DefaultDeadlineInterceptor interceptor = new DefaultDeadlineInterceptor(Duration.ofHours(1), timer, true);
-    RecordingCall<GetUserRequest, UserResponse> call = new RecordingCall<>(UserServiceGrpc.getGetUserMethod());
-    ServerCall.Listener<GetUserRequest> listener = interceptor.interceptCall(call, new Metadata(), answeringLater());
-
-    timer.shutdown();
-    listener.onHalfClose();
-    listener.onCancel();
-    RecordingCall<GetUserRequest, UserResponse> next = new RecordingCall<>(UserServiceGrpc.getGetUserMethod());
-    interceptor.interceptCall(next, new Metadata(), (handled, headers) -> {
-      throw new AssertionError("the handler must not start");
-    });
-
-    assertThat(call.closed()).isNull();
-    assertThat(errorInfo(next).getReason()).isEqualTo("SERVER_SHUTTING_DOWN");
-  }
-
-  /** A handler that answers later, from another thread (here: never). */
-  private static ServerCallHandler<GetUserRequest, UserResponse> answeringLater() {
-    return (call, headers) -> new ServerCall.Listener<>() {};
   }
 
   private static ServerCallHandler<GetUserRequest, UserResponse> answering() {
