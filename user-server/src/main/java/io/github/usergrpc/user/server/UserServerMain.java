@@ -214,8 +214,8 @@ public final class UserServerMain {
           http.setTls(options.tlsCert().get(), options.tlsKey().get());
           options.tlsClientCa().ifPresent(http::setClientCa);
         }
-        if (metrics != null && options.metricsOnHttpPort()) {
-          http.setMetrics(metrics::scrape);
+        if (options.metricsOnHttpPort()) {
+          http.setMetrics(requireNonNull(metrics)::scrape);
         }
         if (options.authTokens().isEmpty()) {
           // With tokens there is no docs page: it would need a token of its own here.
